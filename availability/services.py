@@ -1,0 +1,277 @@
+"""Writes for availability sets, and the two flows that compose VMs with them: deploy and configure."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from availability.models import AvailabilitySet, Membership
+from availability.placement import Slot, next_slot
+from portal.models import Subscription
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    ImageVersion,
+    Operation,
+    Region,
+    RoleSize,
+    StorageAccount,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+)
+from vms.services import (
+    cloud_service_create,
+    operation_begin,
+    storage_account_generated_for,
+    subscription_cores_check,
+    subscription_lock,
+    vm_create,
+    vm_lock_for_operation,
+)
+
+
+def availability_set_create(*, cloud_service: CloudService, name: str) -> AvailabilitySet:
+    """Create an availability set in a cloud service; the name must be free there."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(
+            {"availability_set_name": ValidationError("Enter a name for the availability set.", code="required")}
+        )
+    if cloud_service.availability_sets.filter(name__iexact=name).exists():
+        raise _set_name_taken(cloud_service, name)
+    availability_set = AvailabilitySet(cloud_service=cloud_service, name=name)
+    try:
+        availability_set.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationError({"availability_set_name": error.message_dict.get("name", error.messages)}) from error
+    try:
+        with transaction.atomic():
+            availability_set.save()
+    except IntegrityError as error:
+        raise _set_name_taken(cloud_service, name) from error
+    return availability_set
+
+
+def _set_name_taken(cloud_service: CloudService, name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "availability_set_name": ValidationError(
+                "The cloud service %(service)s already has an availability set named %(name)s.",
+                code="set_name_taken",
+                params={"service": cloud_service.name, "name": name},
+            )
+        }
+    )
+
+
+def availability_set_join(*, vm: VirtualMachine, availability_set: AvailabilitySet) -> Membership:
+    """Put a VM into a set of its own cloud service, in the slot that keeps the spread even."""
+    if availability_set.cloud_service_id != vm.cloud_service_id:
+        raise ValidationError(
+            {
+                "availability_set": ValidationError(
+                    "A virtual machine can join only an availability set of its own cloud service.",
+                    code="other_cloud_service",
+                )
+            }
+        )
+    # Locking the set makes concurrent joins take turns, so two never read the same counts.
+    locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
+    taken = [
+        Slot(fault_domain, update_domain)
+        for fault_domain, update_domain in locked.memberships.exclude(virtual_machine=vm).values_list(
+            "fault_domain", "update_domain"
+        )
+    ]
+    slot = next_slot(
+        taken, fault_domain_count=locked.fault_domain_count, update_domain_count=locked.update_domain_count
+    )
+    Membership.objects.filter(virtual_machine=vm).delete()
+    membership = Membership(
+        virtual_machine=vm,
+        availability_set=locked,
+        fault_domain=slot.fault_domain,
+        update_domain=slot.update_domain,
+    )
+    membership.full_clean(validate_unique=False)
+    membership.save()
+    return membership
+
+
+def availability_set_leave(*, vm: VirtualMachine) -> None:
+    """Take a VM out of its set, freeing its slot for the next VM that joins."""
+    Membership.objects.filter(virtual_machine=vm).delete()
+
+
+@transaction.atomic
+def availability_set_delete(*, availability_set: AvailabilitySet) -> None:
+    """Delete an availability set that has no members."""
+    locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
+    if locked.memberships.exists():
+        raise ValidationError(
+            "%(name)s still has virtual machines; move them out before deleting it.",
+            code="set_not_empty",
+            params={"name": locked.name},
+        )
+    locked.delete()
+
+
+def _owned(subscription: Subscription, field: str, obj, owner_id: int | None) -> None:
+    if obj is not None and owner_id != subscription.pk:
+        raise ValidationError({field: ValidationError("Choose one of this subscription's own.", code="foreign")})
+
+
+@transaction.atomic
+def virtual_machine_deploy(
+    *,
+    user: AbstractBaseUser | None,
+    subscription: Subscription,
+    image_version: ImageVersion,
+    name: str,
+    admin_username: str,
+    size: RoleSize,
+    admin_password: str = "",
+    ssh_certificate: bytes | None = None,
+    cloud_service: CloudService | None = None,
+    dns_name: str = "",
+    region: Region | None = None,
+    affinity_group: AffinityGroup | None = None,
+    virtual_network: VirtualNetwork | None = None,
+    subnet: Subnet | None = None,
+    storage_account: StorageAccount | None = None,
+    availability_set: AvailabilitySet | None = None,
+    availability_set_name: str = "",
+) -> Operation:
+    """Create a VM as the From Gallery wizard describes it, with whatever it needs, in one transaction.
+
+    Stand-alone (dns_name) makes a new cloud service; connecting (cloud_service) joins an existing one and takes
+    its region. Without a storage account the region's automatically generated one is used or made. The VM
+    starts provisioning in the worker once this commits.
+    """
+    subscription = subscription_lock(subscription)
+    _owned(subscription, "cloud_service", cloud_service, cloud_service and cloud_service.subscription_id)
+    _owned(subscription, "location", affinity_group, affinity_group and affinity_group.subscription_id)
+    _owned(subscription, "location", virtual_network, virtual_network and virtual_network.subscription_id)
+    _owned(subscription, "storage_account", storage_account, storage_account and storage_account.subscription_id)
+    if availability_set is not None and (
+        cloud_service is None or availability_set.cloud_service_id != cloud_service.pk
+    ):
+        raise ValidationError(
+            {
+                "availability_set": ValidationError(
+                    "Choose an availability set of the cloud service this virtual machine joins.",
+                    code="other_cloud_service",
+                )
+            }
+        )
+    if virtual_network is not None and (subnet is None or subnet.virtual_network_id != virtual_network.pk):
+        raise ValidationError({"subnet": ValidationError("Choose a subnet of the virtual network.", code="subnet")})
+
+    created_cloud_service = cloud_service is None
+    if cloud_service is None:
+        if virtual_network is not None:
+            affinity_group = virtual_network.affinity_group
+        if affinity_group is not None:
+            region = affinity_group.region
+        if region is None:
+            raise ValidationError(
+                {"location": ValidationError("Choose a region, affinity group or virtual network.", code="required")}
+            )
+        cloud_service = cloud_service_create(
+            subscription=subscription,
+            name=dns_name,
+            region=region,
+            affinity_group=affinity_group,
+            virtual_network=virtual_network,
+        )
+    elif subnet is not None and subnet.virtual_network_id != cloud_service.virtual_network_id:
+        raise ValidationError(
+            {"subnet": ValidationError("Choose a subnet of the cloud service's virtual network.", code="subnet")}
+        )
+
+    if storage_account is None:
+        storage_account = storage_account_generated_for(subscription=subscription, region=cloud_service.region)
+    elif storage_account.region_id != cloud_service.region_id:
+        raise ValidationError(
+            {
+                "storage_account": ValidationError(
+                    "%(account)s is in %(account_region)s; choose a storage account in %(region)s.",
+                    code="storage_account_region",
+                    params={
+                        "account": storage_account.name,
+                        "account_region": storage_account.region,
+                        "region": cloud_service.region,
+                    },
+                )
+            }
+        )
+
+    vm = vm_create(
+        cloud_service=cloud_service,
+        name=name,
+        image_version=image_version,
+        size=size,
+        storage_account=storage_account,
+        admin_username=admin_username,
+        admin_password=admin_password,
+        ssh_certificate=ssh_certificate,
+        subnet=subnet,
+        user=user,
+    )
+    if availability_set_name:
+        availability_set = availability_set_create(cloud_service=cloud_service, name=availability_set_name)
+    if availability_set is not None:
+        availability_set_join(vm=vm, availability_set=availability_set)
+    return operation_begin(
+        vm=vm,
+        kind=Operation.Kind.CREATE,
+        title=f"Creating virtual machine {vm.name}",
+        user=user,
+        details={"created_cloud_service": created_cloud_service},
+    )
+
+
+@transaction.atomic
+def virtual_machine_configure(
+    *,
+    vm: VirtualMachine,
+    user: AbstractBaseUser | None,
+    size: RoleSize,
+    availability_set: AvailabilitySet | None = None,
+    availability_set_name: str = "",
+) -> Operation | None:
+    """Save the Configure page: a new size and set membership, finalised by a restart in the worker.
+
+    availability_set None with no new name means "no availability set". Returns None when nothing changed.
+    """
+    vm = vm_lock_for_operation(vm=vm, kind=Operation.Kind.CONFIGURE)
+    current = Membership.objects.filter(virtual_machine=vm).select_related("availability_set").first()
+    current_set = current.availability_set if current else None
+    changes = []
+
+    if size.pk != vm.size_id:
+        subscription_cores_check(subscription=subscription_lock(vm.cloud_service.subscription), size=size, excluding=vm)
+        vm.size = size
+        vm.save(update_fields=["size"])
+        changes.append(f"size {size.name}")
+
+    if availability_set_name:
+        availability_set = availability_set_create(cloud_service=vm.cloud_service, name=availability_set_name)
+    if availability_set is not None and availability_set != current_set:
+        availability_set_join(vm=vm, availability_set=availability_set)
+        changes.append(f"availability set {availability_set.name}")
+    elif availability_set is None and current_set is not None:
+        availability_set_leave(vm=vm)
+        changes.append("no availability set")
+
+    if not changes:
+        return None
+    return operation_begin(
+        vm=vm,
+        kind=Operation.Kind.CONFIGURE,
+        title=f"Configuring virtual machine {vm.name}",
+        user=user,
+        details={"changes": changes},
+    )

@@ -1,0 +1,26 @@
+"""Subscriptions: who may see and spend what."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Subscription(models.Model):
+    """A billing and quota boundary; every object a person manages belongs to one."""
+
+    name = models.CharField(max_length=100)
+    subscription_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="subscriptions", blank=True)
+    core_quota = models.PositiveIntegerField(default=20, help_text="Cores all virtual machines may use together.")
+    cloud_service_quota = models.PositiveIntegerField(default=20)
+    storage_account_quota = models.PositiveIntegerField(default=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

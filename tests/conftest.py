@@ -1,0 +1,41 @@
+"""Shared fixtures: a signed-in person with a subscription, and a fabric that answers at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def instant_fabric(settings):
+    """Run tasks in-process as soon as their transaction commits, with no simulated delay."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.FABRIC_OPERATION_SECONDS = 0
+    settings.FABRIC_FAILURE_RATE = 0
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def subscription(user):
+    return SubscriptionFactory(members=[user])
+
+
+@pytest.fixture
+def signed_in(client, user, subscription):
+    """A test client signed in as a person who belongs to `subscription`."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def password() -> str:
+    return STRONG_PASSWORD

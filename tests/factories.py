@@ -1,0 +1,152 @@
+"""Factories for the portal's models; catalog rows come from the data migration."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+
+from availability.models import AvailabilitySet, Membership
+from portal.models import Subscription
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    ImageVersion,
+    Operation,
+    Region,
+    RoleSize,
+    StorageAccount,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+)
+
+STRONG_PASSWORD = "Portal!2013x"
+
+
+def region(name: str = "West US") -> Region:
+    return Region.objects.get(name=name)
+
+
+def size(name: str = "Small") -> RoleSize:
+    return RoleSize.objects.get(name=name)
+
+
+def image_version(image_name: str = "Windows Server 2012 Datacenter") -> ImageVersion:
+    return ImageVersion.objects.filter(image__name=image_name).order_by("-release_date").first()
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    password = factory.LazyFunction(lambda: make_password(STRONG_PASSWORD))
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Subscription {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)
+
+
+class AffinityGroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AffinityGroup
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"group{n}")
+    region = factory.LazyFunction(region)
+
+
+class VirtualNetworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VirtualNetwork
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"vnet{n}")
+    affinity_group = factory.SubFactory(AffinityGroupFactory, subscription=factory.SelfAttribute("..subscription"))
+
+
+class SubnetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subnet
+
+    virtual_network = factory.SubFactory(VirtualNetworkFactory)
+    name = factory.Sequence(lambda n: f"Subnet-{n}")
+    address_prefix = "10.0.0.0/24"
+
+
+class StorageAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StorageAccount
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"storage{n:04d}")
+    region = factory.LazyFunction(region)
+
+
+class CloudServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CloudService
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"service{n:04d}")
+    region = factory.LazyFunction(region)
+
+
+class VirtualMachineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VirtualMachine
+
+    cloud_service = factory.SubFactory(CloudServiceFactory)
+    name = factory.Sequence(lambda n: f"vm{n}")
+    image_version = factory.LazyFunction(image_version)
+    size = factory.LazyFunction(size)
+    storage_account = factory.SubFactory(
+        StorageAccountFactory,
+        subscription=factory.SelfAttribute("..cloud_service.subscription"),
+        region=factory.SelfAttribute("..cloud_service.region"),
+    )
+    admin_username = "portaladmin"
+    password_hash = factory.LazyFunction(lambda: make_password(STRONG_PASSWORD))
+    status = VirtualMachine.Status.RUNNING
+
+
+class AvailabilitySetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AvailabilitySet
+
+    cloud_service = factory.SubFactory(CloudServiceFactory)
+    name = factory.Sequence(lambda n: f"set{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    availability_set = factory.SubFactory(AvailabilitySetFactory)
+    virtual_machine = factory.SubFactory(
+        VirtualMachineFactory, cloud_service=factory.SelfAttribute("..availability_set.cloud_service")
+    )
+    fault_domain = 0
+    update_domain = 0
+
+
+class OperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Operation
+
+    virtual_machine = factory.SubFactory(VirtualMachineFactory)
+    subscription = factory.SelfAttribute("virtual_machine.cloud_service.subscription")
+    kind = Operation.Kind.RESTART
+    target_name = factory.SelfAttribute("virtual_machine.name")
+    title = factory.LazyAttribute(lambda o: f"Restarting virtual machine {o.virtual_machine.name}")

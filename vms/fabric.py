@@ -1,0 +1,27 @@
+"""The simulated fabric: it plays the platform that provisions, powers and restarts VMs."""
+
+from __future__ import annotations
+
+import random
+import time
+
+from django.conf import settings
+
+from vms.models import Operation
+
+FAILURE_REASONS = {
+    Operation.Kind.CREATE: "The fabric could not allocate the virtual machine in this region.",
+    Operation.Kind.START: "The fabric could not start the virtual machine.",
+    Operation.Kind.SHUT_DOWN: "The fabric could not shut down the virtual machine.",
+    Operation.Kind.RESTART: "The fabric could not restart the virtual machine.",
+    Operation.Kind.CONFIGURE: "The fabric could not restart the virtual machine with its new configuration.",
+    Operation.Kind.DELETE: "The fabric could not delete the virtual machine.",
+}
+
+
+def carry_out(operation: Operation) -> str:
+    """Take the operation's simulated time and return an error message, or "" on success."""
+    time.sleep(settings.FABRIC_OPERATION_SECONDS)
+    if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
+        return FAILURE_REASONS[operation.kind]
+    return ""

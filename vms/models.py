@@ -1,0 +1,352 @@
+"""The catalog (regions, sizes, images), networks, storage, cloud services, VMs and operations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from portal.models import Subscription
+
+
+class Region(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AffinityGroup(models.Model):
+    """A named placement hint inside one region, owned by a subscription."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="affinity_groups")
+    name = models.CharField(max_length=63)
+    label = models.CharField(max_length=100, blank=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="affinity_groups")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("subscription", Lower("name"), name="affinity_group_name_unique_in_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VirtualNetwork(models.Model):
+    """A private network of a subscription, bound to an affinity group (and so to its region)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="virtual_networks")
+    name = models.CharField(max_length=63)
+    affinity_group = models.ForeignKey(AffinityGroup, on_delete=models.PROTECT, related_name="virtual_networks")
+    address_space = models.CharField(max_length=18, default="10.0.0.0/16")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("subscription", Lower("name"), name="virtual_network_name_unique_in_subscription"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if (
+            self.affinity_group_id
+            and self.subscription_id
+            and self.affinity_group.subscription_id != self.subscription_id
+        ):
+            raise ValidationError(
+                {"affinity_group": "Choose an affinity group of the same subscription."}, code="foreign_subscription"
+            )
+
+    @property
+    def region(self) -> Region:
+        return self.affinity_group.region
+
+
+class Subnet(models.Model):
+    virtual_network = models.ForeignKey(VirtualNetwork, on_delete=models.CASCADE, related_name="subnets")
+    name = models.CharField(max_length=63)
+    address_prefix = models.CharField(max_length=18)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["virtual_network", "name"], name="subnet_name_unique_in_network"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.address_prefix})"
+
+
+class OSFamily(models.TextChoices):
+    WINDOWS = "windows", "Windows"
+    LINUX = "linux", "Linux"
+
+
+class Image(models.Model):
+    """A gallery image; its versions are what a VM is actually made from."""
+
+    class Category(models.TextChoices):
+        PLATFORM = "platform", "Platform Images"
+        MY_IMAGES = "mine", "My Images"
+
+    name = models.CharField(max_length=100, unique=True)
+    publisher = models.CharField(max_length=100)
+    os_family = models.CharField(max_length=10, choices=OSFamily.choices)
+    category = models.CharField(max_length=10, choices=Category.choices, default=Category.PLATFORM)
+    description = models.TextField(blank=True)
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImageVersion(models.Model):
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="versions")
+    release_date = models.DateField()
+    label = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["image", "-release_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "release_date"], name="image_version_unique_release_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image.name} ({self.release_date:%m/%d/%Y})"
+
+
+class RoleSize(models.Model):
+    """A VM size of the era: cores, memory and how many data disks it may attach."""
+
+    name = models.CharField(max_length=30, unique=True)
+    label = models.CharField(max_length=10, blank=True, help_text="The later name, such as A1.")
+    cores = models.PositiveSmallIntegerField()
+    shared_core = models.BooleanField(default=False)
+    memory_mb = models.PositiveIntegerField()
+    max_data_disks = models.PositiveSmallIntegerField()
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cores__gte=1), name="role_size_at_least_one_core"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.cores_display}, {self.memory_display})"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.name} ({self.label})" if self.label else self.name
+
+    @property
+    def cores_display(self) -> str:
+        unit = "core" if self.cores == 1 else "cores"
+        return f"{self.cores} {unit}, shared" if self.shared_core else f"{self.cores} {unit}"
+
+    @property
+    def memory_display(self) -> str:
+        if self.memory_mb < 1024:
+            return f"{self.memory_mb} MB"
+        return f"{self.memory_mb / 1024:g} GB"
+
+
+class StorageAccount(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="storage_accounts")
+    name = models.CharField(max_length=24, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="storage_accounts")
+    automatically_generated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "region"],
+                condition=Q(automatically_generated=True),
+                name="one_generated_storage_account_per_region",
+            ),
+            models.CheckConstraint(condition=Q(name__regex=r"^[a-z0-9]{3,24}$"), name="storage_account_name_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CloudService(models.Model):
+    """The container a VM lives in, reached at NAME.cloudapp.net."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="cloud_services")
+    name = models.CharField("DNS name", max_length=24, unique=True)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="cloud_services")
+    affinity_group = models.ForeignKey(
+        AffinityGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="cloud_services"
+    )
+    virtual_network = models.ForeignKey(
+        VirtualNetwork, on_delete=models.PROTECT, null=True, blank=True, related_name="cloud_services"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(name__regex=r"^[a-z0-9]{3,24}$"), name="cloud_service_name_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.name}.cloudapp.net"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.affinity_group_id and self.affinity_group.subscription_id != self.subscription_id:
+            errors["affinity_group"] = "Choose an affinity group of the same subscription."
+        if self.virtual_network_id and self.virtual_network.subscription_id != self.subscription_id:
+            errors["virtual_network"] = "Choose a virtual network of the same subscription."
+        if errors:
+            raise ValidationError(errors, code="foreign_subscription")
+
+
+class VirtualMachine(models.Model):
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning", "Starting (Provisioning)"
+        RUNNING = "running", "Running"
+        STOPPING = "stopping", "Stopping"
+        STOPPED = "stopped", "Stopped"
+        STARTING = "starting", "Starting"
+        RESTARTING = "restarting", "Restarting"
+        DELETING = "deleting", "Deleting"
+
+    cloud_service = models.ForeignKey(CloudService, on_delete=models.CASCADE, related_name="virtual_machines")
+    name = models.CharField("Virtual Machine Name", max_length=64)
+    image_version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, related_name="virtual_machines")
+    size = models.ForeignKey(RoleSize, on_delete=models.PROTECT, related_name="virtual_machines")
+    storage_account = models.ForeignKey(StorageAccount, on_delete=models.PROTECT, related_name="virtual_machines")
+    subnet = models.ForeignKey(Subnet, on_delete=models.PROTECT, null=True, blank=True, related_name="virtual_machines")
+    admin_username = models.CharField("New User Name", max_length=64)
+    password_hash = models.CharField(
+        max_length=256, blank=True, help_text="A one-way hash; the password itself is never kept."
+    )
+    ssh_certificate_thumbprint = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROVISIONING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint("cloud_service", Lower("name"), name="vm_name_unique_in_cloud_service"),
+            models.CheckConstraint(
+                condition=~Q(password_hash="") | ~Q(ssh_certificate_thumbprint=""),
+                name="vm_has_a_way_to_sign_in",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("vms:dashboard", args=[self.pk])
+
+    def clean(self) -> None:
+        errors = {}
+        if self.storage_account_id and self.cloud_service_id:
+            if self.storage_account.subscription_id != self.cloud_service.subscription_id:
+                errors["storage_account"] = "Choose a storage account of the same subscription."
+            elif self.storage_account.region_id != self.cloud_service.region_id:
+                errors["storage_account"] = "Choose a storage account in the cloud service's region."
+        if (
+            self.subnet_id
+            and self.cloud_service_id
+            and self.subnet.virtual_network_id != self.cloud_service.virtual_network_id
+        ):
+            errors["subnet"] = "Choose a subnet of the cloud service's virtual network."
+        if errors:
+            raise ValidationError(errors, code="inconsistent")
+
+    @property
+    def subscription(self) -> Subscription:
+        return self.cloud_service.subscription
+
+    @property
+    def os_family(self) -> str:
+        return self.image_version.image.os_family
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status not in {self.Status.RUNNING, self.Status.STOPPED}
+
+
+class Operation(models.Model):
+    """Something a person asked the platform to do: the activity log and the notification area read these."""
+
+    class Kind(models.TextChoices):
+        CREATE = "create", "Create virtual machine"
+        START = "start", "Start"
+        SHUT_DOWN = "shutdown", "Shut down"
+        RESTART = "restart", "Restart"
+        CONFIGURE = "configure", "Configure"
+        DELETE = "delete", "Delete"
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="operations")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    virtual_machine = models.ForeignKey(
+        VirtualMachine, on_delete=models.SET_NULL, null=True, blank=True, related_name="operations"
+    )
+    target_name = models.CharField(max_length=100, help_text="The object's name, kept after it is deleted.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    title = models.CharField(max_length=200)
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=1)
+    attempt_started_at = models.DateTimeField(auto_now_add=True)
+    details = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        indexes = [models.Index(fields=["subscription", "status"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["virtual_machine"],
+                condition=Q(status="in_progress"),
+                name="one_operation_in_progress_per_vm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS

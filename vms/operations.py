@@ -1,0 +1,80 @@
+"""How an operation ends: the states a VM passes through and what success or failure leaves behind."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from django.db import transaction
+from django.utils import timezone
+
+from vms.models import Operation, VirtualMachine
+
+Status = VirtualMachine.Status
+Kind = Operation.Kind
+
+
+class Transition(NamedTuple):
+    running: str
+    succeeded: str
+    failed: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    Kind.CREATE: Transition(Status.PROVISIONING, Status.RUNNING, ""),
+    Kind.START: Transition(Status.STARTING, Status.RUNNING, Status.STOPPED),
+    Kind.SHUT_DOWN: Transition(Status.STOPPING, Status.STOPPED, Status.RUNNING),
+    Kind.RESTART: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
+    Kind.CONFIGURE: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
+    Kind.DELETE: Transition(Status.DELETING, "", Status.STOPPED),
+}
+
+
+@transaction.atomic
+def operation_complete(*, operation_id: int, attempt: int, error: str = "") -> Operation | None:
+    """Record the fabric's outcome of one attempt; an outcome for a superseded attempt is ignored."""
+    operation = Operation.objects.select_for_update().filter(pk=operation_id).first()
+    if operation is None or not operation.in_progress or operation.attempts != attempt:
+        return None
+    vm = VirtualMachine.objects.select_for_update().filter(pk=operation.virtual_machine_id).first()
+    if error:
+        operation_fail(operation, vm, error)
+    else:
+        _operation_succeed(operation, vm)
+    return operation
+
+
+def _operation_succeed(operation: Operation, vm: VirtualMachine | None) -> None:
+    success_state = TRANSITIONS[operation.kind].succeeded
+    if vm is not None and operation.kind == Kind.DELETE:
+        cloud_service = vm.cloud_service
+        vm.delete()
+        if operation.details.get("delete_cloud_service") and not cloud_service.virtual_machines.exists():
+            cloud_service.delete()
+    elif vm is not None:
+        vm.status = success_state
+        vm.save(update_fields=["status"])
+    _operation_end(operation, Operation.Status.SUCCEEDED, f"{operation.title}: succeeded.")
+
+
+def operation_fail(operation: Operation, vm: VirtualMachine | None, error: str) -> None:
+    if vm is not None and operation.kind == Kind.CREATE:
+        # A VM that never came up is removed, with the cloud service made for it, so nothing stays half made.
+        cloud_service = vm.cloud_service
+        vm.delete()
+        if operation.details.get("created_cloud_service") and not cloud_service.virtual_machines.exists():
+            cloud_service.delete()
+        outcome = "The virtual machine was not created; nothing else was changed."
+    elif vm is not None:
+        vm.status = TRANSITIONS[operation.kind].failed
+        vm.save(update_fields=["status"])
+        outcome = f"{vm.name} is {vm.get_status_display()}."
+    else:
+        outcome = ""
+    _operation_end(operation, Operation.Status.FAILED, f"{operation.title}: failed. {error} {outcome}".strip())
+
+
+def _operation_end(operation: Operation, status: str, message: str) -> None:
+    operation.status = status
+    operation.message = message
+    operation.ended_at = timezone.now()
+    operation.save(update_fields=["status", "message", "ended_at"])

@@ -1,0 +1,20 @@
+"""Background work: the worker carries out operations through the simulated fabric."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from vms import fabric
+from vms.models import Operation
+from vms.operations import operation_complete
+
+
+@task()
+def carry_out_operation(operation_id: int, attempt: int) -> str:
+    """Carry out one attempt of an operation and record how it ended."""
+    operation = Operation.objects.filter(pk=operation_id, attempts=attempt, status=Operation.Status.IN_PROGRESS).first()
+    if operation is None:
+        return "superseded"
+    error = fabric.carry_out(operation)
+    finished = operation_complete(operation_id=operation_id, attempt=attempt, error=error)
+    return "superseded" if finished is None else finished.status
