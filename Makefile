@@ -1,0 +1,63 @@
+# Two entry points for a fresh machine:
+#   make run    set up, migrate, load demo data, then run the web server and the background worker
+#   make test   set up (Chromium included), then run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint benchmark browser
+
+help:
+	@echo "make run   - set up and run the portal (web server and worker) with demo data"
+	@echo "make test  - set up and run the whole test suite (DATABASE_URL picks the database)"
+
+# A 3.12+ interpreter: the first candidate that actually runs and is new enough.
+$(VENV)/.installed: requirements.txt
+	@python=""; \
+	for candidate in "$${PYTHON:-}" python3.14 python3.13 python3.12 python3 \
+	    $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	  [ -n "$$candidate" ] || continue; \
+	  if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	    python="$$candidate"; break; \
+	  fi; \
+	done; \
+	if [ -z "$$python" ]; then \
+	  echo "No Python 3.12 or newer was found. Install one, for example 'apt-get install python3.12 python3.12-venv'" >&2; \
+	  echo "(Debian 13 / Ubuntu 24.04) or 'pyenv install 3.13', or point PYTHON=/path/to/python3.12 at one." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Using $$python ($$("$$python" --version))"; \
+	rm -rf "$(VENV)" && "$$python" -m venv "$(VENV)" && \
+	"$(PY)" -m pip install --quiet --upgrade pip && \
+	"$(PY)" -m pip install --quiet -r requirements.txt && \
+	touch "$@"
+
+setup: $(VENV)/.installed
+
+# Browser tests drive the system's Chromium; install it from the distribution when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+run: setup
+	@$(PY) manage.py migrate --no-input -v0
+	@$(PY) manage.py load_demo --staff
+	@echo "Portal: http://$(HOST):$(PORT)/  (staff pages at /admin/)"
+	@trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py db_worker --interval 0.5 & \
+	$(PY) manage.py runserver --noreload "$(HOST):$(PORT)"
+
+test: setup browser
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && { echo "No tests were collected" >&2; exit 1; }; exit $$status
+
+lint: setup
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+benchmark: setup
+	@$(PY) benchmarks/run.py

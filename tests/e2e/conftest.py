@@ -1,0 +1,85 @@
+"""Browser tests: Playwright drives the system's Chromium against a live server with a real worker beside it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from django.db import connections
+from django_tasks_db.management.commands.db_worker import Worker
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.factories import STRONG_PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def worker(settings, live_server):
+    """Run the database task backend's worker in a thread, with a short simulated fabric time."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.FABRIC_OPERATION_SECONDS = 0.5
+    background = Worker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="browser-tests",
+        excluded_queue_names=[],
+    )
+
+    def run() -> None:
+        try:
+            background.run()
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield background
+    background.running = False
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signed_in_page(page: Page, user, subscription) -> Page:
+    """A browser page signed in through the sign-in form as a person with a subscription."""
+    page.goto("/signin/")
+    page.get_by_label("User name").fill(user.username)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Services")).to_be_visible()
+    return page
