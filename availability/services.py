@@ -186,7 +186,7 @@ def virtual_machine_deploy(
             affinity_group=affinity_group,
             virtual_network=virtual_network,
         )
-    elif subnet is not None and subnet.virtual_network_id != cloud_service.virtual_network_id:
+    elif (subnet.virtual_network_id if subnet else None) != cloud_service.virtual_network_id:
         raise ValidationError(
             {"subnet": ValidationError("Choose a subnet of the cloud service's virtual network.", code="subnet")}
         )
