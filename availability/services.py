@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
@@ -123,6 +124,7 @@ def _owned(subscription: Subscription, field: str, obj, owner_id: int | None) ->
         raise ValidationError({field: ValidationError("Choose one of this subscription's own.", code="foreign")})
 
 
+@sensitive_variables("admin_password")
 @transaction.atomic
 def virtual_machine_deploy(
     *,

@@ -13,6 +13,8 @@ def instant_fabric(settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.FABRIC_OPERATION_SECONDS = 0
     settings.FABRIC_FAILURE_RATE = 0
+    # A fast hasher keeps the suite quick; the hashing itself is Django's and is exercised all the same.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Subscription
 from vms.models import (
@@ -216,6 +217,7 @@ def _dns_name_taken(name: str) -> ValidationError:
     )
 
 
+@sensitive_variables("admin_password")
 def vm_create(
     *,
     cloud_service: CloudService,

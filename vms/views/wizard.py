@@ -1,14 +1,344 @@
+"""New -> Virtual Machine -> From Gallery: the four-page wizard and its DNS name check."""
+
 from __future__ import annotations
 
-from django.views import View
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.forms import FileInput, Form, PasswordInput
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
+from formtools.wizard.views import NamedUrlWizardView
+
+from availability.services import virtual_machine_deploy
+from vms.forms import (
+    ConfigurationForm,
+    ImageForm,
+    ModeForm,
+    OptionsForm,
+    dns_name_problem,
+    gallery_categories,
+    gallery_filter,
+    gallery_images,
+)
 
 
-def _todo(*args, **kwargs):
-    raise NotImplementedError
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-wizard_start = dns_name_check = _todo
+IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
+STEP_TITLES = {
+    IMAGE: "Select the virtual machine operating system",
+    CONFIGURATION: "Virtual machine configuration",
+    MODE: "Virtual machine mode",
+    OPTIONS: "Virtual machine options",
+}
+SECRET_FIELDS = ("admin_password", "confirm_password")
+DRAFTS = "drafts"
 
 
-class CreateVirtualMachineWizard(View):
-    pass
+@method_decorator(sensitive_post_parameters(*(f"{CONFIGURATION}-{name}" for name in SECRET_FIELDS)), name="dispatch")
+@method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
+class CreateVirtualMachineWizard(NamedUrlWizardView):
+    """Create a VM from a gallery image, one page at a time, in a dialog or as a page of its own."""
+
+    form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
+    storage_name = "vms.wizard_storage.EncryptedSessionStorage"
+    template_name = "vms/wizard.html"
+    url_name = "vms:wizard-step"
+    done_step_name = "finished"
+    request: HtmxHttpRequest
+
+    @classmethod
+    def get_initkwargs(cls, *args, **kwargs):
+        kwargs.setdefault("url_name", cls.url_name)
+        kwargs.setdefault("done_step_name", cls.done_step_name)
+        return super().get_initkwargs(*args, **kwargs)
+
+    @property
+    def file_storage(self) -> FileSystemStorage:
+        return FileSystemStorage(location=settings.WIZARD_UPLOAD_ROOT)
+
+    def dispatch(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.subscription:
+            raise Http404("Virtual machines are created in a subscription, and you have none.")
+        return super().dispatch(request, *args, **kwargs)
+
+    # Navigation
+
+    def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        step = kwargs.get("step")
+        if step is None:
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+            return self.show_step(self.steps.first)
+        if not self.is_reachable(step):
+            return redirect(self.get_step_url(self.first_incomplete_step()))
+        self.storage.current_step = step
+        return self.render(self.form_to_show(step))
+
+    def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        if kwargs.get("step") is None:
+            return self.discard()
+        posted_step = request.POST.get(f"{self.prefix}-current_step", "")
+        if not self.is_reachable(posted_step):
+            raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
+        goto_step = request.POST.get("wizard_goto_step")
+        if goto_step is not None:
+            if not self.is_reachable(goto_step):
+                raise SuspiciousOperation("The wizard cannot go to a step it has not reached.")
+            self.keep_entries(posted_step)
+            self.storage.current_step = goto_step
+            return self.show_step(goto_step)
+        return super().post(request, *args, **kwargs)
+
+    def discard(self) -> HttpResponse:
+        """Throw the draft away, as closing the dialog does."""
+        self.storage.reset()
+        if self.request.htmx:
+            return HttpResponse("")
+        return redirect("vms:list")
+
+    def step_names(self) -> list[str]:
+        return list(self.get_form_list())
+
+    def first_incomplete_step(self) -> str:
+        """Return the first page not yet completed, or the last page when all are."""
+        for step in self.step_names():
+            if self.storage.get_step_data(step) is None:
+                return step
+        return self.steps.last
+
+    def is_reachable(self, step: str) -> bool:
+        """Tell whether a page may be shown or posted: a completed one, or the first one still to complete."""
+        names = self.step_names()
+        return step in names and names.index(step) <= names.index(self.first_incomplete_step())
+
+    def show_step(self, step: str) -> HttpResponse:
+        if self.request.htmx:
+            return self.render(self.form_to_show(step))
+        return redirect(self.get_step_url(step))
+
+    def render_next_step(self, form: Form, **kwargs) -> HttpResponse:
+        next_step = self.steps.next
+        self.storage.current_step = next_step
+        return self.show_step(next_step)
+
+    def render_revalidation_failure(self, failed_step: str, form: Form, **kwargs) -> HttpResponse:
+        self.storage.current_step = failed_step
+        return self.show_step(failed_step)
+
+    def render_done(self, form: Form, **kwargs) -> HttpResponse:
+        """Validate every page again, then create the VM; a page that no longer validates is shown again."""
+        final_forms = {}
+        for step in self.step_names():
+            step_form = self.get_form(
+                step=step, data=self.storage.get_step_data(step), files=self.storage.get_step_files(step)
+            )
+            if not step_form.is_valid():
+                return self.render_revalidation_failure(step, step_form)
+            final_forms[step] = step_form
+        return self.done(list(final_forms.values()), form_dict=final_forms, **kwargs)
+
+    # Forms and the draft
+
+    def get_form_kwargs(self, step: str | None = None) -> dict:
+        subscription = self.request.subscription
+        if step == CONFIGURATION:
+            image = (self.get_cleaned_data_for_step(IMAGE) or {}).get("image")
+            return {"image": image, "subscription": subscription}
+        if step == MODE:
+            return {"subscription": subscription}
+        if step == OPTIONS:
+            mode_form = self.get_form(MODE, data=self.storage.get_step_data(MODE))
+            valid = mode_form.is_valid()
+            return {
+                "cloud_service": mode_form.cleaned_data.get("cloud_service") if valid else None,
+                "virtual_network": mode_form.virtual_network if valid else None,
+            }
+        return {}
+
+    def get_form(self, step: str | None = None, data=None, files=None) -> Form:
+        step = step or self.steps.current
+        if step == CONFIGURATION and data is not None and data is self.request.POST:
+            data, files = self.with_kept_secrets(step, data, files)
+        return super().get_form(step, data, files)
+
+    def with_kept_secrets(self, step: str, data, files):
+        """Keep the password and certificate entered before when the page comes back with them left empty."""
+        stored = self.storage.get_step_data(step)
+        if stored is None:
+            return data, files
+        data = data.copy()
+        names = [f"{step}-{name}" for name in SECRET_FIELDS]
+        if not any(data.get(name) for name in names):
+            for name in names:
+                data.setlist(name, stored.getlist(name))
+        files = files.copy()
+        for name, stored_file in (self.storage.get_step_files(step) or {}).items():
+            if name not in files:
+                files[name] = stored_file
+        return data, files
+
+    def process_step(self, form: Form) -> dict:
+        self.storage.extra_data.get(DRAFTS, {}).pop(form.prefix, None)
+        return {key: form.data.getlist(key) for key in form.data if key.startswith(f"{form.prefix}-")}
+
+    def process_step_files(self, form: Form) -> dict:
+        uploaded = {key: file for key, file in self.request.FILES.items() if key.startswith(f"{form.prefix}-")}
+        stored = self.storage.data[self.storage.step_files_key].get(form.prefix, {})
+        for key in uploaded.keys() & stored.keys():
+            self.storage.file_storage.delete(stored.pop(key)["tmp_name"])
+        return uploaded
+
+    def keep_entries(self, step: str) -> None:
+        """Keep what was typed on a page being left by Back: saved when valid, otherwise as a draft."""
+        form = self.get_form(step, data=self.request.POST, files=self.request.FILES)
+        if form.is_valid():
+            self.storage.set_step_data(step, self.process_step(form))
+            self.storage.set_step_files(step, self.process_step_files(form))
+            return
+        skipped = (PasswordInput, FileInput)
+        self.storage.extra_data.setdefault(DRAFTS, {})[step] = {
+            name: field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            for name, field in form.fields.items()
+            if not isinstance(field.widget, skipped)
+        }
+
+    def form_to_show(self, step: str) -> Form:
+        """Build a page's form from its draft, or from what was saved, or empty."""
+        draft = self.storage.extra_data.get(DRAFTS, {}).get(step)
+        if draft is not None:
+            form = self.get_form(step)
+            form.initial.update(draft)
+            return form
+        return self.get_form(step, data=self.storage.get_step_data(step), files=self.storage.get_step_files(step))
+
+    # Rendering
+
+    @property
+    def in_dialog(self) -> bool:
+        htmx = self.request.htmx
+        if not htmx:
+            return False
+        if htmx.target == "dialog-root":
+            return True
+        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(reverse("vms:wizard"))
+
+    def get_template_names(self) -> list[str]:
+        target = self.request.htmx.target if self.request.htmx else None
+        if target == "wizard-images":
+            return [f"{self.template_name}#wizard_images"]
+        if target == "wizard-page":
+            return [f"{self.template_name}#wizard_page"]
+        if self.request.htmx:
+            return [f"{self.template_name}#wizard_dialog"]
+        return [self.template_name]
+
+    def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
+        response = super().render(form, **kwargs)
+        if self.request.htmx and self.request.htmx.target == "wizard-page" and not self.in_dialog:
+            response["HX-Push-Url"] = self.get_step_url(self.steps.current)
+        return response
+
+    def get_context_data(self, form: Form, **kwargs) -> dict:
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        names = self.step_names()
+        context.update(
+            step=step,
+            step_title=STEP_TITLES[step],
+            step_list=[
+                {"number": index, "title": STEP_TITLES[name], "current": name == step}
+                for index, name in enumerate(names, start=1)
+            ],
+            step_url=self.get_step_url(step),
+            in_dialog=self.in_dialog,
+            nav_section="vms",
+        )
+        if form.is_bound:
+            form.is_valid()
+        if step == IMAGE:
+            context.update(self.gallery_context(form))
+        elif step == CONFIGURATION:
+            stored = self.storage.get_step_data(CONFIGURATION)
+            context["password_kept"] = bool(stored and stored.get(f"{CONFIGURATION}-admin_password"))
+            kept_files = self.storage.data[self.storage.step_files_key].get(CONFIGURATION, {})
+            kept_certificate = kept_files.get(f"{CONFIGURATION}-ssh_certificate")
+            context["kept_certificate_name"] = kept_certificate["name"] if kept_certificate else ""
+        return context
+
+    def gallery_context(self, form: Form) -> dict:
+        images = list(gallery_images())
+        category = self.request.GET.get("category", "")
+        text = self.request.GET.get("q", "")
+        selected = self.request.GET.get(form.add_prefix("image")) or form["image"].value() or ""
+        shown = gallery_filter(images, category=category, text=text)
+        hidden_choice = str(selected) not in {str(image.pk) for image in shown} and str(selected) in {
+            str(image.pk) for image in images
+        }
+        return {
+            "images": shown,
+            "categories": gallery_categories(images),
+            "category": category,
+            "text": text,
+            "selected_image": str(selected),
+            "selected_hidden": hidden_choice,
+        }
+
+    # Finishing
+
+    @sensitive_variables()
+    def done(self, form_list: list[Form], form_dict: dict[str, Form], **kwargs) -> HttpResponse:
+        """Create the VM with one call to the deploy service; its refusals land beside the fields they concern."""
+        arguments = {}
+        for form in form_list:
+            arguments.update(form.deploy_arguments())
+        try:
+            operation = virtual_machine_deploy(
+                user=self.request.user, subscription=self.request.subscription, **arguments
+            )
+        except ValidationError as error:
+            return self.render_service_errors(error, form_dict)
+        self.storage.reset()
+        dashboard = reverse("vms:dashboard", args=[operation.virtual_machine_id])
+        if self.request.htmx:
+            return HttpResponseClientRedirect(dashboard)
+        return redirect(dashboard)
+
+    def render_service_errors(self, error: ValidationError, form_dict: dict[str, Form]) -> HttpResponse:
+        """Show the first page that owns a field the service refused, with the message beside it."""
+        names = self.step_names()
+        errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+        failing = names[-1]
+        first_index = len(names)
+        for field, field_errors in errors.items():
+            step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
+            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
+            if names.index(step) < first_index:
+                failing, first_index = step, names.index(step)
+        self.storage.current_step = failing
+        return self.render(form_dict[failing])
+
+
+wizard_start = CreateVirtualMachineWizard.as_view()
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def dns_name_check(request: HtmxHttpRequest) -> HttpResponse:
+    """Say whether NAME.cloudapp.net is free, as the DNS Name field is typed."""
+    name = (request.GET.get("dns_name") or request.GET.get(f"{MODE}-dns_name") or "").strip()
+    context = {"dns_name_check": True, "dns_name": name, "problem": dns_name_problem(name) if name else ""}
+    template = "vms/wizard.html#dns_name_status" if request.htmx else "vms/wizard.html"
+    return render(request, template, context)

@@ -1,0 +1,782 @@
+"""New -> Virtual Machine -> From Gallery: the four pages, their rules, and what a run leaves behind."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+
+from availability.models import AvailabilitySet, Membership
+from tests import factories
+from tests.vms.test_validators import certificate_pem
+from vms.forms import ConfigurationForm, ModeForm, OptionsForm
+from vms.models import CloudService, Image, StorageAccount, VirtualMachine
+from vms.wizard_storage import draft_cipher
+
+pytestmark = pytest.mark.django_db
+
+CURRENT_STEP = "create_virtual_machine_wizard-current_step"
+SESSION_KEY = "wizard_create_virtual_machine_wizard"
+WINDOWS = "Windows Server 2012 Datacenter"
+UBUNTU = "Ubuntu Server 12.04 LTS"
+CENTOS = "OpenLogic CentOS 6.4"
+IN_DIALOG = {
+    "HTTP_HX_REQUEST": "true",
+    "HTTP_HX_TARGET": "wizard-page",
+    "HTTP_HX_CURRENT_URL": "http://testserver/virtual-machines/",
+}
+
+
+@pytest.fixture(autouse=True)
+def upload_root(settings, tmp_path):
+    settings.WIZARD_UPLOAD_ROOT = tmp_path / "wizard-uploads"
+    return settings.WIZARD_UPLOAD_ROOT
+
+
+def url(step: str | None = None) -> str:
+    return reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
+
+
+def image(name: str = WINDOWS) -> Image:
+    return Image.objects.get(name=name)
+
+
+def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = ""):
+    """Post one page as the browser does: prefixed fields, the management form, checkboxes only when checked."""
+    data = {CURRENT_STEP: step}
+    for name, value in fields.items():
+        if value is True:
+            data[f"{step}-{name}"] = "on"
+        elif value is not False:
+            data[f"{step}-{name}"] = value
+    if goto:
+        data["wizard_goto_step"] = goto
+    if headers:
+        return client.post(url(step), data, **headers)
+    return client.post(url(step), data, follow=True)
+
+
+def configuration(image_name: str = WINDOWS, **overrides) -> dict:
+    fields = {
+        "image_version": factories.image_version(image_name).pk,
+        "name": "web1",
+        "admin_username": "portaladmin",
+        "admin_password": factories.STRONG_PASSWORD,
+        "confirm_password": factories.STRONG_PASSWORD,
+        "size": factories.size("Small").pk,
+    }
+    return fields | overrides
+
+
+def standalone(**overrides) -> dict:
+    return {"mode": "standalone", "dns_name": "contosoweb", "location": f"region-{factories.region().pk}"} | overrides
+
+
+def create_set(name: str = "webset") -> dict:
+    return {"availability_set": "create", "availability_set_name": name}
+
+
+def run(client, *, image_name=WINDOWS, config=None, mode=None, options=None, headers=None):
+    """Go through the four pages and return the last response."""
+    client.get(url(), **(headers or {}))
+    submit(client, "image", {"image": image(image_name).pk}, headers=headers)
+    submit(client, "configuration", config or configuration(image_name), headers=headers)
+    submit(client, "mode", mode or standalone(), headers=headers)
+    return submit(client, "options", options or create_set(), headers=headers)
+
+
+def page_of(response) -> str:
+    return response.content.decode()
+
+
+def checked_image(html: str) -> str | None:
+    """Return the value of the checked image radio, if any."""
+    match = re.search(r'<input[^>]*name="image-image"[^>]*value="(\d+)"[^>]*\schecked>', html)
+    return match.group(1) if match else None
+
+
+class TestOpening:
+    def test_new_from_gallery_opens_a_dialog_fragment_on_step_one(self, signed_in):
+        response = signed_in.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        html = page_of(response)
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert '<dialog id="wizard-dialog"' in html
+        assert "Select the virtual machine operating system" in html
+        assert 'aria-current="step" title="Select the virtual machine operating system"' in html
+        assert "HX-Push-Url" not in response.headers
+
+    def test_wizard_url_loaded_directly_is_a_full_page_on_step_one(self, signed_in):
+        response = signed_in.get(url(), follow=True)
+        html = page_of(response)
+        assert response.redirect_chain == [(url("image"), 302)]
+        assert "<html" in html
+        assert "<dialog" not in html
+        assert "<title>Select the virtual machine operating system - Management Portal</title>" in html
+
+    def test_starting_again_discards_the_previous_draft(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        signed_in.get(url())
+        response = signed_in.get(url("configuration"))
+        assert response.url == url("image")
+
+    def test_closing_the_dialog_discards_the_draft(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        response = signed_in.post(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        assert response.status_code == 200
+        assert response.content == b""
+        assert SESSION_KEY not in signed_in.session
+
+    def test_closing_the_full_page_discards_the_draft_and_returns_to_the_list(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        response = signed_in.post(url())
+        assert response.url == reverse("vms:list")
+        assert SESSION_KEY not in signed_in.session
+
+    def test_steps_in_the_dialog_keep_the_page_url_and_full_page_steps_push_theirs(self, signed_in):
+        signed_in.get(url())
+        in_dialog = submit(signed_in, "image", {"image": image().pk}, headers=IN_DIALOG)
+        assert "HX-Push-Url" not in in_dialog.headers
+        assert "<html" not in page_of(in_dialog)
+        assert "Virtual machine configuration" in page_of(in_dialog)
+
+        full_page = IN_DIALOG | {"HTTP_HX_CURRENT_URL": "http://testserver" + url("image")}
+        back = submit(signed_in, "configuration", {}, headers=full_page, goto="image")
+        assert back.headers["HX-Push-Url"] == url("image")
+
+    def test_wizard_needs_a_subscription(self, client, user):
+        client.force_login(user)
+        assert client.get(url()).status_code == 404
+
+
+class TestGallery:
+    def test_page_lists_platform_images_with_publisher_os_family_and_description(self, signed_in):
+        html = page_of(signed_in.get(url(), follow=True))
+        ubuntu = image(UBUNTU)
+        assert f'<label class="form-check-label fw-semibold" for="image-{ubuntu.pk}">{UBUNTU}</label>' in html
+        assert "Canonical" in html
+        assert ubuntu.description in html
+        assert html.count('type="radio" name="image-image"') == Image.objects.filter(is_active=True).count()
+
+    def test_inactive_images_are_not_offered(self, signed_in):
+        Image.objects.filter(name=CENTOS).update(is_active=False)
+        html = page_of(signed_in.get(url(), follow=True))
+        assert CENTOS not in html
+        signed_in.get(url())
+        response = submit(signed_in, "image", {"image": image(CENTOS).pk})
+        assert "Select one of the gallery&#x27;s images." in page_of(response)
+
+    def test_category_and_text_filter_the_list(self, signed_in):
+        signed_in.get(url())
+        html = page_of(signed_in.get(url("image"), {"category": "os:linux"}))
+        assert UBUNTU in html
+        assert WINDOWS not in html
+        html = page_of(signed_in.get(url("image"), {"q": "centos"}))
+        assert CENTOS in html
+        assert UBUNTU not in html
+        html = page_of(signed_in.get(url("image"), {"category": "publisher:Canonical", "q": "13.04"}))
+        assert "Ubuntu Server 13.04" in html
+        assert "Ubuntu Server 12.10" not in html
+
+    def test_filtering_with_htmx_returns_only_the_list_and_keeps_the_choice(self, signed_in):
+        signed_in.get(url())
+        chosen = image(UBUNTU)
+        response = signed_in.get(
+            url("image"),
+            {"category": "os:linux", "image-image": chosen.pk},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="wizard-images",
+        )
+        html = page_of(response)
+        assert html.strip().startswith('<fieldset id="wizard-images"')
+        assert "<html" not in html
+        assert checked_image(html) == str(chosen.pk)
+
+        hidden_choice = page_of(
+            signed_in.get(
+                url("image"),
+                {"q": "centos", "image-image": chosen.pk},
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TARGET="wizard-images",
+            )
+        )
+        assert f'<input type="hidden" name="image-image" value="{chosen.pk}">' in hidden_choice
+
+    def test_no_image_no_next_page(self, signed_in):
+        signed_in.get(url())
+        response = submit(signed_in, "image", {})
+        html = page_of(response)
+        assert "Select an image to continue." in html
+        assert "<title>Select the virtual machine operating system" in html
+        assert signed_in.get(url("configuration")).url == url("image")
+
+    @pytest.mark.parametrize("rows", [0, 30])
+    def test_gallery_runs_a_fixed_number_of_queries(self, signed_in, django_assert_max_num_queries, rows):
+        for number in range(rows):
+            Image.objects.create(name=f"Image {number}", publisher=f"Publisher {number}", os_family="linux")
+        signed_in.get(url())
+        with django_assert_max_num_queries(8):
+            signed_in.get(url("image"))
+
+
+class TestConfigurationPage:
+    def go_to_configuration(self, client, image_name=WINDOWS):
+        client.get(url())
+        return submit(client, "image", {"image": image(image_name).pk})
+
+    def test_labels_of_the_reference(self, signed_in):
+        html = page_of(self.go_to_configuration(signed_in))
+        for label in (
+            "Version Release Date",
+            "Virtual Machine Name",
+            "New User Name",
+            "New Password",
+            "Confirm Password",
+            "Size",
+        ):
+            assert f">{label}</label>" in html
+        assert "Upload compatible SSH key for authentication" not in html
+
+    def test_version_release_date_only_for_images_with_several_versions(self, signed_in):
+        assert "Version Release Date" not in page_of(self.go_to_configuration(signed_in, CENTOS))
+        html = page_of(self.go_to_configuration(signed_in, UBUNTU))
+        assert "Version Release Date" in html
+        assert ">05/24/2013</option>" in html
+
+    def test_linux_images_offer_ssh_key_and_password(self, signed_in):
+        html = page_of(self.go_to_configuration(signed_in, UBUNTU))
+        assert ">Upload compatible SSH key for authentication</label>" in html
+        assert ">Provide a Password</label>" in html
+
+    def test_size_options_show_cores_and_memory_and_the_free_cores(self, signed_in, subscription):
+        factories.VirtualMachineFactory(
+            cloud_service__subscription=subscription, size=factories.size("Large"), password_hash="x"
+        )
+        html = page_of(self.go_to_configuration(signed_in))
+        assert "Small (A1) (1 core, 1.75 GB)" in html
+        assert "ExtraSmall (A0) (1 core, shared, 768 MB)" in html
+        assert "16 of this subscription&#x27;s 20 cores are available." in html
+
+
+def configuration_form(img_name, subscription, data=None, files=None):
+    base = {k: v for k, v in configuration(img_name).items()}
+    return ConfigurationForm(data=base | (data or {}), files=files, image=image(img_name), subscription=subscription)
+
+
+class TestConfigurationRules:
+    @pytest.mark.parametrize(
+        ("img_name", "name", "code"),
+        [
+            (WINDOWS, "web-server-number-1", "vm_name_windows"),
+            (WINDOWS, "2013", "vm_name_windows"),
+            (UBUNTU, "web_1", "vm_name_linux"),
+        ],
+    )
+    def test_vm_name_follows_the_rule_of_its_os(self, subscription, img_name, name, code):
+        form = configuration_form(img_name, subscription, {"name": name, "use_password": "on"})
+        assert not form.is_valid()
+        assert form.has_error("name", code)
+
+    def test_linux_takes_a_longer_name_than_windows(self, subscription):
+        assert configuration_form(
+            UBUNTU, subscription, {"name": "web.contoso.internal", "use_password": "on"}
+        ).is_valid()
+
+    @pytest.mark.parametrize(
+        ("img_name", "username"), [(WINDOWS, "administrator"), (UBUNTU, "root"), (WINDOWS, "a" * 21)]
+    )
+    def test_user_name_rules(self, subscription, img_name, username):
+        form = configuration_form(img_name, subscription, {"admin_username": username, "use_password": "on"})
+        assert not form.is_valid()
+        assert "admin_username" in form.errors
+
+    def test_weak_password_is_refused(self, subscription):
+        form = configuration_form(
+            WINDOWS, subscription, {"admin_password": "Password1", "confirm_password": "Password1"}
+        )
+        assert form.has_error("admin_password", "password_common")
+
+    def test_confirm_password_must_match(self, subscription):
+        form = configuration_form(WINDOWS, subscription, {"confirm_password": "Other!2013x"})
+        assert form.has_error("confirm_password", "password_mismatch")
+
+    def test_windows_requires_a_password(self, subscription):
+        form = configuration_form(WINDOWS, subscription, {"admin_password": "", "confirm_password": ""})
+        assert form.has_error("admin_password", "required")
+
+    def test_linux_needs_a_key_or_a_password(self, subscription):
+        form = configuration_form(UBUNTU, subscription, {"admin_password": "", "confirm_password": ""})
+        assert form.has_error("use_password", "no_credentials")
+
+    def test_linux_with_only_an_rsa_certificate_keeps_its_thumbprint(self, subscription):
+        pem = certificate_pem()
+        files = {"ssh_certificate": SimpleUploadedFile("key.pem", pem)}
+        form = configuration_form(
+            UBUNTU, subscription, {"use_ssh_key": "on", "admin_password": "", "confirm_password": ""}, files
+        )
+        assert form.is_valid(), form.errors
+        assert len(form.ssh_thumbprint) == 40
+        arguments = form.deploy_arguments()
+        assert arguments["ssh_certificate"] == pem
+        assert arguments["admin_password"] == ""
+
+    @pytest.mark.parametrize(
+        ("content", "code"),
+        [(b"ssh-rsa AAAAB3Nza portal@host", "ssh_certificate_invalid"), ("ec", "ssh_certificate_not_rsa")],
+    )
+    def test_certificate_that_is_not_a_pem_x509_with_an_rsa_key_is_refused(self, subscription, content, code):
+        pem = certificate_pem("ec") if content == "ec" else content
+        files = {"ssh_certificate": SimpleUploadedFile("key.pem", pem)}
+        form = configuration_form(UBUNTU, subscription, {"use_ssh_key": "on", "use_password": "on"}, files)
+        assert form.has_error("ssh_certificate", code)
+
+    def test_ssh_key_chosen_without_a_file_is_refused(self, subscription):
+        form = configuration_form(UBUNTU, subscription, {"use_ssh_key": "on", "use_password": "on"})
+        assert form.has_error("ssh_certificate", "certificate_required")
+
+    def test_size_beyond_the_free_cores_is_refused(self, subscription):
+        subscription.core_quota = 4
+        subscription.save()
+        factories.VirtualMachineFactory(
+            cloud_service__subscription=subscription, size=factories.size("Medium"), password_hash="x"
+        )
+        form = configuration_form(WINDOWS, subscription, {"size": factories.size("Large").pk})
+        assert form.has_error("size", "core_quota")
+        assert configuration_form(WINDOWS, subscription, {"size": factories.size("Medium").pk}).is_valid()
+
+
+def mode_form(subscription, **data):
+    return ModeForm(data=standalone() | data, subscription=subscription)
+
+
+class TestModeRules:
+    def test_dns_name_of_3_to_24_lowercase_letters_and_numbers(self, subscription):
+        assert mode_form(subscription).is_valid()
+        form = mode_form(subscription, dns_name="Contoso-Web")
+        assert "The name can contain from 3 through 24 lowercase letters and numbers." in form.errors["dns_name"]
+
+    def test_dns_name_is_unique_across_all_subscriptions(self, subscription):
+        factories.CloudServiceFactory(name="contosoweb")
+        form = mode_form(subscription)
+        assert form.errors["dns_name"] == ["contosoweb.cloudapp.net is already taken. Choose another DNS name."]
+
+    def test_cloud_service_quota(self, subscription):
+        subscription.cloud_service_quota = 1
+        subscription.save()
+        factories.CloudServiceFactory(subscription=subscription)
+        assert mode_form(subscription).has_error("dns_name", "cloud_service_quota")
+
+    def test_region_is_required_for_a_stand_alone_vm(self, subscription):
+        assert mode_form(subscription, location="").has_error("location", "required")
+
+    def test_connecting_offers_only_this_subscriptions_cloud_services_that_have_vms(self, subscription):
+        with_vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="x")
+        empty = factories.CloudServiceFactory(subscription=subscription)
+        foreign = factories.VirtualMachineFactory(password_hash="x")
+        offered = set(ModeForm(subscription=subscription).fields["cloud_service"].queryset)
+        assert offered == {with_vm.cloud_service}
+        for service in (empty, foreign.cloud_service):
+            form = mode_form(subscription, mode="connect", cloud_service=service.pk)
+            assert form.has_error("cloud_service", "invalid_choice")
+
+    def test_a_cloud_service_holds_at_most_50_vms(self, subscription):
+        service = factories.CloudServiceFactory(subscription=subscription)
+        account = factories.StorageAccountFactory(subscription=subscription)
+        factories.VirtualMachineFactory.create_batch(
+            50, cloud_service=service, storage_account=account, password_hash="x"
+        )
+        form = mode_form(subscription, mode="connect", cloud_service=service.pk)
+        assert form.has_error("cloud_service", "cloud_service_full")
+
+    def test_storage_account_in_another_region_is_refused(self, subscription):
+        east = factories.StorageAccountFactory(subscription=subscription, region=factories.region("East US"))
+        form = mode_form(subscription, storage_account=east.pk)
+        assert form.has_error("storage_account", "storage_account_region")
+
+    def test_generated_storage_account_beyond_20_accounts_is_refused(self, subscription):
+        factories.StorageAccountFactory.create_batch(20, subscription=subscription, region=factories.region("East US"))
+        assert mode_form(subscription).has_error("storage_account", "storage_account_quota")
+
+    def test_existing_generated_account_in_the_region_needs_no_new_one(self, subscription):
+        factories.StorageAccountFactory.create_batch(19, subscription=subscription, region=factories.region("East US"))
+        factories.StorageAccountFactory(subscription=subscription, automatically_generated=True)
+        assert mode_form(subscription).is_valid()
+
+    def test_location_groups_regions_affinity_groups_and_virtual_networks(self, subscription):
+        network = factories.VirtualNetworkFactory(subscription=subscription)
+        foreign_network = factories.VirtualNetworkFactory()
+        choices = dict(ModeForm(subscription=subscription).fields["location"].choices)
+        assert (f"region-{factories.region().pk}", "West US") in choices["Regions"]
+        assert (f"affinity-group-{network.affinity_group.pk}", f"{network.affinity_group.name} (West US)") in choices[
+            "Affinity Groups"
+        ]
+        assert choices["Virtual Networks"] == [(f"virtual-network-{network.pk}", f"{network.name} (West US)")]
+        form = mode_form(subscription, location=f"virtual-network-{foreign_network.pk}")
+        assert form.has_error("location", "invalid_choice")
+
+
+class TestOptionsRules:
+    def test_set_name_taken_in_that_cloud_service_is_refused(self, subscription):
+        existing = factories.AvailabilitySetFactory(cloud_service__subscription=subscription, name="webset")
+        form = OptionsForm(data=create_set("WebSet"), cloud_service=existing.cloud_service, virtual_network=None)
+        assert form.has_error("availability_set_name", "set_name_taken")
+
+    def test_create_availability_set_needs_a_name(self):
+        form = OptionsForm(data=create_set(""), cloud_service=None, virtual_network=None)
+        assert form.has_error("availability_set_name", "required")
+
+    def test_only_sets_of_the_chosen_cloud_service_are_offered(self, subscription):
+        own = factories.AvailabilitySetFactory(cloud_service__subscription=subscription)
+        other = factories.AvailabilitySetFactory(cloud_service__subscription=subscription)
+        form = OptionsForm(
+            data={"availability_set": str(other.pk)}, cloud_service=own.cloud_service, virtual_network=None
+        )
+        assert form.has_error("availability_set", "invalid_choice")
+        form = OptionsForm(
+            data={"availability_set": str(own.pk)}, cloud_service=own.cloud_service, virtual_network=None
+        )
+        assert form.is_valid()
+        assert form.cleaned_data["availability_set"] == own
+
+    def test_subnet_is_asked_only_with_a_virtual_network(self, subscription):
+        subnet = factories.SubnetFactory(virtual_network__subscription=subscription)
+        assert "subnet" not in OptionsForm(cloud_service=None, virtual_network=None).fields
+        form = OptionsForm(data={"availability_set": ""}, cloud_service=None, virtual_network=subnet.virtual_network)
+        assert form.has_error("subnet", "required")
+
+
+class TestEndToEnd:
+    @pytest.mark.parametrize("headers", [None, IN_DIALOG], ids=["without-htmx", "with-htmx"])
+    def test_step_1_creates_the_vm_its_cloud_service_and_a_new_set(
+        self, signed_in, subscription, django_capture_on_commit_callbacks, headers
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = run(signed_in, headers=headers)
+        vm = VirtualMachine.objects.get()
+        dashboard = reverse("vms:dashboard", args=[vm.pk])
+        if headers:
+            assert response.headers["HX-Redirect"] == dashboard
+        else:
+            assert response.redirect_chain[-1][0] == dashboard
+        assert vm.name == "web1"
+        assert vm.cloud_service.name == "contosoweb"
+        assert vm.cloud_service.subscription == subscription
+        assert vm.storage_account.automatically_generated
+        assert vm.image_version == factories.image_version(WINDOWS)
+        assert vm.status == VirtualMachine.Status.RUNNING
+        assert (vm.membership.availability_set.name, vm.membership.fault_domain, vm.membership.update_domain) == (
+            "webset",
+            0,
+            0,
+        )
+        assert SESSION_KEY not in signed_in.session
+
+    def test_every_page_with_htmx_is_a_fragment(self, signed_in):
+        signed_in.get(url())
+        for step, fields in (
+            ("image", {"image": image().pk}),
+            ("configuration", configuration()),
+            ("mode", standalone()),
+        ):
+            html = page_of(submit(signed_in, step, fields, headers=IN_DIALOG))
+            assert "<html" not in html
+            assert html.strip().startswith('<section id="wizard-page"')
+
+    def test_step_2_connects_to_the_first_vms_cloud_service_and_joins_its_set(self, signed_in):
+        run(signed_in)
+        first = VirtualMachine.objects.get()
+        web_set = AvailabilitySet.objects.get()
+        response = run(
+            signed_in,
+            image_name=UBUNTU,
+            config=configuration(UBUNTU, name="web2", use_password=True),
+            mode={"mode": "connect", "cloud_service": first.cloud_service.pk},
+            options={"availability_set": web_set.pk},
+        )
+        second = VirtualMachine.objects.get(name="web2")
+        assert response.redirect_chain[-1][0] == reverse("vms:dashboard", args=[second.pk])
+        assert second.cloud_service == first.cloud_service
+        assert second.storage_account == first.storage_account
+        assert (
+            second.membership.availability_set,
+            second.membership.fault_domain,
+            second.membership.update_domain,
+        ) == (
+            web_set,
+            1,
+            1,
+        )
+
+    def test_options_page_offers_the_connected_cloud_services_sets(self, signed_in):
+        run(signed_in)
+        first = VirtualMachine.objects.get()
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        submit(signed_in, "configuration", configuration(name="web2"))
+        html = page_of(submit(signed_in, "mode", {"mode": "connect", "cloud_service": first.cloud_service.pk}))
+        assert "Virtual machine options" in html
+        assert ">webset</option>" in html
+        assert ">Create availability set</option>" in html
+
+    def test_linux_vm_with_an_uploaded_certificate(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        certificate = SimpleUploadedFile("key.pem", certificate_pem(), content_type="application/x-pem-file")
+        fields = configuration(
+            UBUNTU, admin_password="", confirm_password="", use_ssh_key=True, ssh_certificate=certificate
+        )
+        submit(signed_in, "configuration", fields)
+        submit(signed_in, "mode", standalone())
+        submit(signed_in, "options", {"availability_set": ""})
+        vm = VirtualMachine.objects.get()
+        assert len(vm.ssh_certificate_thumbprint) == 40
+        assert vm.password_hash == ""
+        assert not Membership.objects.exists()
+
+    def test_a_vm_in_a_virtual_network_gets_the_chosen_subnet(self, signed_in, subscription):
+        subnet = factories.SubnetFactory(virtual_network__subscription=subscription)
+        network = subnet.virtual_network
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        submit(signed_in, "configuration", configuration())
+        html = page_of(submit(signed_in, "mode", standalone(location=f"virtual-network-{network.pk}")))
+        assert ">Subnet</label>" in html
+        submit(signed_in, "options", {"availability_set": "", "subnet": subnet.pk})
+        vm = VirtualMachine.objects.get()
+        assert vm.subnet == subnet
+        assert vm.cloud_service.virtual_network == network
+
+    @pytest.mark.parametrize("headers", [None, IN_DIALOG], ids=["without-htmx", "with-htmx"])
+    def test_service_refusal_lands_beside_the_field_on_its_page_and_nothing_is_created(self, signed_in, headers):
+        run(signed_in)
+        first = VirtualMachine.objects.get()
+        response = run(
+            signed_in,
+            config=configuration(name="WEB1"),
+            mode={"mode": "connect", "cloud_service": first.cloud_service.pk},
+            options={"availability_set": ""},
+            headers=headers,
+        )
+        html = page_of(response)
+        assert "Virtual machine configuration" in html
+        assert 'id="id_configuration-name_error"' in html
+        assert "already has a virtual machine named WEB1" in html
+        assert VirtualMachine.objects.count() == 1
+        fixed = submit(signed_in, "configuration", configuration(name="web2"), headers=headers)
+        assert "Virtual machine mode" in page_of(fixed)
+
+
+class TestBack:
+    def test_back_returns_with_everything_entered(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        submit(signed_in, "configuration", configuration(name="web7", admin_username="contosoadmin"))
+        back = page_of(submit(signed_in, "mode", {"mode": "standalone", "dns_name": "contoso7"}, goto="configuration"))
+        assert "<title>Virtual machine configuration" in back
+        assert 'value="web7"' in back
+        assert 'value="contosoadmin"' in back
+        assert factories.STRONG_PASSWORD not in back
+        assert "Leave New Password and Confirm Password empty to keep the password you entered." in back
+
+        kept = configuration(name="web7", admin_username="contosoadmin", admin_password="", confirm_password="")
+        forward = page_of(submit(signed_in, "configuration", kept))
+        assert "<title>Virtual machine mode" in forward
+        assert 'value="contoso7"' in forward
+
+        again = page_of(submit(signed_in, "mode", standalone(), goto="configuration"))
+        assert 'value="web7"' in again
+        first = page_of(submit(signed_in, "configuration", kept, goto="image"))
+        assert checked_image(first) == str(image().pk)
+
+    def test_back_with_htmx_is_a_fragment(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        response = submit(signed_in, "configuration", {}, headers=IN_DIALOG, goto="image")
+        assert "<html" not in page_of(response)
+        assert "Select the virtual machine operating system" in page_of(response)
+
+
+class TestTampering:
+    def reach_mode(self, client):
+        client.get(url())
+        submit(client, "image", {"image": image().pk})
+        submit(client, "configuration", configuration())
+
+    def assert_nothing_written(self, services_before=0, accounts_before=0):
+        assert VirtualMachine.objects.count() == 0
+        assert CloudService.objects.count() == services_before
+        assert StorageAccount.objects.count() == accounts_before
+        assert AvailabilitySet.objects.count() == 0
+
+    def test_another_subscriptions_cloud_service_is_refused(self, signed_in):
+        foreign = factories.VirtualMachineFactory(password_hash="x").cloud_service
+        self.reach_mode(signed_in)
+        html = page_of(submit(signed_in, "mode", {"mode": "connect", "cloud_service": foreign.pk}))
+        assert "Select a valid choice" in html
+        assert VirtualMachine.objects.count() == 1
+
+    def test_another_subscriptions_storage_account_is_refused(self, signed_in):
+        foreign = factories.StorageAccountFactory()
+        self.reach_mode(signed_in)
+        html = page_of(submit(signed_in, "mode", standalone(storage_account=foreign.pk)))
+        assert "Select a valid choice" in html
+        self.assert_nothing_written(accounts_before=1)
+
+    def test_another_subscriptions_virtual_network_is_refused(self, signed_in):
+        foreign = factories.VirtualNetworkFactory()
+        self.reach_mode(signed_in)
+        html = page_of(submit(signed_in, "mode", standalone(location=f"virtual-network-{foreign.pk}")))
+        assert "Select a valid choice" in html
+        self.assert_nothing_written()
+
+    def test_another_subscriptions_availability_set_is_refused(self, signed_in, subscription):
+        own = factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="x")
+        foreign = factories.AvailabilitySetFactory()
+        self.reach_mode(signed_in)
+        submit(signed_in, "mode", {"mode": "connect", "cloud_service": own.cloud_service.pk})
+        html = page_of(submit(signed_in, "options", {"availability_set": foreign.pk}))
+        assert "Select a valid choice" in html
+        assert VirtualMachine.objects.count() == 1
+        assert AvailabilitySet.objects.count() == 1
+
+    def test_skipping_a_page_is_refused(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        response = signed_in.post(
+            url("mode"), {CURRENT_STEP: "mode", "mode-mode": "standalone", "mode-dns_name": "skipper"}
+        )
+        assert response.status_code == 400
+        assert signed_in.get(url("options")).url == url("configuration")
+        assert signed_in.get(url("finished")).url == url("configuration")
+        response = signed_in.post(url("configuration"), {CURRENT_STEP: "configuration", "wizard_goto_step": "options"})
+        assert response.status_code == 400
+        self.assert_nothing_written()
+
+    @pytest.mark.parametrize("current_step", [None, "", "bogus", "finished"])
+    def test_edited_management_form_is_refused(self, signed_in, current_step):
+        signed_in.get(url())
+        data = {"image-image": image().pk}
+        if current_step is not None:
+            data[CURRENT_STEP] = current_step
+        assert signed_in.post(url("image"), data).status_code == 400
+
+    def test_finishing_by_get_creates_nothing(self, signed_in):
+        self.reach_mode(signed_in)
+        submit(signed_in, "mode", standalone())
+        response = signed_in.get(url("finished"))
+        assert response.url == url("options")
+        self.assert_nothing_written()
+
+
+class TestSecrets:
+    def test_session_holds_no_plain_text_password(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        submit(signed_in, "configuration", configuration(UBUNTU, use_password=True))
+        stored = SessionStore(signed_in.session.session_key).load()
+        assert factories.STRONG_PASSWORD not in json.dumps(stored)
+        draft = json.loads(draft_cipher().decrypt(stored[SESSION_KEY].encode()))
+        assert draft["step_data"]["configuration"]["configuration-admin_password"] == [factories.STRONG_PASSWORD]
+
+    def test_no_table_holds_the_password_after_a_run(self, signed_in, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            run(signed_in)
+        assert VirtualMachine.objects.get().password_hash
+        found = []
+        with connection.cursor() as cursor:
+            for table in connection.introspection.table_names():
+                cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+                for row in cursor.fetchall():
+                    found += [table for value in row if factories.STRONG_PASSWORD in str(value)]
+        assert found == []
+        assert SESSION_KEY not in SessionStore(signed_in.session.session_key).load()
+
+    def test_password_fields_are_hidden_from_error_reports(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        posted = signed_in.post(url("configuration"), {CURRENT_STEP: "configuration"})
+        assert set(posted.wsgi_request.sensitive_post_parameters) == {
+            "configuration-admin_password",
+            "configuration-confirm_password",
+        }
+
+    def test_uploaded_certificate_is_removed_when_the_wizard_ends(self, signed_in, upload_root):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        certificate = SimpleUploadedFile("key.pem", certificate_pem())
+        fields = configuration(UBUNTU, use_ssh_key=True, use_password=True, ssh_certificate=certificate)
+        submit(signed_in, "configuration", fields)
+        assert len(list(upload_root.iterdir())) == 1
+        submit(signed_in, "mode", standalone())
+        submit(signed_in, "options", {"availability_set": ""})
+        assert VirtualMachine.objects.get().ssh_certificate_thumbprint
+        assert list(upload_root.iterdir()) == []
+
+
+class TestDnsNameCheck:
+    def test_available_name_with_htmx_is_a_small_fragment(self, signed_in):
+        response = signed_in.get(reverse("vms:dns-name-check"), {"mode-dns_name": "contosoweb"}, HTTP_HX_REQUEST="true")
+        html = page_of(response)
+        assert "<html" not in html
+        assert "contosoweb.cloudapp.net is available." in html
+
+    def test_taken_and_malformed_names_say_why(self, signed_in):
+        factories.CloudServiceFactory(name="contosoweb")
+        taken = page_of(
+            signed_in.get(reverse("vms:dns-name-check"), {"dns_name": "contosoweb"}, HTTP_HX_REQUEST="true")
+        )
+        assert "contosoweb.cloudapp.net is already taken." in taken
+        bad = page_of(signed_in.get(reverse("vms:dns-name-check"), {"dns_name": "Contoso"}, HTTP_HX_REQUEST="true"))
+        assert "3 through 24 lowercase letters and numbers" in bad
+
+    def test_without_htmx_it_is_a_full_page(self, signed_in):
+        html = page_of(signed_in.get(reverse("vms:dns-name-check"), {"dns_name": "contosoweb"}))
+        assert "<html" in html
+        assert ">DNS Name</label>" in html
+        assert "contosoweb.cloudapp.net is available." in html
+
+    def test_mode_page_checks_the_dns_name_as_it_is_typed(self, signed_in):
+        TestTampering().reach_mode(signed_in)
+        html = page_of(signed_in.get(url("mode")))
+        assert f'hx-get="{reverse("vms:dns-name-check")}" hx-trigger="input changed delay:500ms"' in html
+        assert ">DNS Name</label>" in html
+        assert '<span class="input-group-text">.cloudapp.net</span>' in html
+        for label in ("Stand-alone virtual machine", "Connect to existing Virtual Machine", "Storage Account"):
+            assert label in html
+        assert ">Use an automatically generated storage account</option>" in html
+        assert '<optgroup label="Regions">' in html
+
+
+class TestQueryBudget:
+    @pytest.mark.parametrize("rows", [1, 15])
+    def test_mode_page_runs_a_fixed_number_of_queries(
+        self, signed_in, subscription, django_assert_max_num_queries, rows
+    ):
+        for _ in range(rows):
+            network = factories.VirtualNetworkFactory(subscription=subscription)
+            factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="x")
+            factories.CloudServiceFactory(subscription=subscription, virtual_network=network)
+        TestTampering().reach_mode(signed_in)
+        with django_assert_max_num_queries(12):
+            signed_in.get(url("mode"))
+
+    @pytest.mark.parametrize("rows", [1, 15])
+    def test_options_page_runs_a_fixed_number_of_queries(
+        self, signed_in, subscription, django_assert_max_num_queries, rows
+    ):
+        service = factories.VirtualMachineFactory(
+            cloud_service__subscription=subscription, password_hash="x"
+        ).cloud_service
+        factories.AvailabilitySetFactory.create_batch(rows, cloud_service=service)
+        TestTampering().reach_mode(signed_in)
+        submit(signed_in, "mode", {"mode": "connect", "cloud_service": service.pk})
+        with django_assert_max_num_queries(16):
+            signed_in.get(url("options"))

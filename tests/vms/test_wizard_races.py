@@ -1,0 +1,121 @@
+"""What the wizard's deploy does when people finish it at the same moment (PostgreSQL row locks)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+
+from availability.models import AvailabilitySet, Membership
+from availability.placement import Slot, is_balanced
+from availability.services import availability_set_join, virtual_machine_deploy
+from tests import factories
+from vms.models import CloudService, Operation, VirtualMachine
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture(autouse=True)
+def needs_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks under real concurrency need PostgreSQL")
+
+
+def at_once(count: int, work: Callable[[int], object]) -> list[object]:
+    """Run work(0..count-1) in threads released together; return each result or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as error:
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def deploy(user, subscription, **overrides) -> Operation:
+    arguments = {
+        "user": user,
+        "subscription": subscription,
+        "image_version": factories.image_version(),
+        "name": "web1",
+        "admin_username": "portaladmin",
+        "admin_password": factories.STRONG_PASSWORD,
+        "size": factories.size("Small"),
+        "dns_name": "contosoweb",
+        "region": factories.region(),
+    }
+    return virtual_machine_deploy(**(arguments | overrides))
+
+
+def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_error():
+    people = [factories.UserFactory() for _ in range(2)]
+    subscriptions = [factories.SubscriptionFactory(members=[person]) for person in people]
+
+    results = at_once(2, lambda index: deploy(people[index], subscriptions[index]))
+
+    operations = [result for result in results if isinstance(result, Operation)]
+    refusals = [result for result in results if isinstance(result, ValidationError)]
+    assert len(operations) == 1, results
+    assert len(refusals) == 1, results
+    assert [error.code for error in refusals[0].error_dict["dns_name"]] == ["dns_name_taken"]
+    assert CloudService.objects.filter(name="contosoweb").count() == 1
+    assert VirtualMachine.objects.count() == 1
+
+
+def test_vms_connecting_to_one_set_at_once_take_distinct_slots():
+    person = factories.UserFactory()
+    subscription = factories.SubscriptionFactory(members=[person])
+    first = deploy(person, subscription, availability_set_name="webset").virtual_machine
+    web_set = AvailabilitySet.objects.get()
+
+    results = at_once(
+        4,
+        lambda index: deploy(
+            person,
+            subscription,
+            name=f"web{index + 2}",
+            dns_name="",
+            region=None,
+            cloud_service=first.cloud_service,
+            availability_set=web_set,
+        ),
+    )
+
+    assert all(isinstance(result, Operation) for result in results), results
+    slots = list(Membership.objects.filter(availability_set=web_set).values_list("fault_domain", "update_domain"))
+    assert len(slots) == 5
+    assert len(set(slots)) == 5
+    assert is_balanced([Slot(*slot) for slot in slots], fault_domain_count=2, update_domain_count=5)
+
+
+def test_existing_vms_joining_one_set_at_once_take_distinct_slots():
+    service = factories.CloudServiceFactory()
+    account = factories.StorageAccountFactory(subscription=service.subscription)
+    web_set = factories.AvailabilitySetFactory(cloud_service=service)
+    vms = factories.VirtualMachineFactory.create_batch(
+        4, cloud_service=service, storage_account=account, password_hash="x"
+    )
+
+    def join(index: int) -> Membership:
+        with transaction.atomic():
+            return availability_set_join(vm=vms[index], availability_set=web_set)
+
+    results = at_once(4, join)
+
+    assert all(isinstance(result, Membership) for result in results), results
+    slots = [(membership.fault_domain, membership.update_domain) for membership in results]
+    assert len(set(slots)) == 4

@@ -1,0 +1,529 @@
+"""The From Gallery wizard's pages: each validates what it can and never writes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.views.decorators.debug import sensitive_variables
+
+from availability.models import AvailabilitySet
+from portal.models import Subscription
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Image,
+    ImageVersion,
+    OSFamily,
+    Region,
+    RoleSize,
+    StorageAccount,
+    VirtualNetwork,
+)
+from vms.services import VMS_PER_CLOUD_SERVICE, dns_name_available, subscription_cores_in_use
+from vms.validators import (
+    ssh_certificate_thumbprint,
+    validate_admin_password,
+    validate_admin_username,
+    validate_dns_name,
+    validate_vm_name,
+)
+
+MAX_CERTIFICATE_BYTES = 64 * 1024
+STANDALONE = "standalone"
+CONNECT = "connect"
+NO_SET = ""
+CREATE_SET = "create"
+
+
+def gallery_images() -> QuerySet[Image]:
+    """Return the active platform images of the gallery."""
+    return Image.objects.filter(category=Image.Category.PLATFORM, is_active=True)
+
+
+def gallery_categories(images: list[Image]) -> list[tuple[str, str]]:
+    """List the gallery's categories: all, each OS family, then each publisher."""
+    publishers = sorted({image.publisher for image in images})
+    return [
+        ("", "All"),
+        *((f"os:{value}", label) for value, label in OSFamily.choices),
+        *((f"publisher:{publisher}", publisher) for publisher in publishers),
+    ]
+
+
+def gallery_filter(images: list[Image], *, category: str, text: str) -> list[Image]:
+    """Keep the images in a category whose name, publisher or description contains the text."""
+    kind, _, value = category.partition(":")
+    text = text.strip().lower()
+    kept = []
+    for image in images:
+        if kind == "os" and image.os_family != value:
+            continue
+        if kind == "publisher" and image.publisher != value:
+            continue
+        if text and not any(text in part.lower() for part in (image.name, image.publisher, image.description)):
+            continue
+        kept.append(image)
+    return kept
+
+
+def dns_name_problem(name: str) -> str:
+    """Say why NAME.cloudapp.net cannot be used, or return an empty string when it is free."""
+    try:
+        validate_dns_name(name)
+    except ValidationError as error:
+        return error.messages[0]
+    if not dns_name_available(name):
+        return f"{name}.cloudapp.net is already taken. Choose another DNS name."
+    return ""
+
+
+class ImageForm(forms.Form):
+    """Page 1: Select the virtual machine operating system."""
+
+    image = forms.ModelChoiceField(
+        queryset=gallery_images(),
+        label="Platform Images",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": "Select an image to continue.",
+            "invalid_choice": "Select one of the gallery's images.",
+        },
+    )
+
+    def deploy_arguments(self) -> dict:
+        """Return what the deploy service needs from this page: the image's version is chosen on the next."""
+        return {}
+
+
+class ReleaseDateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ImageVersion) -> str:
+        return f"{obj.release_date:%m/%d/%Y}"
+
+
+class ConfigurationForm(forms.Form):
+    """Page 2: Virtual machine configuration."""
+
+    error_messages = {
+        "no_image": "Select an image on the first page.",
+        "password_mismatch": "The passwords do not match.",
+        "no_credentials": "Choose an SSH key, a password, or both.",
+        "certificate_required": "Upload a .pem certificate, or clear the SSH key option.",
+        "certificate_too_large": "The certificate file is too large for a .pem certificate.",
+    }
+
+    image_version = ReleaseDateChoiceField(queryset=ImageVersion.objects.none(), label="Version Release Date")
+    name = forms.CharField(label="Virtual Machine Name", max_length=64)
+    admin_username = forms.CharField(label="New User Name", max_length=64)
+    use_ssh_key = forms.BooleanField(
+        label="Upload compatible SSH key for authentication",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    ssh_certificate = forms.FileField(
+        label="SSH certificate (.pem)",
+        required=False,
+        help_text="An X.509 certificate that wraps an RSA public key.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pem,.cer,.crt", "class": "form-control"}),
+    )
+    use_password = forms.BooleanField(
+        label="Provide a Password",
+        required=False,
+        initial=True,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
+    admin_password = forms.CharField(
+        label="New Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "form-control"}),
+    )
+    confirm_password = forms.CharField(
+        label="Confirm Password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "form-control"}),
+    )
+    size = forms.ModelChoiceField(queryset=RoleSize.objects.all(), label="Size", empty_label=None)
+
+    def __init__(self, *args, image: Image | None, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.image = image
+        self.subscription = subscription
+        self.ssh_thumbprint = ""
+        for name in ("name", "admin_username"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+        for name in ("image_version", "size"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        versions = list(image.versions.all()) if image else []
+        if len(versions) > 1:
+            self.fields["image_version"].queryset = image.versions.all()
+            self.fields["image_version"].empty_label = None
+            self.fields["image_version"].initial = versions[0].pk
+        else:
+            del self.fields["image_version"]
+        self.only_version = versions[0] if len(versions) == 1 else None
+        if not self.is_linux:
+            del self.fields["use_ssh_key"]
+            del self.fields["ssh_certificate"]
+            del self.fields["use_password"]
+        self.cores_in_use = subscription_cores_in_use(subscription)
+        self.cores_free = max(subscription.core_quota - self.cores_in_use, 0)
+        self.fields[
+            "size"
+        ].help_text = f"{self.cores_free} of this subscription's {subscription.core_quota} cores are available."
+
+    @property
+    def is_linux(self) -> bool:
+        return self.image is not None and self.image.os_family == OSFamily.LINUX
+
+    @property
+    def os_family(self) -> str:
+        return self.image.os_family if self.image else OSFamily.WINDOWS
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        validate_vm_name(name, self.os_family)
+        return name
+
+    def clean_admin_username(self) -> str:
+        username = self.cleaned_data["admin_username"].strip()
+        validate_admin_username(username, self.os_family)
+        return username
+
+    @sensitive_variables()
+    def clean_admin_password(self) -> str:
+        password = self.cleaned_data["admin_password"]
+        if password:
+            validate_admin_password(password)
+        return password
+
+    def clean_ssh_certificate(self):
+        certificate = self.cleaned_data.get("ssh_certificate")
+        if not certificate or not self.cleaned_data.get("use_ssh_key"):
+            return certificate
+        if certificate.size > MAX_CERTIFICATE_BYTES:
+            raise ValidationError(self.error_messages["certificate_too_large"], code="certificate_too_large")
+        certificate.seek(0)
+        self.ssh_thumbprint = ssh_certificate_thumbprint(certificate.read())
+        certificate.seek(0)
+        return certificate
+
+    def clean_size(self) -> RoleSize:
+        size = self.cleaned_data["size"]
+        if self.cores_in_use + size.cores > self.subscription.core_quota:
+            raise ValidationError(
+                "%(size)s needs %(needed)s cores but only %(free)s of the subscription's %(quota)s are free.",
+                code="core_quota",
+                params={
+                    "size": size.name,
+                    "needed": size.cores,
+                    "free": self.cores_free,
+                    "quota": self.subscription.core_quota,
+                },
+            )
+        return size
+
+    @sensitive_variables()
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.image is None:
+            raise ValidationError(self.error_messages["no_image"], code="no_image")
+        wants_password = not self.is_linux or cleaned.get("use_password")
+        if self.is_linux:
+            if not cleaned.get("use_ssh_key") and not cleaned.get("use_password"):
+                self.add_error(
+                    "use_password", ValidationError(self.error_messages["no_credentials"], code="no_credentials")
+                )
+            if (
+                cleaned.get("use_ssh_key")
+                and not cleaned.get("ssh_certificate")
+                and "ssh_certificate" not in self.errors
+            ):
+                self.add_error(
+                    "ssh_certificate",
+                    ValidationError(self.error_messages["certificate_required"], code="certificate_required"),
+                )
+        if wants_password and "admin_password" not in self.errors:
+            if not cleaned.get("admin_password"):
+                self.add_error("admin_password", ValidationError("Enter a password.", code="required"))
+            elif cleaned.get("confirm_password") != cleaned["admin_password"]:
+                self.add_error(
+                    "confirm_password",
+                    ValidationError(self.error_messages["password_mismatch"], code="password_mismatch"),
+                )
+        return cleaned
+
+    def deploy_arguments(self) -> dict:
+        """Return what the deploy service needs from this page."""
+        cleaned = self.cleaned_data
+        wants_password = not self.is_linux or cleaned.get("use_password")
+        certificate = cleaned.get("ssh_certificate") if self.is_linux and cleaned.get("use_ssh_key") else None
+        if certificate is not None:
+            certificate.seek(0)
+        return {
+            "image_version": cleaned.get("image_version") or self.only_version,
+            "name": cleaned["name"],
+            "admin_username": cleaned["admin_username"],
+            "admin_password": cleaned["admin_password"] if wants_password else "",
+            "ssh_certificate": certificate.read() if certificate is not None else None,
+            "size": cleaned["size"],
+        }
+
+
+class ModeForm(forms.Form):
+    """Page 3: Virtual machine mode."""
+
+    error_messages = {
+        "dns_name_required": "Enter a DNS name for the new cloud service.",
+        "cloud_service_required": "Choose the cloud service of the virtual machine to connect to.",
+        "location_required": "Choose a region, affinity group or virtual network.",
+        "cloud_service_quota": "This subscription already has its %(quota)s cloud services.",
+        "cloud_service_full": "A cloud service holds at most %(limit)s virtual machines.",
+        "storage_account_region": "%(account)s is in %(account_region)s; choose a storage account in %(region)s.",
+        "storage_account_quota": "You are limited to %(quota)s storage accounts, and this subscription has them all.",
+    }
+
+    mode = forms.ChoiceField(
+        label="Virtual machine mode",
+        choices=[(STANDALONE, "Stand-alone virtual machine"), (CONNECT, "Connect to existing Virtual Machine")],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        initial=STANDALONE,
+    )
+    dns_name = forms.CharField(label="DNS Name", required=False, max_length=24)
+    cloud_service = forms.ModelChoiceField(
+        queryset=CloudService.objects.none(),
+        label="Cloud Service",
+        required=False,
+        empty_label="Choose a cloud service",
+    )
+    storage_account = forms.ModelChoiceField(
+        queryset=StorageAccount.objects.none(),
+        label="Storage Account",
+        required=False,
+        empty_label="Use an automatically generated storage account",
+    )
+    location = forms.ChoiceField(label="Region/Affinity Group/Virtual Network", required=False)
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        self.fields["dns_name"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
+        )
+        for name in ("cloud_service", "storage_account", "location"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        cloud_services = (
+            CloudService.objects.filter(subscription=subscription)
+            .annotate(vm_count=Count("virtual_machines"))
+            .filter(vm_count__gt=0)
+            .select_related("region", "virtual_network")
+        )
+        self.fields["cloud_service"].queryset = cloud_services
+        self.fields["cloud_service"].label_from_instance = lambda service: f"{service.name} ({service.region})"
+        self.fields["storage_account"].queryset = StorageAccount.objects.filter(
+            subscription=subscription
+        ).select_related("region")
+        self.fields["storage_account"].label_from_instance = lambda account: f"{account.name} ({account.region})"
+        self.locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
+        groups = [
+            ("Regions", Region.objects.all(), "region"),
+            ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
+            (
+                "Virtual Networks",
+                subscription.virtual_networks.select_related("affinity_group__region"),
+                "virtual-network",
+            ),
+        ]
+        choices: list = [("", "Choose a region, affinity group or virtual network")]
+        for heading, objects, kind in groups:
+            options = []
+            for obj in objects:
+                key = f"{kind}-{obj.pk}"
+                self.locations[key] = obj
+                label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
+                options.append((key, label))
+            if options:
+                choices.append((heading, options))
+        self.fields["location"].choices = choices
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        mode = cleaned.get("mode")
+        if mode == STANDALONE:
+            self._clean_standalone(cleaned)
+        elif mode == CONNECT:
+            self._clean_connect(cleaned)
+        region = self.region
+        account = cleaned.get("storage_account")
+        if region is not None and account is not None and account.region_id != region.pk:
+            self.add_error(
+                "storage_account",
+                ValidationError(
+                    self.error_messages["storage_account_region"],
+                    code="storage_account_region",
+                    params={"account": account.name, "account_region": account.region, "region": region},
+                ),
+            )
+        elif region is not None and account is None and self._storage_quota_reached(region):
+            self.add_error(
+                "storage_account",
+                ValidationError(
+                    self.error_messages["storage_account_quota"],
+                    code="storage_account_quota",
+                    params={"quota": self.subscription.storage_account_quota},
+                ),
+            )
+        return cleaned
+
+    def _clean_standalone(self, cleaned: dict) -> None:
+        cleaned["cloud_service"] = None
+        name = cleaned.get("dns_name", "").strip()
+        cleaned["dns_name"] = name
+        if not name:
+            self.add_error("dns_name", ValidationError(self.error_messages["dns_name_required"], code="required"))
+        elif problem := dns_name_problem(name):
+            self.add_error("dns_name", ValidationError(problem, code="dns_name"))
+        elif self.subscription.cloud_services.count() >= self.subscription.cloud_service_quota:
+            self.add_error(
+                "dns_name",
+                ValidationError(
+                    self.error_messages["cloud_service_quota"],
+                    code="cloud_service_quota",
+                    params={"quota": self.subscription.cloud_service_quota},
+                ),
+            )
+        if not cleaned.get("location") and "location" not in self.errors:
+            self.add_error("location", ValidationError(self.error_messages["location_required"], code="required"))
+
+    def _clean_connect(self, cleaned: dict) -> None:
+        cleaned["dns_name"] = ""
+        cleaned["location"] = ""
+        service = cleaned.get("cloud_service")
+        if service is None:
+            if "cloud_service" not in self.errors:
+                self.add_error(
+                    "cloud_service", ValidationError(self.error_messages["cloud_service_required"], code="required")
+                )
+        elif service.vm_count >= VMS_PER_CLOUD_SERVICE:
+            self.add_error(
+                "cloud_service",
+                ValidationError(
+                    self.error_messages["cloud_service_full"],
+                    code="cloud_service_full",
+                    params={"limit": VMS_PER_CLOUD_SERVICE},
+                ),
+            )
+
+    def _storage_quota_reached(self, region: Region) -> bool:
+        accounts = self.subscription.storage_accounts.aggregate(
+            total=Count("pk"), generated_here=Count("pk", filter=Q(automatically_generated=True, region=region))
+        )
+        return not accounts["generated_here"] and accounts["total"] >= self.subscription.storage_account_quota
+
+    @property
+    def location_object(self) -> Region | AffinityGroup | VirtualNetwork | None:
+        return self.locations.get(self.cleaned_data.get("location") or "")
+
+    @property
+    def region(self) -> Region | None:
+        """Return the region the new VM will be in, once the page is valid enough to know it."""
+        service = self.cleaned_data.get("cloud_service")
+        if service is not None:
+            return service.region
+        location = self.location_object
+        return location if isinstance(location, Region) or location is None else location.region
+
+    @property
+    def virtual_network(self) -> VirtualNetwork | None:
+        service = self.cleaned_data.get("cloud_service")
+        if service is not None:
+            return service.virtual_network
+        location = self.location_object
+        return location if isinstance(location, VirtualNetwork) else None
+
+    def deploy_arguments(self) -> dict:
+        """Return what the deploy service needs from this page."""
+        cleaned = self.cleaned_data
+        location = self.location_object
+        return {
+            "cloud_service": cleaned["cloud_service"],
+            "dns_name": cleaned["dns_name"],
+            "region": location if isinstance(location, Region) else None,
+            "affinity_group": location if isinstance(location, AffinityGroup) else None,
+            "virtual_network": location if isinstance(location, VirtualNetwork) else None,
+            "storage_account": cleaned["storage_account"],
+        }
+
+
+class OptionsForm(forms.Form):
+    """Page 4: Virtual machine options."""
+
+    error_messages = {
+        "set_name_required": "Enter a name for the availability set.",
+        "set_name_taken": "The cloud service %(service)s already has an availability set named %(name)s.",
+    }
+
+    availability_set = forms.ChoiceField(label="Availability Set", required=False)
+    availability_set_name = forms.CharField(label="Availability Set Name", required=False, max_length=64)
+    subnet = forms.ModelChoiceField(queryset=None, label="Subnet", empty_label=None)
+
+    def __init__(
+        self,
+        *args,
+        cloud_service: CloudService | None,
+        virtual_network: VirtualNetwork | None,
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.cloud_service = cloud_service
+        self.fields["availability_set"].widget.attrs["class"] = "form-select"
+        self.fields["availability_set_name"].widget.attrs["class"] = "form-control"
+        self.sets = {
+            str(availability_set.pk): availability_set
+            for availability_set in (
+                AvailabilitySet.objects.filter(cloud_service=cloud_service) if cloud_service else []
+            )
+        }
+        self.fields["availability_set"].choices = [
+            (NO_SET, "None"),
+            (CREATE_SET, "Create availability set"),
+            *((key, availability_set.name) for key, availability_set in self.sets.items()),
+        ]
+        if virtual_network is None:
+            del self.fields["subnet"]
+        else:
+            self.fields["subnet"].queryset = virtual_network.subnets.all()
+            self.fields["subnet"].widget.attrs["class"] = "form-select"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        choice = cleaned.get("availability_set")
+        name = cleaned.get("availability_set_name", "").strip()
+        cleaned["availability_set_name"] = name if choice == CREATE_SET else ""
+        cleaned["availability_set"] = self.sets.get(choice or "")
+        if choice != CREATE_SET:
+            return cleaned
+        if not name:
+            self.add_error(
+                "availability_set_name", ValidationError(self.error_messages["set_name_required"], code="required")
+            )
+        elif self.cloud_service is not None and any(s.name.lower() == name.lower() for s in self.sets.values()):
+            self.add_error(
+                "availability_set_name",
+                ValidationError(
+                    self.error_messages["set_name_taken"],
+                    code="set_name_taken",
+                    params={"service": self.cloud_service.name, "name": name},
+                ),
+            )
+        return cleaned
+
+    def deploy_arguments(self) -> dict:
+        """Return what the deploy service needs from this page."""
+        return {
+            "availability_set": self.cleaned_data["availability_set"],
+            "availability_set_name": self.cleaned_data["availability_set_name"],
+            "subnet": self.cleaned_data.get("subnet"),
+        }
