@@ -1,0 +1,165 @@
+"""Staff pages for availability sets and memberships, and the sets shown on a cloud service's page."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from availability.models import MAX_FAULT_DOMAINS, MAX_UPDATE_DOMAINS, AvailabilitySet, Membership
+from portal.admin import ValidatedModelForm
+from vms import admin as vms_admin
+from vms.models import CloudService, VirtualMachine
+
+
+class AvailabilitySetForm(ValidatedModelForm):
+    """Keep the domain counts within the platform's range and above every slot a member already holds."""
+
+    fault_domain_count = forms.IntegerField(label="Fault domains", min_value=1, max_value=MAX_FAULT_DOMAINS, initial=2)
+    update_domain_count = forms.IntegerField(
+        label="Update domains", min_value=1, max_value=MAX_UPDATE_DOMAINS, initial=5
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        service = cleaned.get("cloud_service")
+        service_id = service.pk if service else self.instance.cloud_service_id
+        name = cleaned.get("name")
+        if service_id and name:
+            taken = AvailabilitySet.objects.filter(cloud_service_id=service_id, name__iexact=name)
+            if taken.exclude(pk=self.instance.pk).exists():
+                self.add_error(
+                    "name",
+                    ValidationError(
+                        "This cloud service already has an availability set named %(name)s.",
+                        code="set_name_taken",
+                        params={"name": name},
+                    ),
+                )
+        if self.instance.pk is None:
+            return cleaned
+        used = self.instance.memberships.aggregate(fault=Max("fault_domain"), update=Max("update_domain"))
+        for field, highest, noun in (
+            ("fault_domain_count", used["fault"], "fault domain"),
+            ("update_domain_count", used["update"], "update domain"),
+        ):
+            count = cleaned.get(field)
+            if highest is not None and count is not None and count <= highest:
+                self.add_error(
+                    field,
+                    ValidationError(
+                        "A member is in %(noun)s %(highest)s, so the set needs at least %(needed)s.",
+                        code="domain_in_use",
+                        params={"noun": noun, "highest": highest, "needed": highest + 1},
+                    ),
+                )
+        return cleaned
+
+
+class SetNamesFormSet(BaseInlineFormSet):
+    """Refuse two sets whose names differ only in case, which the database would refuse on save."""
+
+    def clean(self) -> None:
+        super().clean()
+        seen: set[str] = set()
+        for form in self.forms:
+            name = form.cleaned_data.get("name") if hasattr(form, "cleaned_data") else None
+            if not name or form.cleaned_data.get("DELETE"):
+                continue
+            if name.lower() in seen:
+                form.add_error("name", ValidationError("Another set here has this name.", code="duplicate_name"))
+            seen.add(name.lower())
+
+
+class AvailabilitySetInline(admin.TabularInline):
+    model = AvailabilitySet
+    form = AvailabilitySetForm
+    formset = SetNamesFormSet
+    fields = ["name", "fault_domain_count", "update_domain_count"]
+    extra = 0
+    show_change_link = True
+
+
+admin.site.unregister(CloudService)
+
+
+@admin.register(CloudService)
+class CloudServiceAdmin(vms_admin.CloudServiceAdmin):
+    inlines = [*vms_admin.CloudServiceAdmin.inlines, AvailabilitySetInline]
+
+
+class MembershipInline(admin.TabularInline):
+    """A set's members; only VMs of the set's own cloud service can be chosen."""
+
+    model = Membership
+    form = ValidatedModelForm
+    fields = ["virtual_machine", "fault_domain", "update_domain", "joined_at"]
+    readonly_fields = ["joined_at"]
+    extra = 0
+
+    def get_formset(self, request: HttpRequest, obj: AvailabilitySet | None = None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.base_fields["virtual_machine"].queryset = VirtualMachine.objects.filter(
+            cloud_service_id=obj.cloud_service_id
+        ).select_related("cloud_service")
+        return formset
+
+
+@admin.register(AvailabilitySet)
+class AvailabilitySetAdmin(admin.ModelAdmin):
+    form = AvailabilitySetForm
+    list_display = [
+        "name",
+        "cloud_service",
+        "subscription_name",
+        "member_count",
+        "fault_domain_count",
+        "update_domain_count",
+    ]
+    list_filter = ["cloud_service__subscription", "cloud_service__region"]
+    search_fields = ["name", "cloud_service__name"]
+    list_select_related = ["cloud_service__subscription"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AvailabilitySet]:
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AvailabilitySet | None = None) -> list[str]:
+        # Members must stay in the set's cloud service, so the set cannot move to another.
+        return ["cloud_service", "created_at"] if obj else ["created_at"]
+
+    def get_inlines(self, request: HttpRequest, obj: AvailabilitySet | None) -> list:
+        # Members are chosen among the cloud service's VMs, which are known only once the set exists.
+        return [MembershipInline] if obj else []
+
+    @admin.display(description="Subscription", ordering="cloud_service__subscription__name")
+    def subscription_name(self, availability_set: AvailabilitySet) -> str:
+        return availability_set.cloud_service.subscription.name
+
+    @admin.display(description="Members", ordering="member_count")
+    def member_count(self, availability_set: AvailabilitySet) -> int:
+        return availability_set.member_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = [
+        "virtual_machine",
+        "availability_set",
+        "cloud_service",
+        "fault_domain",
+        "update_domain",
+        "joined_at",
+    ]
+    list_filter = ["fault_domain", "update_domain", "availability_set__cloud_service__subscription"]
+    search_fields = ["virtual_machine__name", "availability_set__name", "availability_set__cloud_service__name"]
+    list_select_related = ["virtual_machine", "availability_set__cloud_service"]
+    autocomplete_fields = ["virtual_machine", "availability_set"]
+    readonly_fields = ["joined_at"]
+
+    @admin.display(description="Cloud service", ordering="availability_set__cloud_service__name")
+    def cloud_service(self, membership: Membership) -> CloudService:
+        return membership.availability_set.cloud_service

@@ -1,0 +1,122 @@
+"""Signing in, the subscriptions a person sees, and the subscription selector."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from portal.middleware import SESSION_KEY
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class TestSignIn:
+    def test_sign_in_page_has_labelled_fields(self, client):
+        html = client.get(reverse("login")).content.decode()
+        assert ">User name</label>" in html and ">Password</label>" in html
+
+    def test_signing_in_lands_on_virtual_machines(self, client, user, password):
+        response = client.post(reverse("login"), {"username": user.username, "password": password})
+        assert response.status_code == 302 and response["Location"] == reverse("vms:list")
+
+    def test_wrong_password_is_refused(self, client, user):
+        response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+    def test_signing_in_returns_to_the_page_asked_for(self, client, user, password):
+        response = client.get(reverse("vms:storage"))
+        assert response["Location"] == f"{reverse('login')}?next={reverse('vms:storage')}"
+        response = client.post(
+            reverse("login"), {"username": user.username, "password": password, "next": reverse("vms:storage")}
+        )
+        assert response["Location"] == reverse("vms:storage")
+
+    def test_signing_out_needs_a_post_and_ends_the_session(self, signed_in):
+        response = signed_in.post(reverse("logout"))
+        assert response.status_code == 302 and response["Location"] == reverse("login")
+        assert signed_in.get(reverse("vms:list")).status_code == 302
+
+    def test_home_goes_to_virtual_machines(self, signed_in):
+        assert signed_in.get(reverse("home"))["Location"] == reverse("vms:list")
+
+
+class TestNavigation:
+    def test_left_navigation_links_the_four_services(self, signed_in):
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        for name, text in [
+            ("vms:list", "Virtual Machines"),
+            ("vms:cloud-services", "Cloud Services"),
+            ("vms:storage", "Storage"),
+            ("vms:networks", "Networks"),
+        ]:
+            assert f'href="{reverse(name)}"' in html and f">{text}</a>" in html
+
+    def test_admin_link_only_for_staff(self, signed_in, user):
+        assert 'href="/admin/"' not in signed_in.get(reverse("vms:list")).content.decode()
+        user.is_staff = True
+        user.save()
+        assert 'href="/admin/"' in signed_in.get(reverse("vms:list")).content.decode()
+
+
+class TestSubscriptionSelector:
+    @pytest.fixture
+    def second(self, user):
+        return factories.SubscriptionFactory(name="Visual Studio subscription", members=[user])
+
+    def test_one_subscription_shows_its_name_without_a_selector(self, signed_in, subscription):
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert subscription.name in html and 'id="subscription-select"' not in html
+
+    def test_several_subscriptions_show_a_selector_of_only_ones_own(self, signed_in, subscription, second):
+        factories.SubscriptionFactory(name="Not mine")
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert '<label for="subscription-select"' in html
+        assert f'<option value="{subscription.pk}" selected>{subscription.name}</option>' in html
+        assert f'<option value="{second.pk}">Visual Studio subscription</option>' in html
+        assert "Not mine" not in html
+
+    def test_switching_shows_the_other_subscriptions_objects(self, signed_in, subscription, second):
+        factories.VirtualMachineFactory(cloud_service__subscription=subscription, name="firstvm")
+        factories.VirtualMachineFactory(cloud_service__subscription=second, name="secondvm")
+        assert "firstvm" in signed_in.get(reverse("vms:list")).content.decode()
+        response = signed_in.post(
+            reverse("subscription-switch"), {"subscription": second.pk, "next": reverse("vms:list")}
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("vms:list")
+        assert signed_in.session[SESSION_KEY] == second.pk
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert "secondvm" in html and "firstvm" not in html
+        assert f'<option value="{second.pk}" selected>' in html
+
+    def test_switching_to_a_subscription_one_does_not_belong_to_is_refused(self, signed_in, subscription, second):
+        foreign = factories.SubscriptionFactory()
+        factories.VirtualMachineFactory(cloud_service__subscription=foreign, name="foreignvm")
+        response = signed_in.post(reverse("subscription-switch"), {"subscription": foreign.pk, "next": "/"})
+        assert response.status_code == 404
+        assert SESSION_KEY not in signed_in.session
+        assert "foreignvm" not in signed_in.get(reverse("vms:list")).content.decode()
+
+    def test_switching_never_redirects_off_site(self, signed_in, second):
+        response = signed_in.post(
+            reverse("subscription-switch"), {"subscription": second.pk, "next": "https://evil.example/"}
+        )
+        assert response["Location"] == "/"
+
+    def test_switching_needs_a_post(self, signed_in, second):
+        assert signed_in.get(reverse("subscription-switch"), {"subscription": second.pk}).status_code == 405
+
+    def test_a_session_choice_one_lost_access_to_falls_back_to_ones_own(self, signed_in, subscription, second, user):
+        signed_in.post(reverse("subscription-switch"), {"subscription": second.pk, "next": "/"})
+        second.members.remove(user)
+        factories.VirtualMachineFactory(cloud_service__subscription=second, name="secondvm")
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert "secondvm" not in html and subscription.name in html
+
+
+def test_person_without_subscription_sees_a_page_saying_so(client, user):
+    client.force_login(user)
+    response = client.get(reverse("vms:list"))
+    html = response.content.decode()
+    assert "<h1>No subscription</h1>" in html
+    assert "Ask an administrator to add you to a subscription" in html

@@ -1,0 +1,552 @@
+"""The list pages, their create forms, the notification area and the activity log."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from availability.models import AvailabilitySet, Membership
+from tests import factories
+from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash the factories' VM passwords cheaply: these tests make many VMs and never sign in to one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+LIST_PAGES = ["vms:list", "vms:cloud-services", "vms:storage", "vms:networks", "vms:activity"]
+
+
+def column_headers(html: str) -> list[str]:
+    return re.findall(r'<th scope="col">([^<]*)</th>', html)
+
+
+def build_rows(subscription, start: int, stop: int) -> None:
+    """Give the subscription rows numbered start..stop-1 of everything the list pages show, with bulk inserts."""
+    region = factories.region()
+    numbers = range(start, stop)
+    groups = AffinityGroup.objects.bulk_create(
+        AffinityGroup(subscription=subscription, name=f"group{i}", region=region) for i in numbers
+    )
+    services = CloudService.objects.bulk_create(
+        CloudService(
+            subscription=subscription, name=f"service{i:04d}", region=region, affinity_group=group if i % 2 else None
+        )
+        for i, group in zip(numbers, groups, strict=True)
+    )
+    accounts = StorageAccount.objects.bulk_create(
+        StorageAccount(subscription=subscription, name=f"storage{i:04d}", region=region) for i in numbers
+    )
+    password_hash = make_password(factories.STRONG_PASSWORD)
+    vms = VirtualMachine.objects.bulk_create(
+        VirtualMachine(
+            cloud_service=service,
+            name=f"vm{i}",
+            image_version=factories.image_version(),
+            size=factories.size(),
+            storage_account=account,
+            admin_username="portaladmin",
+            password_hash=password_hash,
+            status=VirtualMachine.Status.RUNNING,
+        )
+        for i, service, account in zip(numbers, services, accounts, strict=True)
+    )
+    sets = AvailabilitySet.objects.bulk_create(
+        AvailabilitySet(cloud_service=service, name=f"set{i}") for i, service in zip(numbers, services, strict=True)
+    )
+    Membership.objects.bulk_create(
+        Membership(virtual_machine=vm, availability_set=availability_set, fault_domain=0, update_domain=0)
+        for vm, availability_set in zip(vms, sets, strict=True)
+    )
+    networks = VirtualNetwork.objects.bulk_create(
+        VirtualNetwork(subscription=subscription, name=f"vnet{i}", affinity_group=group)
+        for i, group in zip(numbers, groups, strict=True)
+    )
+    Subnet.objects.bulk_create(
+        Subnet(virtual_network=network, name="Subnet-1", address_prefix="10.0.0.0/24") for network in networks
+    )
+    now = timezone.now()
+    Operation.objects.bulk_create(
+        Operation(
+            subscription=subscription,
+            kind=Operation.Kind.RESTART,
+            virtual_machine=vm,
+            target_name=vm.name,
+            title=f"Restarting virtual machine {vm.name}",
+            status=Operation.Status.SUCCEEDED,
+            ended_at=now,
+        )
+        for vm in vms
+    )
+
+
+def count_queries(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+class TestQueryCounts:
+    @pytest.mark.parametrize("name", [*LIST_PAGES, "vms:notifications"])
+    def test_query_count_is_the_same_with_3_rows_and_with_300(self, name, signed_in, subscription, settings):
+        settings.PAGE_SIZE = 1000
+        url = reverse(name)
+        build_rows(subscription, 0, 3)
+        few = count_queries(signed_in, url)
+        few_fragment = count_queries(signed_in, url, HTTP_HX_REQUEST="true")
+        build_rows(subscription, 3, 300)
+        response = signed_in.get(url)
+        if name in {"vms:list", "vms:cloud-services", "vms:storage", "vms:activity"}:
+            assert response.content.decode().count("<tr>") == 301
+        assert count_queries(signed_in, url) == few
+        assert count_queries(signed_in, url, HTTP_HX_REQUEST="true") == few_fragment
+
+    @pytest.mark.parametrize("name", LIST_PAGES)
+    def test_list_page_stays_within_its_query_budget(
+        self, name, signed_in, subscription, django_assert_max_num_queries
+    ):
+        build_rows(subscription, 0, 60)
+        with django_assert_max_num_queries(12):
+            signed_in.get(reverse(name))
+
+
+class TestShellOfListPages:
+    @pytest.mark.parametrize(
+        ("name", "heading", "section"),
+        [
+            ("vms:list", "Virtual Machines", "vms"),
+            ("vms:cloud-services", "Cloud Services", "cloud-services"),
+            ("vms:storage", "Storage", "storage"),
+            ("vms:networks", "Networks", "networks"),
+        ],
+    )
+    def test_full_page_has_heading_and_marks_its_navigation_section(self, name, heading, section, signed_in):
+        response = signed_in.get(reverse(name))
+        html = response.content.decode()
+        assert response.context["nav_section"] == section
+        assert f"<h1>{heading}</h1>" in html
+        assert "<html" in html
+        assert f'href="{reverse(name)}" aria-current="page"' in html
+        assert response["Vary"] and "HX-Request" in response["Vary"]
+
+    @pytest.mark.parametrize("name", LIST_PAGES)
+    def test_htmx_request_gets_only_the_fragment(self, name, signed_in):
+        response = signed_in.get(reverse(name), HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "<html" not in html
+        assert "<h1>" not in html
+
+    @pytest.mark.parametrize("name", LIST_PAGES)
+    def test_history_restore_gets_the_full_page(self, name, signed_in):
+        response = signed_in.get(reverse(name), HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+        assert "<html" in response.content.decode()
+
+    @pytest.mark.parametrize("name", [*LIST_PAGES, "vms:storage-create", "vms:affinity-group-create"])
+    def test_person_without_subscription_is_told_so(self, name, client, user):
+        client.force_login(user)
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        assert "You do not belong to any subscription" in response.content.decode()
+
+
+class TestVirtualMachineList:
+    def test_shows_the_columns_and_each_vms_details(self, signed_in, subscription):
+        group = factories.AffinityGroupFactory(subscription=subscription, name="westgroup")
+        grouped = factories.CloudServiceFactory(subscription=subscription, name="contosoweb", affinity_group=group)
+        membership = factories.MembershipFactory(
+            availability_set__cloud_service=grouped, availability_set__name="webset", virtual_machine__name="web1"
+        )
+        plain = factories.VirtualMachineFactory(
+            name="sql1",
+            cloud_service__subscription=subscription,
+            cloud_service__name="contososql",
+            cloud_service__region=factories.region("East US"),
+            status=VirtualMachine.Status.PROVISIONING,
+        )
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert column_headers(html) == ["Name", "Status", "Location", "DNS Name", "Availability Set"]
+        web1 = membership.virtual_machine
+        assert f'<a href="{reverse("vms:dashboard", args=[web1.pk])}">web1</a>' in html
+        assert f'<a href="{reverse("vms:dashboard", args=[plain.pk])}">sql1</a>' in html
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        sql_row = next(row for row in rows if "sql1" in row)
+        web_row = next(row for row in rows if "web1" in row)
+        assert "Starting (Provisioning)" in sql_row and "East US" in sql_row and "contososql.cloudapp.net" in sql_row
+        assert "Running" in web_row and "westgroup" in web_row and "contosoweb.cloudapp.net" in web_row
+        assert "webset" in web_row
+
+    def test_empty_list_points_to_new(self, signed_in):
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert "You have no virtual machines. Click" in html
+        assert f'<a href="{reverse("vms:wizard")}" hx-get="{reverse("vms:wizard")}"' in html
+
+    def test_list_polls_while_a_vm_is_busy_and_stops_when_none_is(self, signed_in, subscription):
+        vm = factories.VirtualMachineFactory(
+            cloud_service__subscription=subscription, status=VirtualMachine.Status.PROVISIONING
+        )
+        busy = signed_in.get(reverse("vms:list"), HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="vm-list"' in busy and "every 2s" in busy
+        vm.status = VirtualMachine.Status.RUNNING
+        vm.save()
+        idle = signed_in.get(reverse("vms:list"), HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="vm-list"' in idle and "every 2s" not in idle
+
+    def test_paginates_with_page_size(self, signed_in, subscription, settings):
+        settings.PAGE_SIZE = 2
+        for name in ["alpha", "bravo", "charlie"]:
+            factories.VirtualMachineFactory(name=name, cloud_service__subscription=subscription)
+        first = signed_in.get(reverse("vms:list")).content.decode()
+        assert "alpha" in first and "bravo" in first and "charlie" not in first
+        assert 'href="/virtual-machines/?page=2"' in first
+        second = signed_in.get(reverse("vms:list"), {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+        assert "charlie" in second and "alpha" not in second
+        assert 'hx-get="/virtual-machines/?page=1"' in second
+
+
+class TestCloudServiceList:
+    def test_shows_dns_name_location_vm_count_and_link_to_its_sets(self, signed_in, subscription):
+        service = factories.CloudServiceFactory(subscription=subscription, name="contosoweb")
+        factories.VirtualMachineFactory.create_batch(2, cloud_service=service)
+        factories.AvailabilitySetFactory(cloud_service=service)
+        html = signed_in.get(reverse("vms:cloud-services")).content.decode()
+        assert column_headers(html) == [
+            "Name",
+            "DNS Name",
+            "Region/Affinity Group",
+            "Virtual Machines",
+            "Availability Sets",
+        ]
+        row = re.findall(r"<tr>(.*?)</tr>", html, re.S)[1]
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        assert cells[:4] == ["contosoweb", "contosoweb.cloudapp.net", "West US", "2"]
+        assert f'href="{reverse("availability:list", args=[service.pk])}"' in row
+        assert "Availability sets of contosoweb" in cells[4] and "(1)" in cells[4]
+
+    def test_empty_list_points_to_new(self, signed_in):
+        html = signed_in.get(reverse("vms:cloud-services")).content.decode()
+        assert "You have no cloud services. Click" in html and reverse("vms:wizard") in html
+
+
+class TestStorage:
+    def test_lists_accounts_with_region_and_whether_generated(self, signed_in, subscription):
+        factories.StorageAccountFactory(subscription=subscription, name="mystore")
+        factories.StorageAccountFactory(
+            subscription=subscription,
+            name="portalvhdsabc",
+            region=factories.region("North Europe"),
+            automatically_generated=True,
+        )
+        html = signed_in.get(reverse("vms:storage")).content.decode()
+        assert column_headers(html) == ["Name", "Region", "Automatically Generated"]
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        assert re.search(r"mystore.*West US.*No", rows[1], re.S)
+        assert re.search(r"portalvhdsabc.*North Europe.*Yes", rows[2], re.S)
+
+    def test_form_has_labelled_name_and_region(self, signed_in):
+        html = signed_in.get(reverse("vms:storage")).content.decode()
+        assert "New storage account" in html
+        assert '<label class="form-label" for="id_name">Name</label>' in html
+        assert '<label class="form-label" for="id_region">Region</label>' in html
+
+    def test_creating_an_account_redirects_to_the_list(self, signed_in, subscription):
+        response = signed_in.post(reverse("vms:storage-create"), {"name": "newstore", "region": factories.region().pk})
+        assert response.status_code == 302 and response["Location"] == reverse("vms:storage")
+        account = StorageAccount.objects.get(name="newstore")
+        assert account.subscription == subscription and not account.automatically_generated
+        assert "Storage account newstore was created." in signed_in.get(reverse("vms:storage")).content.decode()
+
+    def test_creating_an_account_with_htmx_returns_the_refreshed_fragment(self, signed_in, subscription):
+        response = signed_in.post(
+            reverse("vms:storage-create"),
+            {"name": "newstore", "region": factories.region().pk},
+            HTTP_HX_REQUEST="true",
+        )
+        html = response.content.decode()
+        assert response.status_code == 200 and "<html" not in html
+        assert 'id="storage"' in html and "<td>newstore</td>" in html and "was created" in html
+        assert StorageAccount.objects.filter(subscription=subscription, name="newstore").exists()
+
+    @pytest.mark.parametrize("htmx", [True, False])
+    def test_bad_name_is_shown_beside_the_field(self, htmx, signed_in):
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        response = signed_in.post(
+            reverse("vms:storage-create"), {"name": "Bad_Name", "region": factories.region().pk}, **headers
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert ("<html" in html) is not htmx
+        assert 'id="id_name_error_1">A storage account name can contain from 3 through 24 lowercase' in html
+        assert not StorageAccount.objects.filter(name="Bad_Name").exists()
+
+    def test_name_taken_in_another_subscription_is_refused(self, signed_in):
+        factories.StorageAccountFactory(name="takenname")
+        response = signed_in.post(reverse("vms:storage-create"), {"name": "takenname", "region": factories.region().pk})
+        assert 'id="id_name_error_1"' in response.content.decode()
+        assert StorageAccount.objects.filter(name="takenname").count() == 1
+
+    def test_quota_of_storage_accounts_is_enforced(self, signed_in, subscription):
+        subscription.storage_account_quota = 1
+        subscription.save()
+        factories.StorageAccountFactory(subscription=subscription)
+        response = signed_in.post(reverse("vms:storage-create"), {"name": "onemore", "region": factories.region().pk})
+        assert "You are limited to 1 storage accounts" in response.content.decode()
+        assert not StorageAccount.objects.filter(name="onemore").exists()
+
+    def test_empty_list_says_so(self, signed_in):
+        html = signed_in.get(reverse("vms:storage")).content.decode()
+        assert "You have no storage accounts." in html and reverse("vms:wizard") in html
+
+
+class TestNetworks:
+    def vnet_data(self, group, **overrides):
+        data = {
+            "virtual_network-name": "contosonet",
+            "virtual_network-affinity_group": group.pk,
+            "virtual_network-address_space": "10.1.0.0/16",
+            "virtual_network-subnet_name": "FrontEnd",
+            "virtual_network-subnet_address_prefix": "10.1.2.0/24",
+        }
+        data.update(overrides)
+        return data
+
+    def test_lists_affinity_groups_and_virtual_networks(self, signed_in, subscription):
+        network = factories.VirtualNetworkFactory(subscription=subscription, name="contosonet")
+        factories.SubnetFactory(virtual_network=network, name="FrontEnd", address_prefix="10.0.1.0/24")
+        html = signed_in.get(reverse("vms:networks")).content.decode()
+        assert column_headers(html) == [
+            "Name",
+            "Region",
+            "Name",
+            "Affinity Group",
+            "Region",
+            "Address Space",
+            "Subnets",
+        ]
+        assert f"<td>{network.affinity_group.name}</td>" in html
+        assert "<td>contosonet</td>" in html and "FrontEnd (10.0.1.0/24)" in html
+
+    def test_creating_an_affinity_group(self, signed_in, subscription):
+        region = factories.region("East Asia")
+        response = signed_in.post(
+            reverse("vms:affinity-group-create"),
+            {"affinity_group-name": "asiagroup", "affinity_group-region": region.pk},
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("vms:networks")
+        assert AffinityGroup.objects.get(subscription=subscription, name="asiagroup").region == region
+
+    def test_creating_an_affinity_group_with_htmx_returns_the_fragment(self, signed_in, subscription):
+        response = signed_in.post(
+            reverse("vms:affinity-group-create"),
+            {"affinity_group-name": "asiagroup", "affinity_group-region": factories.region().pk},
+            HTTP_HX_REQUEST="true",
+        )
+        html = response.content.decode()
+        assert "<html" not in html and 'id="networks"' in html
+        assert "Affinity group asiagroup was created." in html and "<td>asiagroup</td>" in html
+
+    def test_affinity_group_name_in_use_is_refused_whatever_its_case(self, signed_in, subscription):
+        factories.AffinityGroupFactory(subscription=subscription, name="WestGroup")
+        response = signed_in.post(
+            reverse("vms:affinity-group-create"),
+            {"affinity_group-name": "westgroup", "affinity_group-region": factories.region().pk},
+        )
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert 'id="id_affinity_group-name_error_1">This subscription already has an affinity group named' in html
+        assert AffinityGroup.objects.filter(subscription=subscription).count() == 1
+
+    def test_affinity_group_name_may_repeat_in_another_subscription(self, signed_in, subscription):
+        factories.AffinityGroupFactory(name="westgroup")
+        signed_in.post(
+            reverse("vms:affinity-group-create"),
+            {"affinity_group-name": "westgroup", "affinity_group-region": factories.region().pk},
+        )
+        assert AffinityGroup.objects.filter(subscription=subscription, name="westgroup").exists()
+
+    def test_creating_a_virtual_network_with_its_first_subnet(self, signed_in, subscription):
+        group = factories.AffinityGroupFactory(subscription=subscription)
+        response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(group))
+        assert response.status_code == 302
+        network = VirtualNetwork.objects.get(subscription=subscription, name="contosonet")
+        assert network.affinity_group == group and network.address_space == "10.1.0.0/16"
+        assert list(network.subnets.values_list("name", "address_prefix")) == [("FrontEnd", "10.1.2.0/24")]
+
+    def test_creating_a_virtual_network_with_htmx_returns_the_fragment(self, signed_in, subscription):
+        group = factories.AffinityGroupFactory(subscription=subscription)
+        response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(group), HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert "<html" not in html and "Virtual network contosonet was created." in html
+
+    def test_affinity_group_of_another_subscription_is_refused(self, signed_in, subscription):
+        factories.AffinityGroupFactory(subscription=subscription)
+        foreign = factories.AffinityGroupFactory()
+        response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(foreign))
+        assert 'id="id_virtual_network-affinity_group_error_1">Select a valid choice' in response.content.decode()
+        assert not VirtualNetwork.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("address_space", "10.1.0.0", "Enter an address space in CIDR notation"),
+            ("address_space", "10.1.0.1/16", "Enter an address space in CIDR notation"),
+            ("subnet_address_prefix", "10.9.0.0/24", "The subnet must lie inside the address space 10.1.0.0/16."),
+        ],
+    )
+    def test_bad_addresses_are_shown_beside_their_field(self, field, value, message, signed_in, subscription):
+        group = factories.AffinityGroupFactory(subscription=subscription)
+        response = signed_in.post(
+            reverse("vms:virtual-network-create"), self.vnet_data(group, **{f"virtual_network-{field}": value})
+        )
+        assert f'id="id_virtual_network-{field}_error_1">{message}' in response.content.decode()
+        assert not VirtualNetwork.objects.exists()
+
+    def test_virtual_network_name_in_use_is_refused(self, signed_in, subscription):
+        group = factories.AffinityGroupFactory(subscription=subscription)
+        factories.VirtualNetworkFactory(subscription=subscription, affinity_group=group, name="ContosoNet")
+        response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(group))
+        assert "This subscription already has a virtual network named contosonet." in response.content.decode()
+
+    def test_without_affinity_groups_the_network_form_asks_for_one_first(self, signed_in):
+        html = signed_in.get(reverse("vms:networks")).content.decode()
+        assert "Create an affinity group first." in html
+        assert 'name="virtual_network-name"' not in html
+
+
+class TestNotifications:
+    def test_polls_while_an_operation_is_in_progress(self, signed_in, subscription):
+        factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        response = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert "<html" not in html
+        assert html.strip().startswith('<section id="notifications"')
+        assert re.search(r'hx-trigger="[^"]*every 2s', html)
+        assert "Restarting virtual machine" in html and "In progress" in html
+        assert f'href="{reverse("vms:activity")}"' in html
+
+    def test_stops_polling_once_nothing_is_in_progress(self, signed_in, subscription):
+        factories.OperationFactory(
+            virtual_machine__cloud_service__subscription=subscription,
+            status=Operation.Status.SUCCEEDED,
+            message="Restarting virtual machine vm1: succeeded.",
+            ended_at=timezone.now(),
+        )
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="notifications"' in html and "every 2s" not in html
+        assert "Succeeded" in html and "succeeded." in html
+
+    def test_shows_only_the_last_five_recent_finished_operations(self, signed_in, subscription):
+        now = timezone.now()
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
+        for minute in range(7):
+            factories.OperationFactory(
+                virtual_machine=vm,
+                title=f"Operation {minute} minutes ago",
+                status=Operation.Status.FAILED,
+                ended_at=now - timedelta(minutes=minute),
+            )
+        factories.OperationFactory(
+            virtual_machine=vm,
+            title="Old operation",
+            status=Operation.Status.SUCCEEDED,
+            ended_at=now - timedelta(hours=1),
+        )
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert [f"Operation {minute} minutes ago" in html for minute in range(7)] == [True] * 5 + [False] * 2
+        assert "Old operation" not in html
+
+    def test_empty_area_keeps_its_id_and_does_not_poll(self, signed_in):
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="notifications"' in html and "every 2s" not in html and "<li" not in html
+
+    def test_without_htmx_is_a_full_page(self, signed_in, subscription):
+        factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        html = signed_in.get(reverse("vms:notifications")).content.decode()
+        assert "<html" in html and "<h1>Notifications</h1>" in html and "Restarting virtual machine" in html
+
+    def test_retries_an_operation_whose_worker_stopped(self, signed_in, subscription, settings):
+        settings.OPERATION_MAX_ATTEMPTS = 2
+        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
+        signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
+        operation.refresh_from_db()
+        assert operation.attempts == 2 and operation.in_progress
+
+    def test_fails_an_operation_out_of_attempts(self, signed_in, subscription, settings):
+        settings.OPERATION_MAX_ATTEMPTS = 1
+        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        operation.refresh_from_db()
+        assert operation.status == Operation.Status.FAILED
+        assert "Failed" in html and "every 2s" not in html
+
+    def test_leaves_other_subscriptions_operations_alone(self, signed_in, settings):
+        settings.OPERATION_MAX_ATTEMPTS = 1
+        operation = factories.OperationFactory()
+        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
+        signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
+        operation.refresh_from_db()
+        assert operation.in_progress
+
+    def test_person_without_subscription_gets_an_empty_area(self, client, user):
+        client.force_login(user)
+        html = client.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="notifications"' in html and "every 2s" not in html
+
+
+class TestActivityLog:
+    def test_lists_every_operation_newest_first_with_pages(self, signed_in, subscription, settings):
+        settings.PAGE_SIZE = 2
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
+        for number in range(3):
+            factories.OperationFactory(
+                virtual_machine=vm,
+                title=f"Operation number {number}",
+                status=Operation.Status.SUCCEEDED,
+                ended_at=timezone.now(),
+                requested_by=factories.UserFactory(username="requester"),
+            )
+        html = signed_in.get(reverse("vms:activity")).content.decode()
+        assert "<h1>Activity Log</h1>" in html
+        assert column_headers(html) == ["Operation", "Status", "Message", "Started", "Ended", "Requested By"]
+        assert html.index("Operation number 2") < html.index("Operation number 1")
+        assert "Operation number 0" not in html and "requester" in html
+        assert f'<a href="{reverse("vms:dashboard", args=[vm.pk])}">Operation number 2</a>' in html
+        second = signed_in.get(reverse("vms:activity"), {"page": 2}, HTTP_HX_REQUEST="true").content.decode()
+        assert "<html" not in second and 'id="activity"' in second and "Operation number 0" in second
+
+
+class TestIsolation:
+    @pytest.fixture
+    def others(self):
+        """Objects of a subscription the signed-in person does not belong to, all named with 'zulu'."""
+        other = factories.SubscriptionFactory(name="Zulu subscription")
+        group = factories.AffinityGroupFactory(subscription=other, name="zulugroup")
+        network = factories.VirtualNetworkFactory(subscription=other, affinity_group=group, name="zulunet")
+        factories.SubnetFactory(virtual_network=network, name="zulusubnet")
+        service = factories.CloudServiceFactory(subscription=other, name="zuluservice")
+        vm = factories.VirtualMachineFactory(cloud_service=service, name="zuluvm", storage_account__name="zulustore")
+        factories.MembershipFactory(virtual_machine=vm, availability_set__cloud_service=service)
+        factories.OperationFactory(virtual_machine=vm, title="Restarting virtual machine zuluvm")
+        return other
+
+    @pytest.mark.parametrize("name", [*LIST_PAGES, "vms:notifications"])
+    @pytest.mark.parametrize("htmx", [True, False])
+    def test_nothing_of_another_subscription_appears(self, name, htmx, others, signed_in, subscription):
+        factories.VirtualMachineFactory(cloud_service__subscription=subscription, name="myvm")
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        html = signed_in.get(reverse(name), **headers).content.decode()
+        assert "zulu" not in html.lower()

@@ -1,0 +1,268 @@
+"""Staff pages for the catalog, networks, storage, cloud services, VMs and operations."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from portal.admin import ValidatedModelForm
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Image,
+    ImageVersion,
+    Operation,
+    Region,
+    RoleSize,
+    StorageAccount,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+)
+from vms.services import subscription_cores_check
+from vms.validators import validate_admin_username, validate_dns_name, validate_storage_account_name, validate_vm_name
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "display_order"]
+    list_editable = ["display_order"]
+    search_fields = ["name"]
+
+
+@admin.register(AffinityGroup)
+class AffinityGroupAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "label", "region", "subscription", "created_at"]
+    list_filter = ["region", "subscription"]
+    search_fields = ["name", "label", "subscription__name"]
+    list_select_related = ["region", "subscription"]
+
+
+class SubnetInline(admin.TabularInline):
+    model = Subnet
+    form = ValidatedModelForm
+    extra = 0
+
+
+@admin.register(VirtualNetwork)
+class VirtualNetworkAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "affinity_group", "region_name", "address_space", "subscription"]
+    list_filter = ["affinity_group__region", "subscription"]
+    search_fields = ["name", "affinity_group__name", "subscription__name"]
+    list_select_related = ["affinity_group__region", "subscription"]
+    inlines = [SubnetInline]
+
+    @admin.display(description="Region", ordering="affinity_group__region__name")
+    def region_name(self, network: VirtualNetwork) -> str:
+        return network.affinity_group.region.name
+
+
+@admin.register(Subnet)
+class SubnetAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "address_prefix", "virtual_network"]
+    list_filter = ["virtual_network__subscription"]
+    search_fields = ["name", "virtual_network__name"]
+    list_select_related = ["virtual_network"]
+
+
+class ImageVersionInline(admin.TabularInline):
+    model = ImageVersion
+    form = ValidatedModelForm
+    extra = 0
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "publisher", "os_family", "category", "display_order", "is_active"]
+    list_filter = ["os_family", "category", "is_active", "publisher"]
+    search_fields = ["name", "publisher", "description"]
+    inlines = [ImageVersionInline]
+
+
+@admin.register(ImageVersion)
+class ImageVersionAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["image", "release_date", "label"]
+    list_filter = ["image__os_family", "image"]
+    search_fields = ["image__name", "label"]
+    list_select_related = ["image"]
+    date_hierarchy = "release_date"
+
+
+@admin.register(RoleSize)
+class RoleSizeAdmin(admin.ModelAdmin):
+    form = ValidatedModelForm
+    list_display = ["name", "label", "cores", "shared_core", "memory_mb", "max_data_disks", "display_order"]
+    list_filter = ["shared_core", "cores"]
+    search_fields = ["name", "label"]
+
+
+class StorageAccountForm(ValidatedModelForm):
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_storage_account_name(name)
+        return name
+
+
+@admin.register(StorageAccount)
+class StorageAccountAdmin(admin.ModelAdmin):
+    form = StorageAccountForm
+    list_display = ["name", "region", "automatically_generated", "subscription", "created_at"]
+    list_filter = ["automatically_generated", "region", "subscription"]
+    search_fields = ["name", "subscription__name"]
+    list_select_related = ["region", "subscription"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: StorageAccount | None = None) -> list[str]:
+        # The VMs on an account rely on its subscription and region.
+        return ["subscription", "region", "created_at"] if obj else ["created_at"]
+
+
+class VirtualMachineInline(admin.TabularInline):
+    model = VirtualMachine
+    fields = ["name", "status", "size", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: CloudService | None = None) -> bool:
+        return False
+
+
+class CloudServiceForm(ValidatedModelForm):
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_dns_name(name)
+        return name
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        region, group, network = (cleaned.get(name) for name in ("region", "affinity_group", "virtual_network"))
+        if network and group and network.affinity_group_id != group.pk:
+            self.add_error("virtual_network", "Choose a virtual network of the chosen affinity group.")
+        if group and region and group.region_id != region.pk:
+            self.add_error(
+                "region",
+                ValidationError(
+                    "Choose the affinity group's region, %(region)s.", code="region", params={"region": group.region}
+                ),
+            )
+        return cleaned
+
+
+@admin.register(CloudService)
+class CloudServiceAdmin(admin.ModelAdmin):
+    form = CloudServiceForm
+    list_display = ["name", "region", "affinity_group", "virtual_network", "subscription", "created_at"]
+    list_filter = ["region", "subscription"]
+    search_fields = ["name", "subscription__name"]
+    list_select_related = ["region", "affinity_group", "virtual_network", "subscription"]
+    inlines = [VirtualMachineInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CloudService | None = None) -> list[str]:
+        # Its VMs, storage and sets were placed by its subscription and location.
+        if obj:
+            return ["subscription", "region", "affinity_group", "virtual_network", "created_at"]
+        return ["created_at"]
+
+
+class VirtualMachineForm(ValidatedModelForm):
+    """Check an edited VM the way the wizard and Configure do: name, user name, size quota, storage and subnet."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        service = self.instance.cloud_service
+        self.fields["storage_account"].queryset = StorageAccount.objects.filter(
+            subscription_id=service.subscription_id, region_id=service.region_id
+        )
+        self.fields["subnet"].queryset = Subnet.objects.filter(virtual_network_id=service.virtual_network_id)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        validate_vm_name(name, self.instance.os_family)
+        others = self.instance.cloud_service.virtual_machines.exclude(pk=self.instance.pk)
+        if others.filter(name__iexact=name).exists():
+            raise ValidationError(
+                "The cloud service %(service)s already has a virtual machine named %(name)s.",
+                code="vm_name_taken",
+                params={"service": self.instance.cloud_service.name, "name": name},
+            )
+        return name
+
+    def clean_admin_username(self) -> str:
+        username = self.cleaned_data["admin_username"]
+        validate_admin_username(username, self.instance.os_family)
+        return username
+
+    def clean_size(self):
+        size = self.cleaned_data["size"]
+        if size.pk != self.instance.size_id:
+            try:
+                subscription_cores_check(subscription=self.instance.subscription, size=size, excluding=self.instance)
+            except ValidationError as error:
+                raise ValidationError(error.message_dict["size"]) from error
+        return size
+
+
+@admin.register(VirtualMachine)
+class VirtualMachineAdmin(admin.ModelAdmin):
+    """VMs are created by the New wizard; staff may correct one here, but never see or set its password."""
+
+    form = VirtualMachineForm
+    list_display = ["name", "cloud_service", "subscription_name", "size", "status", "created_at"]
+    list_filter = ["status", "size", "cloud_service__region", "cloud_service__subscription"]
+    search_fields = ["name", "cloud_service__name", "admin_username"]
+    list_select_related = ["cloud_service__subscription", "size"]
+    fields = [
+        "name",
+        "cloud_service",
+        "status",
+        "image_version",
+        "size",
+        "storage_account",
+        "subnet",
+        "admin_username",
+        "password_hash",
+        "ssh_certificate_thumbprint",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = [
+        "cloud_service",
+        "status",
+        "image_version",
+        "password_hash",
+        "ssh_certificate_thumbprint",
+        "created_by",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="Subscription", ordering="cloud_service__subscription__name")
+    def subscription_name(self, vm: VirtualMachine) -> str:
+        return vm.cloud_service.subscription.name
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin):
+    """The activity log as staff see it: what happened is history, so it cannot be edited."""
+
+    list_display = ["title", "kind", "status", "subscription", "attempts", "started_at", "ended_at"]
+    list_filter = ["status", "kind", "subscription"]
+    search_fields = ["title", "target_name", "message", "subscription__name"]
+    list_select_related = ["subscription"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Operation | None = None) -> bool:
+        return False

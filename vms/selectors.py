@@ -1,0 +1,81 @@
+"""Reads for the list pages, the notification area and the activity log, joined for a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from portal.models import Subscription
+from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+
+RECENT_OPERATIONS_SHOWN = 5
+
+
+def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
+    """Return the subscription's VMs with their cloud service, location and availability set."""
+    return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
+        "cloud_service__region",
+        "cloud_service__affinity_group",
+        "membership__availability_set",
+    )
+
+
+def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:
+    """Return the subscription's cloud services with how many VMs and availability sets each holds."""
+    return (
+        CloudService.objects.filter(subscription=subscription)
+        .select_related("region", "affinity_group")
+        .annotate(
+            vm_count=Count("virtual_machines", distinct=True),
+            availability_set_count=Count("availability_sets", distinct=True),
+        )
+        .order_by("name")
+    )
+
+
+def storage_account_list(*, subscription: Subscription) -> QuerySet[StorageAccount]:
+    """Return the subscription's storage accounts with their regions."""
+    return StorageAccount.objects.filter(subscription=subscription).select_related("region").order_by("name")
+
+
+def affinity_group_list(*, subscription: Subscription) -> QuerySet[AffinityGroup]:
+    """Return the subscription's affinity groups with their regions."""
+    return AffinityGroup.objects.filter(subscription=subscription).select_related("region").order_by("name", "pk")
+
+
+def virtual_network_list(*, subscription: Subscription) -> QuerySet[VirtualNetwork]:
+    """Return the subscription's virtual networks with their affinity group, region and subnets."""
+    return (
+        VirtualNetwork.objects.filter(subscription=subscription)
+        .select_related("affinity_group__region")
+        .prefetch_related(Prefetch("subnets", queryset=Subnet.objects.order_by("name")))
+        .order_by("name", "pk")
+    )
+
+
+def operations_in_progress(*, subscription: Subscription) -> QuerySet[Operation]:
+    """Return the subscription's operations that have not finished, newest first."""
+    return Operation.objects.filter(subscription=subscription, status=Operation.Status.IN_PROGRESS).order_by(
+        "-started_at", "-pk"
+    )
+
+
+def operations_recently_finished(
+    *, subscription: Subscription, since: datetime, limit: int = RECENT_OPERATIONS_SHOWN
+) -> QuerySet[Operation]:
+    """Return the last few operations that finished after `since`, newest first."""
+    return (
+        Operation.objects.filter(subscription=subscription, ended_at__gte=since)
+        .exclude(status=Operation.Status.IN_PROGRESS)
+        .order_by("-ended_at", "-pk")[:limit]
+    )
+
+
+def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
+    """Return every operation of the subscription for the activity log, newest first."""
+    return (
+        Operation.objects.filter(subscription=subscription)
+        .select_related("requested_by")
+        .order_by("-started_at", "-pk")
+    )
