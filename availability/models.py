@@ -27,15 +27,20 @@ class AvailabilitySet(models.Model):
         ordering = ["name", "pk"]
         constraints = [
             models.UniqueConstraint(
-                "cloud_service", Lower("name"), name="availability_set_name_unique_in_cloud_service"
+                "cloud_service",
+                Lower("name"),
+                name="availability_set_name_unique_in_cloud_service",
+                violation_error_message="This cloud service already has an availability set with that name.",
             ),
             models.CheckConstraint(
                 condition=Q(fault_domain_count__gte=1, fault_domain_count__lte=MAX_FAULT_DOMAINS),
                 name="availability_set_fault_domain_count_range",
+                violation_error_message="An availability set has 1 to 3 fault domains.",
             ),
             models.CheckConstraint(
                 condition=Q(update_domain_count__gte=1, update_domain_count__lte=MAX_UPDATE_DOMAINS),
                 name="availability_set_update_domain_count_range",
+                violation_error_message="An availability set has 1 to 20 update domains.",
             ),
         ]
 
@@ -61,10 +66,12 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(fault_domain__gte=0, fault_domain__lt=MAX_FAULT_DOMAINS),
                 name="membership_fault_domain_range",
+                violation_error_message="A fault domain is numbered 0 to 2.",
             ),
             models.CheckConstraint(
                 condition=Q(update_domain__gte=0, update_domain__lt=MAX_UPDATE_DOMAINS),
                 name="membership_update_domain_range",
+                violation_error_message="An update domain is numbered 0 to 19.",
             ),
         ]
 

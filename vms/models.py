@@ -35,7 +35,12 @@ class AffinityGroup(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint("subscription", Lower("name"), name="affinity_group_name_unique_in_subscription"),
+            models.UniqueConstraint(
+                "subscription",
+                Lower("name"),
+                name="affinity_group_name_unique_in_subscription",
+                violation_error_message="This subscription already has an affinity group with that name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -54,7 +59,12 @@ class VirtualNetwork(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint("subscription", Lower("name"), name="virtual_network_name_unique_in_subscription"),
+            models.UniqueConstraint(
+                "subscription",
+                Lower("name"),
+                name="virtual_network_name_unique_in_subscription",
+                violation_error_message="This subscription already has a virtual network with that name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,7 +93,11 @@ class Subnet(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["virtual_network", "name"], name="subnet_name_unique_in_network"),
+            models.UniqueConstraint(
+                fields=["virtual_network", "name"],
+                name="subnet_name_unique_in_network",
+                violation_error_message="This virtual network already has a subnet with that name.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,7 +139,11 @@ class ImageVersion(models.Model):
     class Meta:
         ordering = ["image", "-release_date"]
         constraints = [
-            models.UniqueConstraint(fields=["image", "release_date"], name="image_version_unique_release_date"),
+            models.UniqueConstraint(
+                fields=["image", "release_date"],
+                name="image_version_unique_release_date",
+                violation_error_message="This image already has a version released on that date.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -146,7 +164,11 @@ class RoleSize(models.Model):
     class Meta:
         ordering = ["display_order", "name"]
         constraints = [
-            models.CheckConstraint(condition=Q(cores__gte=1), name="role_size_at_least_one_core"),
+            models.CheckConstraint(
+                condition=Q(cores__gte=1),
+                name="role_size_at_least_one_core",
+                violation_error_message="A size has at least one core.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,8 +204,13 @@ class StorageAccount(models.Model):
                 fields=["subscription", "region"],
                 condition=Q(automatically_generated=True),
                 name="one_generated_storage_account_per_region",
+                violation_error_message="Only one storage account per region is automatically generated.",
             ),
-            models.CheckConstraint(condition=Q(name__regex=r"^[a-z0-9]{3,24}$"), name="storage_account_name_format"),
+            models.CheckConstraint(
+                condition=Q(name__regex=r"^[a-z0-9]{3,24}$"),
+                name="storage_account_name_format",
+                violation_error_message="A storage account name can contain from 3 through 24 lowercase letters and numbers.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -207,7 +234,11 @@ class CloudService(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(name__regex=r"^[a-z0-9]{3,24}$"), name="cloud_service_name_format"),
+            models.CheckConstraint(
+                condition=Q(name__regex=r"^[a-z0-9]{3,24}$"),
+                name="cloud_service_name_format",
+                violation_error_message="The name can contain from 3 through 24 lowercase letters and numbers.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -257,10 +288,16 @@ class VirtualMachine(models.Model):
     class Meta:
         ordering = ["name", "pk"]
         constraints = [
-            models.UniqueConstraint("cloud_service", Lower("name"), name="vm_name_unique_in_cloud_service"),
+            models.UniqueConstraint(
+                "cloud_service",
+                Lower("name"),
+                name="vm_name_unique_in_cloud_service",
+                violation_error_message="This cloud service already has a virtual machine with that name.",
+            ),
             models.CheckConstraint(
                 condition=~Q(password_hash="") | ~Q(ssh_certificate_thumbprint=""),
                 name="vm_has_a_way_to_sign_in",
+                violation_error_message="A virtual machine needs a password hash, an SSH certificate thumbprint, or both.",
             ),
         ]
 
@@ -341,6 +378,7 @@ class Operation(models.Model):
                 fields=["virtual_machine"],
                 condition=Q(status="in_progress"),
                 name="one_operation_in_progress_per_vm",
+                violation_error_message="Another operation is in progress on this virtual machine.",
             ),
         ]
 
