@@ -1,8 +1,104 @@
+"""The availability-set pages: a cloud service's sets, one set's domains and service level, and its delete."""
+
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
-def _todo(*args, **kwargs):
-    raise NotImplementedError
+from availability.forms import DeleteConfirmationForm
+from availability.models import AvailabilitySet
+from availability.selectors import (
+    availability_set_grid,
+    availability_set_health,
+    availability_set_members,
+    availability_sets_for,
+    availability_sets_of,
+    cloud_services_for,
+)
+from availability.services import availability_set_delete
+from portal.models import Subscription
+
+LIST_TEMPLATE = "availability/set_list.html"
+DETAIL_TEMPLATE = "availability/set_detail.html"
 
 
-set_list = set_detail = set_delete = _todo
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """Tell whether htmx asked for a part of the page rather than the whole of it."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def subscription_or_404(request: HtmxHttpRequest) -> Subscription:
+    """Return the person's current subscription; without one there is nothing to show."""
+    if not request.subscription:
+        raise Http404("No subscription.")
+    return request.subscription
+
+
+def render_page(request: HtmxHttpRequest, template: str, context: dict, *, part: str = "main") -> HttpResponse:
+    """Render the whole page, or with htmx the named part of it."""
+    fragment = wants_fragment(request)
+    context = {"nav_section": "cloud-services", "fragment": fragment, **context}
+    return render(request, f"{template}#{part}" if fragment else template, context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def set_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """List a cloud service's availability sets with their members, service level and spread."""
+    cloud_service = get_object_or_404(cloud_services_for(subscription_or_404(request)), pk=pk)
+    rows = [
+        (availability_set, availability_set_health(availability_set, availability_set.memberships.all()))
+        for availability_set in availability_sets_of(cloud_service)
+    ]
+    return render_page(request, LIST_TEMPLATE, {"cloud_service": cloud_service, "rows": rows})
+
+
+def detail_context(availability_set: AvailabilitySet) -> dict:
+    """Gather what a set's page shows: its members by domain and what they are worth."""
+    members = availability_set_members(availability_set)
+    return {
+        "availability_set": availability_set,
+        "members": members,
+        "grid": availability_set_grid(availability_set, members),
+        "update_domains": range(availability_set.update_domain_count),
+        "health": availability_set_health(availability_set, members),
+    }
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def set_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show a set's members as a grid of fault domains by update domains, and its service level."""
+    availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
+    return render_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Ask to confirm, then delete an empty set; a set with members is refused."""
+    availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
+    confirmed = "confirmed" in request.POST
+    form = DeleteConfirmationForm(request.POST if confirmed else None)
+    if form.is_valid():
+        try:
+            availability_set_delete(availability_set=availability_set)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"The availability set {availability_set.name} was deleted.")
+            url = reverse("availability:list", args=[availability_set.cloud_service_id])
+            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    context = detail_context(availability_set) | {"delete_form": form}
+    return render_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_manage(*arguments: str, **environment: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **environment}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests set it for this process only
     return subprocess.run(
         [sys.executable, "manage.py", *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -1,8 +1,169 @@
+"""A virtual machine's page: its Dashboard and Configure tabs and the commands on it."""
+
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
-def _todo(*args, **kwargs):
-    raise NotImplementedError
+from availability.forms import VirtualMachineConfigureForm, VirtualMachineDeleteForm
+from availability.selectors import (
+    availability_set_choices,
+    virtual_machine_is_last_in_cloud_service,
+    virtual_machine_neighbours,
+    virtual_machine_operations,
+    virtual_machines_for,
+)
+from availability.services import virtual_machine_configure
+from portal.models import Subscription
+from vms.models import Operation, VirtualMachine
+from vms.services import ALLOWED_FROM, operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
+
+TEMPLATE = "vms/machine.html"
+STATUS_TARGET = "vm-status"
+OPERATIONS_CHANGED = "operations-changed"
+
+POWER_COMMANDS = {"start": vm_start, "shutdown": vm_shut_down, "restart": vm_restart}
+COMMAND_KINDS = {
+    "start": Operation.Kind.START,
+    "shutdown": Operation.Kind.SHUT_DOWN,
+    "restart": Operation.Kind.RESTART,
+    "delete": Operation.Kind.DELETE,
+}
+COMMAND_LABELS = [("start", "Start"), ("shutdown", "Shut Down"), ("restart", "Restart"), ("delete", "Delete")]
 
 
-dashboard = configure = command = _todo
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """Tell whether htmx asked for a part of the page rather than the whole of it."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def subscription_or_404(request: HtmxHttpRequest) -> Subscription:
+    """Return the person's current subscription; without one there is nothing to show."""
+    if not request.subscription:
+        raise Http404("No subscription.")
+    return request.subscription
+
+
+def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
+    """Return one of the current subscription's VMs, or 404."""
+    return get_object_or_404(virtual_machines_for(subscription_or_404(request)), pk=pk)
+
+
+def available_commands(vm: VirtualMachine, operations: list[Operation]) -> set[str]:
+    """Return the commands the VM's state allows while no operation runs on it."""
+    if any(operation.in_progress for operation in operations):
+        return set()
+    return {name for name, kind in COMMAND_KINDS.items() if vm.status in ALLOWED_FROM[kind]}
+
+
+def render_machine(request: HtmxHttpRequest, vm: VirtualMachine, *, tab: str, part: str = "main", **context):
+    """Render a tab of the VM's page: the whole page, or with htmx the named part."""
+    context = {"vm": vm, "tab": tab, "nav_section": "vms", "fragment": wants_fragment(request), **context}
+    if tab == "dashboard":
+        operations = virtual_machine_operations(vm)
+        context |= {
+            "membership": getattr(vm, "membership", None),
+            "neighbours": virtual_machine_neighbours(vm),
+            "operations": operations,
+            "commands": available_commands(vm, operations),
+            "command_labels": COMMAND_LABELS,
+        }
+    template = f"{TEMPLATE}#{part}" if context["fragment"] else TEMPLATE
+    return render(request, template, context)
+
+
+def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> HttpResponse:
+    """Go to the dashboard after a command: render it for htmx, redirect otherwise."""
+    if not wants_fragment(request):
+        if error:
+            messages.error(request, error)
+        return redirect("vms:dashboard", pk)
+    response = render_machine(request, get_machine(request, pk), tab="dashboard", error=error)
+    return response if error else trigger_client_event(response, OPERATIONS_CHANGED)
+
+
+@require_safe
+@vary_on_headers("HX-Request", "HX-Target")
+def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show the VM's quick glance, its set and its activity; settle operations whose worker stopped."""
+    subscription = subscription_or_404(request)
+    operations_recover_stale(subscription=subscription)
+    polling = wants_fragment(request) and request.htmx.target == STATUS_TARGET
+    vm = virtual_machines_for(subscription).filter(pk=pk).first()
+    if vm is None:
+        if polling:
+            # A VM that finished deleting while its dashboard watched: go to the list it has left.
+            return HttpResponseClientRedirect(reverse("vms:list"))
+        raise Http404("No such virtual machine.")
+    return render_machine(request, vm, tab="dashboard", part="status" if polling else "main")
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def configure(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show or save the VM's size and availability set; saving restarts it through the worker."""
+    vm = get_machine(request, pk)
+    form = VirtualMachineConfigureForm(
+        request.POST if request.method == "POST" else None, vm=vm, availability_sets=availability_set_choices(vm)
+    )
+    notice = ""
+    if form.is_valid():
+        try:
+            operation = virtual_machine_configure(vm=vm, user=request.user, **form.service_arguments())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if operation is not None:
+                url = reverse("vms:dashboard", args=[vm.pk])
+                if wants_fragment(request):
+                    location = HttpResponseLocation(url, target="#main", swap="innerHTML")
+                    return trigger_client_event(location, OPERATIONS_CHANGED)
+                return redirect(url)
+            notice = "There are no changes to save."
+    return render_machine(request, vm, tab="configure", form=form, notice=notice)
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def command(request: HtmxHttpRequest, pk: int, command: str) -> HttpResponse:
+    """Run Start, Shut Down or Restart, or ask for and then carry out Delete."""
+    if command not in COMMAND_KINDS:
+        raise Http404("No such command.")
+    vm = get_machine(request, pk)
+    if command == "delete":
+        return delete(request, vm)
+    try:
+        POWER_COMMANDS[command](vm=vm, user=request.user)
+    except ValidationError as error:
+        return show_dashboard(request, vm.pk, error=error.messages[0])
+    return show_dashboard(request, vm.pk)
+
+
+def delete(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
+    """Show the delete confirmation; once confirmed, delete the VM and, when asked, its emptied cloud service."""
+    is_last = virtual_machine_is_last_in_cloud_service(vm)
+    confirmed = "confirmed" in request.POST
+    form = VirtualMachineDeleteForm(request.POST if confirmed else None, vm=vm, is_last=is_last)
+    if form.is_valid():
+        try:
+            operation = vm_delete(
+                vm=vm, user=request.user, delete_cloud_service=form.cleaned_data.get("delete_cloud_service", False)
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.info(request, f"{operation.title}.")
+            url = reverse("vms:list")
+            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    return render_machine(request, vm, tab="dashboard", part="delete_dialog", delete_form=form, is_last=is_last)

@@ -1,0 +1,127 @@
+"""Reads for a VM's dashboard and Configure tab, and for the availability-set pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from availability.models import AvailabilitySet, Membership
+from availability.placement import Slot, is_balanced
+from portal.models import Subscription
+from vms.models import CloudService, Operation, VirtualMachine
+
+RECENT_OPERATIONS = 10
+SLA_MINIMUM_MEMBERS = 2
+
+
+def virtual_machines_for(subscription: Subscription) -> QuerySet[VirtualMachine]:
+    """Return the subscription's VMs joined with everything their dashboard shows."""
+    return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
+        "cloud_service__region",
+        "cloud_service__affinity_group",
+        "cloud_service__virtual_network",
+        "size",
+        "storage_account",
+        "image_version__image",
+        "subnet",
+        "membership__availability_set",
+    )
+
+
+def virtual_machine_neighbours(vm: VirtualMachine) -> QuerySet[Membership]:
+    """Return the other members of the VM's availability set with their slots, or none outside a set."""
+    membership = getattr(vm, "membership", None)
+    if membership is None:
+        return Membership.objects.none()
+    return (
+        Membership.objects.filter(availability_set_id=membership.availability_set_id)
+        .exclude(virtual_machine=vm)
+        .select_related("virtual_machine")
+        .order_by("fault_domain", "update_domain", "virtual_machine__name")
+    )
+
+
+def virtual_machine_operations(vm: VirtualMachine) -> list[Operation]:
+    """Return the VM's most recent operations, newest first: its activity."""
+    return list(vm.operations.order_by("-started_at", "-pk")[:RECENT_OPERATIONS])
+
+
+def virtual_machine_is_last_in_cloud_service(vm: VirtualMachine) -> bool:
+    """Tell whether deleting this VM would leave its cloud service empty."""
+    return not vm.cloud_service.virtual_machines.exclude(pk=vm.pk).exists()
+
+
+def availability_set_choices(vm: VirtualMachine) -> list[AvailabilitySet]:
+    """Return the sets a VM may join: those of its own cloud service."""
+    return list(AvailabilitySet.objects.filter(cloud_service_id=vm.cloud_service_id).order_by("name", "pk"))
+
+
+def cloud_services_for(subscription: Subscription) -> QuerySet[CloudService]:
+    """Return the subscription's cloud services with their region."""
+    return CloudService.objects.filter(subscription=subscription).select_related("region")
+
+
+def availability_sets_of(cloud_service: CloudService) -> QuerySet[AvailabilitySet]:
+    """Return a cloud service's sets with their members' slots prefetched."""
+    slots = Membership.objects.only("availability_set_id", "fault_domain", "update_domain")
+    return cloud_service.availability_sets.prefetch_related(Prefetch("memberships", queryset=slots))
+
+
+def availability_sets_for(subscription: Subscription) -> QuerySet[AvailabilitySet]:
+    """Return the subscription's availability sets with their cloud service."""
+    return AvailabilitySet.objects.filter(cloud_service__subscription=subscription).select_related(
+        "cloud_service__region"
+    )
+
+
+def availability_set_members(availability_set: AvailabilitySet) -> list[Membership]:
+    """Return a set's memberships with their VMs and sizes, ordered by slot."""
+    return list(
+        availability_set.memberships.select_related("virtual_machine__size").order_by(
+            "fault_domain", "update_domain", "virtual_machine__name"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class SetHealth:
+    """What a set's members are worth: the service level and whether the spread is kept."""
+
+    member_count: int
+    eligible_for_sla: bool
+    balanced: bool
+
+
+def availability_set_health(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> SetHealth:
+    """Judge a set from its memberships: two or more members earn the SLA; placement keeps the spread even."""
+    slots = [Slot(membership.fault_domain, membership.update_domain) for membership in memberships]
+    return SetHealth(
+        member_count=len(slots),
+        eligible_for_sla=len(slots) >= SLA_MINIMUM_MEMBERS,
+        balanced=is_balanced(
+            slots,
+            fault_domain_count=availability_set.fault_domain_count,
+            update_domain_count=availability_set.update_domain_count,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One fault domain of a set: for each update domain, the VMs in that slot."""
+
+    fault_domain: int
+    cells: list[list[VirtualMachine]]
+
+
+def availability_set_grid(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> list[GridRow]:
+    """Lay a set's members out as fault domains (rows) by update domains (columns)."""
+    rows = [
+        GridRow(fault_domain, [[] for _ in range(availability_set.update_domain_count)])
+        for fault_domain in range(availability_set.fault_domain_count)
+    ]
+    for membership in memberships:
+        rows[membership.fault_domain].cells[membership.update_domain].append(membership.virtual_machine)
+    return rows

@@ -1,0 +1,201 @@
+"""The availability-set pages: a cloud service's sets, a set's domain grid and service level, and deleting a set."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from availability.models import AvailabilitySet
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def cloud_service(subscription):
+    return factories.CloudServiceFactory(subscription=subscription, name="contosoweb")
+
+
+@pytest.fixture
+def web_set(cloud_service):
+    return factories.AvailabilitySetFactory(cloud_service=cloud_service, name="webset")
+
+
+def add_members(availability_set, count, start=0):
+    """Add members in the order placement would: FD alternating, UD round-robin."""
+    return [
+        factories.MembershipFactory(
+            availability_set=availability_set,
+            virtual_machine__name=f"web{i + 1}",
+            virtual_machine__password_hash="!",
+            fault_domain=i % availability_set.fault_domain_count,
+            update_domain=i % availability_set.update_domain_count,
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def list_url(cloud_service):
+    return reverse("availability:list", args=[cloud_service.pk])
+
+
+def detail_url(availability_set):
+    return reverse("availability:detail", args=[availability_set.pk])
+
+
+def delete_url(availability_set):
+    return reverse("availability:delete", args=[availability_set.pk])
+
+
+class TestSetList:
+    def test_full_page_lists_the_sets_with_service_level_and_spread(self, signed_in, cloud_service, web_set):
+        add_members(web_set, 2)
+        factories.AvailabilitySetFactory(cloud_service=cloud_service, name="sqlset")
+        response = signed_in.get(list_url(cloud_service))
+        html = response.content.decode()
+        assert "<html" in html
+        assert f'href="{detail_url(web_set)}"' in html
+        assert "Eligible for the 99.95% SLA" in html
+        assert "Not eligible: fewer than two virtual machines" in html
+        assert "In compliance" in html
+        assert response.context["nav_section"] == "cloud-services"
+
+    def test_htmx_gets_the_list_and_clears_the_command_bar(self, signed_in, cloud_service, web_set):
+        html = signed_in.get(list_url(cloud_service), **HTMX).content.decode()
+        assert "<html" not in html
+        assert "webset" in html
+        assert '<div hx-swap-oob="innerHTML:.portal-page-commands"></div>' in html
+
+    def test_only_this_cloud_services_sets_are_listed(self, signed_in, cloud_service, subscription):
+        factories.AvailabilitySetFactory(cloud_service__subscription=subscription, name="elsewhere")
+        html = signed_in.get(list_url(cloud_service)).content.decode()
+        assert "elsewhere" not in html
+        assert "has no availability sets" in html
+
+    def test_another_subscriptions_cloud_service_is_not_found(self, signed_in):
+        theirs = factories.CloudServiceFactory()
+        assert signed_in.get(list_url(theirs)).status_code == 404
+        assert signed_in.get(list_url(theirs), **HTMX).status_code == 404
+
+    @pytest.mark.parametrize("sets", [2, 20])
+    def test_stays_within_its_query_budget(self, signed_in, cloud_service, sets, django_assert_max_num_queries):
+        for index in range(sets):
+            add_members(factories.AvailabilitySetFactory(cloud_service=cloud_service), 2, start=index * 2)
+        with django_assert_max_num_queries(7):
+            assert signed_in.get(list_url(cloud_service)).status_code == 200
+
+
+class TestSetDetail:
+    def test_full_page_draws_fault_domains_by_update_domains(self, signed_in, web_set):
+        first, second = add_members(web_set, 2)
+        response = signed_in.get(detail_url(web_set))
+        html = response.content.decode()
+        assert "<html" in html
+        assert "<table" in html
+        for header in ('<th scope="row">Fault domain 0</th>', '<th scope="row">Fault domain 1</th>'):
+            assert header in html
+        for update_domain in range(5):
+            assert f'<th scope="col">Update domain {update_domain}</th>' in html
+        assert "Fault domain 2" not in html
+        grid = response.context["grid"]
+        assert grid[0].cells[0] == [first.virtual_machine]
+        assert grid[1].cells[1] == [second.virtual_machine]
+        assert f'href="{reverse("vms:dashboard", args=[first.virtual_machine_id])}"' in html
+
+    def test_htmx_gets_the_set_with_its_delete_command_out_of_band(self, signed_in, web_set):
+        html = signed_in.get(detail_url(web_set), **HTMX).content.decode()
+        assert "<html" not in html
+        assert "Fault domain 0" in html
+        assert 'hx-swap-oob="innerHTML:.portal-page-commands"' in html
+        assert ">Delete</button>" in html
+
+    def test_two_members_are_eligible_for_the_sla(self, signed_in, web_set):
+        add_members(web_set, 2)
+        html = signed_in.get(detail_url(web_set)).content.decode()
+        assert "eligible for the 99.95% SLA" in html
+        assert "Not eligible" not in html
+
+    @pytest.mark.parametrize(("members", "reason"), [(1, "only one virtual machine"), (0, "no virtual machines")])
+    def test_one_or_no_member_is_warned_why(self, signed_in, web_set, members, reason):
+        add_members(web_set, members)
+        html = signed_in.get(detail_url(web_set)).content.decode()
+        assert "Not eligible for the 99.95% SLA" in html
+        assert reason in html
+        assert "can and will be rebooted" in html
+        assert "Redundancy is per role" in html
+
+    def test_says_whether_the_spread_is_in_compliance(self, signed_in, web_set):
+        add_members(web_set, 3)
+        assert "Spread: in compliance." in signed_in.get(detail_url(web_set)).content.decode()
+        factories.MembershipFactory(availability_set=web_set, fault_domain=0, update_domain=0)
+        factories.MembershipFactory(availability_set=web_set, fault_domain=0, update_domain=0)
+        assert "Spread: not in compliance." in signed_in.get(detail_url(web_set)).content.decode()
+
+    def test_another_subscriptions_set_is_not_found(self, signed_in):
+        theirs = factories.AvailabilitySetFactory()
+        assert signed_in.get(detail_url(theirs)).status_code == 404
+        assert signed_in.get(detail_url(theirs), **HTMX).status_code == 404
+
+    @pytest.mark.parametrize("members", [2, 40])
+    def test_stays_within_its_query_budget(self, signed_in, web_set, members, django_assert_max_num_queries):
+        add_members(web_set, members)
+        with django_assert_max_num_queries(6):
+            assert signed_in.get(detail_url(web_set)).status_code == 200
+
+    def test_runs_the_same_queries_with_2_and_40_members(self, signed_in, cloud_service):
+        counts = []
+        for members in (2, 40):
+            availability_set = factories.AvailabilitySetFactory(cloud_service=cloud_service)
+            add_members(availability_set, members, start=len(counts) * 100)
+            with CaptureQueriesContext(connection) as queries:
+                signed_in.get(detail_url(availability_set))
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
+
+class TestSetDelete:
+    def test_first_asks_for_confirmation(self, signed_in, web_set):
+        response = signed_in.post(delete_url(web_set))
+        html = response.content.decode()
+        assert "<html" in html
+        assert 'role="dialog"' in html
+        assert "Delete availability set webset?" in html
+        assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
+
+    def test_htmx_confirmation_is_the_dialog_alone(self, signed_in, web_set):
+        html = signed_in.post(delete_url(web_set), **HTMX).content.decode()
+        assert "<html" not in html
+        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert 'name="confirmed"' in html
+
+    def test_a_confirmed_empty_set_is_deleted(self, signed_in, web_set, cloud_service):
+        response = signed_in.post(delete_url(web_set), {"confirmed": "True"}, follow=True)
+        assert response.redirect_chain == [(list_url(cloud_service), 302)]
+        assert not AvailabilitySet.objects.filter(pk=web_set.pk).exists()
+        assert "The availability set webset was deleted." in response.content.decode()
+
+    def test_htmx_delete_redirects_the_browser_to_the_list(self, signed_in, web_set, cloud_service):
+        response = signed_in.post(delete_url(web_set), {"confirmed": "True"}, **HTMX)
+        assert response["HX-Redirect"] == list_url(cloud_service)
+        assert not AvailabilitySet.objects.exists()
+
+    def test_a_set_with_members_is_refused_with_a_message(self, signed_in, web_set):
+        add_members(web_set, 1)
+        for extra in ({}, HTMX):
+            html = signed_in.post(delete_url(web_set), {"confirmed": "True"}, **extra).content.decode()
+            assert "webset still has virtual machines; move them out before deleting it." in html
+        assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
+
+    def test_takes_post_only(self, signed_in, web_set):
+        assert signed_in.get(delete_url(web_set)).status_code == 405
+        assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
+
+    def test_another_subscriptions_set_is_not_found_and_kept(self, signed_in):
+        theirs = factories.AvailabilitySetFactory()
+        assert signed_in.post(delete_url(theirs), {"confirmed": "True"}).status_code == 404
+        assert signed_in.post(delete_url(theirs), {"confirmed": "True"}, **HTMX).status_code == 404
+        assert AvailabilitySet.objects.filter(pk=theirs.pk).exists()
