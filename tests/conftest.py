@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
 
@@ -41,3 +44,16 @@ def signed_in(client, user, subscription):
 @pytest.fixture
 def password() -> str:
     return STRONG_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def catalog(request):
+    """Restore the catalog for tests that run in real transactions: their database is flushed after each one."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        import_module("vms.migrations.0002_catalog").load_catalog(apps, None)

@@ -209,7 +209,9 @@ class StorageAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(name__regex=r"^[a-z0-9]{3,24}$"),
                 name="storage_account_name_format",
-                violation_error_message="A storage account name can contain from 3 through 24 lowercase letters and numbers.",
+                violation_error_message=(
+                    "A storage account name can contain from 3 through 24 lowercase letters and numbers."
+                ),
             ),
         ]
 
@@ -297,7 +299,9 @@ class VirtualMachine(models.Model):
             models.CheckConstraint(
                 condition=~Q(password_hash="") | ~Q(ssh_certificate_thumbprint=""),
                 name="vm_has_a_way_to_sign_in",
-                violation_error_message="A virtual machine needs a password hash, an SSH certificate thumbprint, or both.",
+                violation_error_message=(
+                    "A virtual machine needs a password hash, an SSH certificate thumbprint, or both."
+                ),
             ),
         ]
 
