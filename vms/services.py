@@ -301,9 +301,9 @@ def vm_lock_for_operation(*, vm: VirtualMachine, kind: str) -> VirtualMachine:
     running = Operation.objects.filter(virtual_machine=locked, status=Operation.Status.IN_PROGRESS).first()
     if running is not None:
         raise ValidationError(
-            "%(title)s is still in progress on %(name)s. Wait for it to finish, then try again.",
+            "%(title)s is still in progress. Wait for it to finish, then try again.",
             code="busy",
-            params={"title": running.title, "name": locked.name},
+            params={"title": running.title},
         )
     if locked.status not in ALLOWED_FROM[kind]:
         raise ValidationError(
@@ -386,36 +386,38 @@ def vm_delete(*, vm: VirtualMachine, user: AbstractBaseUser | None, delete_cloud
     )
 
 
-@transaction.atomic
 def operations_recover_stale(
     *, subscription: Subscription | None = None, now: datetime | None = None
 ) -> list[Operation]:
     """Retry, or fail once out of attempts, every operation whose worker stopped before finishing it."""
     now = now or timezone.now()
     deadline = now - timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS)
-    stale = Operation.objects.select_for_update(skip_locked=True).filter(
-        status=Operation.Status.IN_PROGRESS, attempt_started_at__lt=deadline
-    )
+    stale = Operation.objects.filter(status=Operation.Status.IN_PROGRESS, attempt_started_at__lt=deadline)
     if subscription is not None:
         stale = stale.filter(subscription=subscription)
-    recovered = []
-    for operation in stale:
-        if operation.attempts < settings.OPERATION_MAX_ATTEMPTS:
-            operation.attempts += 1
-            operation.attempt_started_at = now
-            operation.message = (
-                f"The worker stopped before this operation finished; retrying "
-                f"(attempt {operation.attempts} of {settings.OPERATION_MAX_ATTEMPTS})."
-            )
-            operation.save(update_fields=["attempts", "attempt_started_at", "message"])
-            _enqueue_on_commit(operation)
-        else:
-            vm = VirtualMachine.objects.select_for_update().filter(pk=operation.virtual_machine_id).first()
-            operation_fail(
-                operation,
-                vm,
-                f"It did not finish within {settings.OPERATION_TIMEOUT_SECONDS} seconds after "
-                f"{operation.attempts} attempts and was abandoned.",
-            )
-        recovered.append(operation)
-    return recovered
+    # Pages poll this; a plain read first keeps them from taking a write lock when nothing is stale.
+    if not stale.exists():
+        return []
+    with transaction.atomic():
+        return [_operation_recover(operation, now) for operation in stale.select_for_update(skip_locked=True)]
+
+
+def _operation_recover(operation: Operation, now: datetime) -> Operation:
+    if operation.attempts < settings.OPERATION_MAX_ATTEMPTS:
+        operation.attempts += 1
+        operation.attempt_started_at = now
+        operation.message = (
+            f"The worker stopped before this operation finished; retrying "
+            f"(attempt {operation.attempts} of {settings.OPERATION_MAX_ATTEMPTS})."
+        )
+        operation.save(update_fields=["attempts", "attempt_started_at", "message"])
+        _enqueue_on_commit(operation)
+    else:
+        vm = VirtualMachine.objects.select_for_update().filter(pk=operation.virtual_machine_id).first()
+        operation_fail(
+            operation,
+            vm,
+            f"It did not finish within {settings.OPERATION_TIMEOUT_SECONDS} seconds after "
+            f"{operation.attempts} attempts and was abandoned.",
+        )
+    return operation

@@ -232,7 +232,7 @@ class TestCommands:
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
         in_progress(vm)
         response = signed_in.post(command_url(vm, "restart"), follow=True)
-        assert "is still in progress on web1" in response.content.decode()
+        assert "web1 is still in progress" in response.content.decode()
         assert Operation.objects.filter(virtual_machine=vm).count() == 1
 
     def test_the_busy_refusal_shows_in_the_htmx_fragment(self, signed_in, vm):
@@ -242,7 +242,7 @@ class TestCommands:
         html = response.content.decode()
         assert "<html" not in html
         assert 'role="alert"' in html
-        assert "is still in progress on web1" in html
+        assert "web1 is still in progress" in html
         assert "HX-Trigger" not in response
 
     def test_a_command_the_state_forbids_is_refused(self, signed_in, vm):
@@ -311,7 +311,7 @@ class TestDelete:
         in_progress(vm)
         html = signed_in.post(command_url(vm, "delete"), {"confirmed": "True"}, **HTMX).content.decode()
         assert 'role="dialog"' in html
-        assert "is still in progress on web1" in html
+        assert "web1 is still in progress" in html
         assert VirtualMachine.objects.filter(pk=vm.pk).exists()
 
 
@@ -415,7 +415,7 @@ class TestConfigureSave:
         in_progress(vm)
         response = self.post(signed_in, vm, htmx=True, availability_set="new", availability_set_name="webset")
         html = response.content.decode()
-        assert "is still in progress on web1. Wait for it to finish, then try again." in html
+        assert "web1 is still in progress. Wait for it to finish, then try again." in html
         assert 'role="alert"' in html
         assert not AvailabilitySet.objects.exists()
         assert Operation.objects.filter(virtual_machine=vm).count() == 1
