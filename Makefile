@@ -48,6 +48,7 @@ browser:
 run: setup
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py load_demo --staff
+	@$(PY) manage.py prune_wizard_uploads
 	@echo "Portal: http://$(HOST):$(PORT)/  (staff pages at /admin/)"
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) manage.py db_worker --interval 0.5 & \
