@@ -44,16 +44,18 @@ def operation_complete(*, operation_id: int, attempt: int, error: str = "") -> O
 
 
 def _operation_succeed(operation: Operation, vm: VirtualMachine | None) -> None:
-    success_state = TRANSITIONS[operation.kind].succeeded
+    outcome = f"{operation.target_name} was deleted."
     if vm is not None and operation.kind == Kind.DELETE:
         cloud_service = vm.cloud_service
         vm.delete()
         if operation.details.get("delete_cloud_service") and not cloud_service.virtual_machines.exists():
             cloud_service.delete()
+            outcome = f"{operation.target_name} and its cloud service {cloud_service.name} were deleted."
     elif vm is not None:
-        vm.status = success_state
+        vm.status = TRANSITIONS[operation.kind].succeeded
         vm.save(update_fields=["status"])
-    _operation_end(operation, Operation.Status.SUCCEEDED, f"{operation.title}: succeeded.")
+        outcome = f"{vm.name} is {vm.get_status_display()}."
+    _operation_end(operation, Operation.Status.SUCCEEDED, outcome)
 
 
 def operation_fail(operation: Operation, vm: VirtualMachine | None, error: str) -> None:

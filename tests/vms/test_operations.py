@@ -43,7 +43,7 @@ class TestLifecycle:
         assert refreshed(vm).status == Status.RUNNING
         operation.refresh_from_db()
         assert operation.status == Operation.Status.SUCCEEDED
-        assert operation.message == "Starting virtual machine web1: succeeded."
+        assert operation.message == "web1 is Running."
         assert operation.ended_at is not None
         assert operation.requested_by == user
 
