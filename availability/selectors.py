@@ -1,16 +1,17 @@
-"""Reads for a VM's dashboard and Configure tab, and for the availability-set pages."""
+"""Reads for the list pages' set columns, a VM's dashboard and Configure tab, and the availability-set pages."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
 from portal.models import Subscription
 from vms.models import CloudService, Operation, VirtualMachine
+from vms.selectors import cloud_service_list, vm_list
 
 RECENT_OPERATIONS = 10
 SLA_MINIMUM_MEMBERS = 2
@@ -27,6 +28,18 @@ def virtual_machines_for(subscription: Subscription) -> QuerySet[VirtualMachine]
         "image_version__image",
         "subnet",
         "membership__availability_set",
+    )
+
+
+def virtual_machines_with_sets(subscription: Subscription) -> QuerySet[VirtualMachine]:
+    """Return the rows of the VM list with each VM's availability set joined."""
+    return vm_list(subscription=subscription).select_related("membership__availability_set")
+
+
+def cloud_services_with_set_counts(subscription: Subscription) -> QuerySet[CloudService]:
+    """Return the rows of the cloud-service list with how many availability sets each holds."""
+    return cloud_service_list(subscription=subscription).annotate(
+        availability_set_count=Count("availability_sets", distinct=True)
     )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from availability.forms import DeleteConfirmationForm
 from availability.models import AvailabilitySet
@@ -23,33 +22,16 @@ from availability.selectors import (
     cloud_services_for,
 )
 from availability.services import availability_set_delete
-from portal.models import Subscription
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "availability/set_list.html"
 DETAIL_TEMPLATE = "availability/set_detail.html"
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def wants_fragment(request: HtmxHttpRequest) -> bool:
-    """Tell whether htmx asked for a part of the page rather than the whole of it."""
-    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
-
-
-def subscription_or_404(request: HtmxHttpRequest) -> Subscription:
-    """Return the person's current subscription; without one there is nothing to show."""
-    if not request.subscription:
-        raise Http404("No subscription.")
-    return request.subscription
-
-
-def render_page(request: HtmxHttpRequest, template: str, context: dict, *, part: str = "main") -> HttpResponse:
-    """Render the whole page, or with htmx the named part of it."""
-    fragment = wants_fragment(request)
-    context = {"nav_section": "cloud-services", "fragment": fragment, **context}
-    return render(request, f"{template}#{part}" if fragment else template, context)
+def render_set_page(request: HtmxHttpRequest, template: str, context: dict, *, part: str = "main") -> HttpResponse:
+    """Render an availability-set page, or with htmx the named part of it."""
+    context = {"nav_section": "cloud-services", "fragment": wants_fragment(request), **context}
+    return render_page(request, template, part, context)
 
 
 @require_safe
@@ -61,7 +43,7 @@ def set_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         (availability_set, availability_set_health(availability_set, availability_set.memberships.all()))
         for availability_set in availability_sets_of(cloud_service)
     ]
-    return render_page(request, LIST_TEMPLATE, {"cloud_service": cloud_service, "rows": rows})
+    return render_set_page(request, LIST_TEMPLATE, {"cloud_service": cloud_service, "rows": rows})
 
 
 def detail_context(availability_set: AvailabilitySet) -> dict:
@@ -81,7 +63,7 @@ def detail_context(availability_set: AvailabilitySet) -> dict:
 def set_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show a set's members as a grid of fault domains by update domains, and its service level."""
     availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
-    return render_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
+    return render_set_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
 
 
 @require_POST
@@ -101,4 +83,4 @@ def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             url = reverse("availability:list", args=[availability_set.cloud_service_id])
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
     context = detail_context(availability_set) | {"delete_form": form}
-    return render_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")
+    return render_set_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")

@@ -13,23 +13,19 @@ RECENT_OPERATIONS_SHOWN = 5
 
 
 def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
-    """Return the subscription's VMs with their cloud service, location and availability set."""
+    """Return the subscription's VMs with their cloud service and location."""
     return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
         "cloud_service__region",
         "cloud_service__affinity_group",
-        "membership__availability_set",
     )
 
 
 def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:
-    """Return the subscription's cloud services with how many VMs and availability sets each holds."""
+    """Return the subscription's cloud services with how many VMs each holds."""
     return (
         CloudService.objects.filter(subscription=subscription)
         .select_related("region", "affinity_group")
-        .annotate(
-            vm_count=Count("virtual_machines", distinct=True),
-            availability_set_count=Count("availability_sets", distinct=True),
-        )
+        .annotate(vm_count=Count("virtual_machines", distinct=True))
         .order_by("name")
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import NamedTuple
 
 from django.conf import settings
@@ -13,20 +12,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
+from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
 from vms import selectors, services
 from vms.list_forms import AffinityGroupForm, StorageAccountForm, VirtualNetworkForm
 
 RECENT_WINDOW = timedelta(minutes=10)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 class Listing(NamedTuple):
@@ -53,46 +49,25 @@ def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") 
     )
 
 
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _render(request: HtmxHttpRequest, template: str, fragment: str, context: dict) -> HttpResponse:
-    """Render the page, or only its named partial when HTMX asked for it."""
-    return render(request, f"{template}#{fragment}" if _wants_fragment(request) else template, context)
-
-
-def subscription_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Show a page that explains the person has no subscription instead of an empty portal."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.subscription:
-            return render(request, "vms/no_subscription.html")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @vary_on_headers("HX-Request")
 @subscription_required
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's virtual machines; the list refreshes itself while any of them is busy."""
-    listing = _paginate(request, selectors.vm_list(subscription=request.subscription))
+    listing = _paginate(request, virtual_machines_with_sets(request.subscription))
     context = {
         "nav_section": "vms",
         "listing": listing,
         "busy": any(vm.is_busy for vm in listing.page),
     }
-    return _render(request, "vms/vm_list.html", "vm-list", context)
+    return render_page(request, "vms/vm_list.html", "vm-list", context)
 
 
 @vary_on_headers("HX-Request")
 @subscription_required
 def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's cloud services."""
-    listing = _paginate(request, selectors.cloud_service_list(subscription=request.subscription))
-    return _render(
+    listing = _paginate(request, cloud_services_with_set_counts(request.subscription))
+    return render_page(
         request,
         "vms/cloud_service_list.html",
         "cloud-service-list",
@@ -100,20 +75,54 @@ def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def _storage_context(request: HtmxHttpRequest, form: StorageAccountForm, **extra) -> dict:
-    return {
+def _storage_page(request: HtmxHttpRequest, form: StorageAccountForm | None = None, **extra) -> HttpResponse:
+    """Render the Storage page, or for htmx its list and form."""
+    context = {
         "nav_section": "storage",
         "listing": _paginate(request, selectors.storage_account_list(subscription=request.subscription)),
-        "form": form,
+        "form": form or StorageAccountForm(),
         **extra,
     }
+    return render_page(request, "vms/storage_list.html", "storage", context)
+
+
+def _networks_page(
+    request: HtmxHttpRequest,
+    *,
+    group_form: AffinityGroupForm | None = None,
+    network_form: VirtualNetworkForm | None = None,
+    **extra,
+) -> HttpResponse:
+    """Render the Networks page, or for htmx its lists and forms."""
+    subscription = request.subscription
+    context = {
+        "nav_section": "networks",
+        "groups": _paginate(request, selectors.affinity_group_list(subscription=subscription), param="groups_page"),
+        "networks": _paginate(
+            request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
+        ),
+        "group_form": group_form or AffinityGroupForm(subscription=subscription, prefix="affinity_group"),
+        "network_form": network_form or VirtualNetworkForm(subscription=subscription, prefix="virtual_network"),
+        **extra,
+    }
+    return render_page(request, "vms/network_list.html", "networks", context)
+
+
+def _created(
+    request: HtmxHttpRequest, message: str, *, url_name: str, page: Callable[..., HttpResponse]
+) -> HttpResponse:
+    """Say what was created: with htmx in the refreshed part of the page, otherwise in a message after a redirect."""
+    if not wants_fragment(request):
+        messages.success(request, message)
+        return redirect(url_name)
+    return page(request, created=message)
 
 
 @vary_on_headers("HX-Request")
 @subscription_required
 def storage_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's storage accounts, with the New storage account form."""
-    return _render(request, "vms/storage_list.html", "storage", _storage_context(request, StorageAccountForm()))
+    return _storage_page(request)
 
 
 @vary_on_headers("HX-Request")
@@ -128,39 +137,16 @@ def storage_create(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            if not _wants_fragment(request):
-                messages.success(request, f"Storage account {account.name} was created.")
-                return redirect("vms:storage")
-            context = _storage_context(request, StorageAccountForm(), created=account)
-            return _render(request, "vms/storage_list.html", "storage", context)
-    return _render(request, "vms/storage_list.html", "storage", _storage_context(request, form))
-
-
-def _networks_context(
-    request: HtmxHttpRequest,
-    *,
-    group_form: AffinityGroupForm | None = None,
-    network_form: VirtualNetworkForm | None = None,
-    **extra,
-) -> dict:
-    subscription = request.subscription
-    return {
-        "nav_section": "networks",
-        "groups": _paginate(request, selectors.affinity_group_list(subscription=subscription), param="groups_page"),
-        "networks": _paginate(
-            request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
-        ),
-        "group_form": group_form or AffinityGroupForm(subscription=subscription, prefix="affinity_group"),
-        "network_form": network_form or VirtualNetworkForm(subscription=subscription, prefix="virtual_network"),
-        **extra,
-    }
+            message = f"Storage account {account.name} was created."
+            return _created(request, message, url_name="vms:storage", page=_storage_page)
+    return _storage_page(request, form)
 
 
 @vary_on_headers("HX-Request")
 @subscription_required
 def network_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's affinity groups and virtual networks, with a form to create each."""
-    return _render(request, "vms/network_list.html", "networks", _networks_context(request))
+    return _networks_page(request)
 
 
 @vary_on_headers("HX-Request")
@@ -177,8 +163,9 @@ def affinity_group_create(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            return _created(request, f"Affinity group {group.name} was created.")
-    return _render(request, "vms/network_list.html", "networks", _networks_context(request, group_form=form))
+            message = f"Affinity group {group.name} was created."
+            return _created(request, message, url_name="vms:networks", page=_networks_page)
+    return _networks_page(request, group_form=form)
 
 
 @vary_on_headers("HX-Request")
@@ -202,15 +189,9 @@ def virtual_network_create(request: HtmxHttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            return _created(request, f"Virtual network {network.name} was created.")
-    return _render(request, "vms/network_list.html", "networks", _networks_context(request, network_form=form))
-
-
-def _created(request: HtmxHttpRequest, message: str) -> HttpResponse:
-    if not _wants_fragment(request):
-        messages.success(request, message)
-        return redirect("vms:networks")
-    return _render(request, "vms/network_list.html", "networks", _networks_context(request, created=message))
+            message = f"Virtual network {network.name} was created."
+            return _created(request, message, url_name="vms:networks", page=_networks_page)
+    return _networks_page(request, network_form=form)
 
 
 @vary_on_headers("HX-Request")
@@ -226,9 +207,7 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
     else:
         in_progress, finished = [], []
     context = {"in_progress": in_progress, "finished": finished}
-    return render(
-        request, "vms/notifications.html#area" if _wants_fragment(request) else "vms/notifications.html", context
-    )
+    return render_page(request, "vms/notifications.html", "area", context)
 
 
 @vary_on_headers("HX-Request")
@@ -236,4 +215,4 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
 def activity_log(request: HtmxHttpRequest) -> HttpResponse:
     """List every operation of the subscription, newest first."""
     listing = _paginate(request, selectors.operation_list(subscription=request.subscription))
-    return _render(request, "vms/activity.html", "activity", {"listing": listing})
+    return render_page(request, "vms/activity.html", "activity", {"listing": listing})

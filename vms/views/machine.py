@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation, trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from availability.forms import VirtualMachineConfigureForm, VirtualMachineDeleteForm
 from availability.selectors import (
@@ -21,7 +20,7 @@ from availability.selectors import (
     virtual_machines_for,
 )
 from availability.services import virtual_machine_configure
-from portal.models import Subscription
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.services import ALLOWED_FROM, operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
 
@@ -37,22 +36,6 @@ COMMAND_KINDS = {
     "delete": Operation.Kind.DELETE,
 }
 COMMAND_LABELS = [("start", "Start"), ("shutdown", "Shut Down"), ("restart", "Restart"), ("delete", "Delete")]
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def wants_fragment(request: HtmxHttpRequest) -> bool:
-    """Tell whether htmx asked for a part of the page rather than the whole of it."""
-    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
-
-
-def subscription_or_404(request: HtmxHttpRequest) -> Subscription:
-    """Return the person's current subscription; without one there is nothing to show."""
-    if not request.subscription:
-        raise Http404("No subscription.")
-    return request.subscription
 
 
 def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
@@ -79,8 +62,7 @@ def render_machine(request: HtmxHttpRequest, vm: VirtualMachine, *, tab: str, pa
             "commands": available_commands(vm, operations),
             "command_labels": COMMAND_LABELS,
         }
-    template = f"{TEMPLATE}#{part}" if context["fragment"] else TEMPLATE
-    return render(request, template, context)
+    return render_page(request, TEMPLATE, part, context)
 
 
 def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> HttpResponse:

@@ -8,18 +8,18 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.forms import FileInput, Form, PasswordInput
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 from formtools.wizard.views import NamedUrlWizardView
 
 from availability.services import virtual_machine_deploy
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.forms import (
     ConfigurationForm,
     ImageForm,
@@ -30,11 +30,6 @@ from vms.forms import (
     gallery_filter,
     gallery_images,
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
 STEP_TITLES = {
@@ -70,8 +65,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         return FileSystemStorage(location=settings.WIZARD_UPLOAD_ROOT)
 
     def dispatch(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.subscription:
-            raise Http404("Virtual machines are created in a subscription, and you have none.")
+        subscription_or_404(request)
         return super().dispatch(request, *args, **kwargs)
 
     # Navigation
@@ -105,7 +99,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
     def discard(self) -> HttpResponse:
         """Throw the draft away, as closing the dialog does."""
         self.storage.reset()
-        if self.request.htmx:
+        if wants_fragment(self.request):
             return HttpResponse("")
         return redirect("vms:list")
 
@@ -125,7 +119,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         return step in names and names.index(step) <= names.index(self.first_incomplete_step())
 
     def show_step(self, step: str) -> HttpResponse:
-        if self.request.htmx:
+        if wants_fragment(self.request):
             return self.render(self.form_to_show(step))
         return redirect(self.get_step_url(step))
 
@@ -228,26 +222,26 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
 
     @property
     def in_dialog(self) -> bool:
-        htmx = self.request.htmx
-        if not htmx:
+        if not wants_fragment(self.request):
             return False
+        htmx = self.request.htmx
         if htmx.target == "dialog-root":
             return True
         return not urlsplit(htmx.current_url_abs_path or "").path.startswith(reverse("vms:wizard"))
 
     def get_template_names(self) -> list[str]:
-        target = self.request.htmx.target if self.request.htmx else None
+        if not wants_fragment(self.request):
+            return [self.template_name]
+        target = self.request.htmx.target
         if target == "wizard-images":
             return [f"{self.template_name}#wizard_images"]
         if target == "wizard-page":
             return [f"{self.template_name}#wizard_page"]
-        if self.request.htmx:
-            return [f"{self.template_name}#wizard_dialog"]
-        return [self.template_name]
+        return [f"{self.template_name}#wizard_dialog"]
 
     def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
         response = super().render(form, **kwargs)
-        if self.request.htmx and self.request.htmx.target == "wizard-page" and not self.in_dialog:
+        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
             response["HX-Push-Url"] = self.get_step_url(self.steps.current)
         return response
 
@@ -312,7 +306,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             return self.render_service_errors(error, form_dict)
         self.storage.reset()
         dashboard = reverse("vms:dashboard", args=[operation.virtual_machine_id])
-        if self.request.htmx:
+        if wants_fragment(self.request):
             return HttpResponseClientRedirect(dashboard)
         return redirect(dashboard)
 
@@ -340,5 +334,4 @@ def dns_name_check(request: HtmxHttpRequest) -> HttpResponse:
     """Say whether NAME.cloudapp.net is free, as the DNS Name field is typed."""
     name = (request.GET.get("dns_name") or request.GET.get(f"{MODE}-dns_name") or "").strip()
     context = {"dns_name_check": True, "dns_name": name, "problem": dns_name_problem(name) if name else ""}
-    template = "vms/wizard.html#dns_name_status" if request.htmx else "vms/wizard.html"
-    return render(request, template, context)
+    return render_page(request, "vms/wizard.html", "dns_name_status", context)

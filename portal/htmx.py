@@ -1,0 +1,45 @@
+"""What the views share about htmx: the request's type, when to answer with a fragment, and the subscription guards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_htmx.middleware import HtmxDetails
+
+from portal.models import Subscription
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """Tell whether htmx asked for a part of the page rather than the whole of it."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def render_page(request: HtmxHttpRequest, template: str, part: str, context: dict) -> HttpResponse:
+    """Render the whole page, or only its named partial when htmx asked for a fragment."""
+    return render(request, f"{template}#{part}" if wants_fragment(request) else template, context)
+
+
+def subscription_or_404(request: HtmxHttpRequest) -> Subscription:
+    """Return the person's current subscription; without one there is nothing to show."""
+    if not request.subscription:
+        raise Http404("No subscription.")
+    return request.subscription
+
+
+def subscription_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Show a page that explains the person has no subscription instead of an empty portal."""
+
+    @wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.subscription:
+            return render(request, "no_subscription.html")
+        return view(request, *args, **kwargs)
+
+    return wrapper
