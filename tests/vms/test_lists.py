@@ -288,13 +288,13 @@ class TestStorage:
         html = response.content.decode()
         assert response.status_code == 200
         assert ("<html" in html) is not htmx
-        assert 'id="id_name_error_1">A storage account name can contain from 3 through 24 lowercase' in html
+        assert 'id="id_name_error">A storage account name can contain from 3 through 24 lowercase' in html
         assert not StorageAccount.objects.filter(name="Bad_Name").exists()
 
     def test_name_taken_in_another_subscription_is_refused(self, signed_in):
         factories.StorageAccountFactory(name="takenname")
         response = signed_in.post(reverse("vms:storage-create"), {"name": "takenname", "region": factories.region().pk})
-        assert 'id="id_name_error_1"' in response.content.decode()
+        assert 'id="id_name_error"' in response.content.decode()
         assert StorageAccount.objects.filter(name="takenname").count() == 1
 
     def test_quota_of_storage_accounts_is_enforced(self, signed_in, subscription):
@@ -365,7 +365,7 @@ class TestNetworks:
         )
         html = response.content.decode()
         assert response.status_code == 200
-        assert 'id="id_affinity_group-name_error_1">This subscription already has an affinity group named' in html
+        assert 'id="id_affinity_group-name_error">This subscription already has an affinity group named' in html
         assert AffinityGroup.objects.filter(subscription=subscription).count() == 1
 
     def test_affinity_group_name_may_repeat_in_another_subscription(self, signed_in, subscription):
@@ -394,7 +394,7 @@ class TestNetworks:
         factories.AffinityGroupFactory(subscription=subscription)
         foreign = factories.AffinityGroupFactory()
         response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(foreign))
-        assert 'id="id_virtual_network-affinity_group_error_1">Select a valid choice' in response.content.decode()
+        assert 'id="id_virtual_network-affinity_group_error">Select a valid choice' in response.content.decode()
         assert not VirtualNetwork.objects.exists()
 
     @pytest.mark.parametrize(
@@ -410,7 +410,7 @@ class TestNetworks:
         response = signed_in.post(
             reverse("vms:virtual-network-create"), self.vnet_data(group, **{f"virtual_network-{field}": value})
         )
-        assert f'id="id_virtual_network-{field}_error_1">{message}' in response.content.decode()
+        assert f'id="id_virtual_network-{field}_error">{message}' in response.content.decode()
         assert not VirtualNetwork.objects.exists()
 
     def test_virtual_network_name_in_use_is_refused(self, signed_in, subscription):
