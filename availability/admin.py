@@ -10,6 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from availability.models import MAX_FAULT_DOMAINS, MAX_UPDATE_DOMAINS, AvailabilitySet, Membership
+from availability.services import availability_set_name_check
 from portal.admin import ValidatedModelForm
 from vms import admin as vms_admin
 from vms.models import CloudService, VirtualMachine
@@ -25,20 +26,13 @@ class AvailabilitySetForm(ValidatedModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        service = cleaned.get("cloud_service")
-        service_id = service.pk if service else self.instance.cloud_service_id
+        service = cleaned.get("cloud_service") or getattr(self.instance, "cloud_service", None)
         name = cleaned.get("name")
-        if service_id and name:
-            taken = AvailabilitySet.objects.filter(cloud_service_id=service_id, name__iexact=name)
-            if taken.exclude(pk=self.instance.pk).exists():
-                self.add_error(
-                    "name",
-                    ValidationError(
-                        "This cloud service already has an availability set named %(name)s.",
-                        code="set_name_taken",
-                        params={"name": name},
-                    ),
-                )
+        if service is not None and name:
+            try:
+                availability_set_name_check(cloud_service=service, name=name, excluding=self.instance)
+            except ValidationError as error:
+                self.add_error("name", error)
         if self.instance.pk is None:
             return cleaned
         used = self.instance.memberships.aggregate(fault=Max("fault_domain"), update=Max("update_domain"))

@@ -33,6 +33,17 @@ from vms.services import (
 )
 
 
+def availability_set_name_check(
+    *, cloud_service: CloudService, name: str, excluding: AvailabilitySet | None = None
+) -> None:
+    """Refuse a set name already used in the cloud service, whatever its case."""
+    taken = cloud_service.availability_sets.filter(name__iexact=name)
+    if excluding is not None:
+        taken = taken.exclude(pk=excluding.pk)
+    if taken.exists():
+        raise _set_name_taken(cloud_service, name)
+
+
 def availability_set_create(*, cloud_service: CloudService, name: str) -> AvailabilitySet:
     """Create an availability set in a cloud service; the name must be free there."""
     name = name.strip()
@@ -40,8 +51,10 @@ def availability_set_create(*, cloud_service: CloudService, name: str) -> Availa
         raise ValidationError(
             {"availability_set_name": ValidationError("Enter a name for the availability set.", code="required")}
         )
-    if cloud_service.availability_sets.filter(name__iexact=name).exists():
-        raise _set_name_taken(cloud_service, name)
+    try:
+        availability_set_name_check(cloud_service=cloud_service, name=name)
+    except ValidationError as error:
+        raise ValidationError({"availability_set_name": error}) from error
     availability_set = AvailabilitySet(cloud_service=cloud_service, name=name)
     try:
         availability_set.full_clean(validate_constraints=False)
@@ -51,19 +64,15 @@ def availability_set_create(*, cloud_service: CloudService, name: str) -> Availa
         with transaction.atomic():
             availability_set.save()
     except IntegrityError as error:
-        raise _set_name_taken(cloud_service, name) from error
+        raise ValidationError({"availability_set_name": _set_name_taken(cloud_service, name)}) from error
     return availability_set
 
 
 def _set_name_taken(cloud_service: CloudService, name: str) -> ValidationError:
     return ValidationError(
-        {
-            "availability_set_name": ValidationError(
-                "The cloud service %(service)s already has an availability set named %(name)s.",
-                code="set_name_taken",
-                params={"service": cloud_service.name, "name": name},
-            )
-        }
+        "The cloud service %(service)s already has an availability set named %(name)s.",
+        code="set_name_taken",
+        params={"service": cloud_service.name, "name": name},
     )
 
 

@@ -20,8 +20,8 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.services import subscription_cores_check
-from vms.validators import validate_admin_username, validate_dns_name, validate_storage_account_name, validate_vm_name
+from vms.services import subscription_cores_check, vm_name_check
+from vms.validators import validate_admin_username, validate_dns_name, validate_storage_account_name
 
 
 @admin.register(Region)
@@ -185,14 +185,12 @@ class VirtualMachineForm(ValidatedModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"]
-        validate_vm_name(name, self.instance.os_family)
-        others = self.instance.cloud_service.virtual_machines.exclude(pk=self.instance.pk)
-        if others.filter(name__iexact=name).exists():
-            raise ValidationError(
-                "The cloud service %(service)s already has a virtual machine named %(name)s.",
-                code="vm_name_taken",
-                params={"service": self.instance.cloud_service.name, "name": name},
-            )
+        vm_name_check(
+            cloud_service=self.instance.cloud_service,
+            name=name,
+            os_family=self.instance.os_family,
+            excluding=self.instance,
+        )
         return name
 
     def clean_admin_username(self) -> str:

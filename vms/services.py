@@ -217,6 +217,22 @@ def _dns_name_taken(name: str) -> ValidationError:
     )
 
 
+def vm_name_check(
+    *, cloud_service: CloudService, name: str, os_family: str, excluding: VirtualMachine | None = None
+) -> None:
+    """Refuse a VM name that breaks its operating system's rules or is taken in the cloud service."""
+    validate_vm_name(name, os_family)
+    others = cloud_service.virtual_machines.all()
+    if excluding is not None:
+        others = others.exclude(pk=excluding.pk)
+    if others.filter(name__iexact=name).exists():
+        raise ValidationError(
+            "The cloud service %(service)s already has a virtual machine named %(name)s.",
+            code="vm_name_taken",
+            params={"service": cloud_service.name, "name": name},
+        )
+
+
 @sensitive_variables("admin_password")
 def vm_create(
     *,
@@ -235,7 +251,7 @@ def vm_create(
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
     for field, check in (
-        ("name", lambda: validate_vm_name(name, os_family)),
+        ("name", lambda: vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)),
         ("admin_username", lambda: validate_admin_username(admin_username, os_family)),
         ("admin_password", lambda: admin_password and validate_admin_password(admin_password)),
     ):
@@ -251,12 +267,6 @@ def vm_create(
             errors["ssh_certificate"] = error
     if not admin_password and not ssh_certificate:
         errors["admin_password"] = ValidationError("Provide a password, an SSH key, or both.", code="no_credentials")
-    if not errors and cloud_service.virtual_machines.filter(name__iexact=name).exists():
-        errors["name"] = ValidationError(
-            "The cloud service %(service)s already has a virtual machine named %(name)s.",
-            code="vm_name_taken",
-            params={"service": cloud_service.name, "name": name},
-        )
     if not errors and cloud_service.pk and cloud_service.virtual_machines.count() >= VMS_PER_CLOUD_SERVICE:
         errors["cloud_service"] = ValidationError(
             "A cloud service holds at most %(limit)s virtual machines.",
