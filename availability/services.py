@@ -26,6 +26,7 @@ from vms.services import (
     cloud_service_create,
     operation_begin,
     storage_account_generated_for,
+    storage_account_region_check,
     subscription_cores_check,
     subscription_lock,
     vm_create,
@@ -204,20 +205,8 @@ def virtual_machine_deploy(
 
     if storage_account is None:
         storage_account = storage_account_generated_for(subscription=subscription, region=cloud_service.region)
-    elif storage_account.region_id != cloud_service.region_id:
-        raise ValidationError(
-            {
-                "storage_account": ValidationError(
-                    "%(account)s is in %(account_region)s; choose a storage account in %(region)s.",
-                    code="storage_account_region",
-                    params={
-                        "account": storage_account.name,
-                        "account_region": storage_account.region,
-                        "region": cloud_service.region,
-                    },
-                )
-            }
-        )
+    else:
+        storage_account_region_check(storage_account=storage_account, region=cloud_service.region)
 
     vm = vm_create(
         cloud_service=cloud_service,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet
+from availability.services import availability_set_name_check
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -20,12 +21,19 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
-from vms.services import VMS_PER_CLOUD_SERVICE, dns_name_available, subscription_cores_in_use
+from vms.services import (
+    cloud_service_capacity_check,
+    cloud_service_quota_check,
+    dns_name_check,
+    storage_account_generated_check,
+    storage_account_region_check,
+    subscription_cores_check,
+    subscription_cores_in_use,
+)
 from vms.validators import (
     ssh_certificate_thumbprint,
     validate_admin_password,
     validate_admin_username,
-    validate_dns_name,
     validate_vm_name,
 )
 
@@ -70,11 +78,9 @@ def gallery_filter(images: list[Image], *, category: str, text: str) -> list[Ima
 def dns_name_problem(name: str) -> str:
     """Say why NAME.cloudapp.net cannot be used, or return an empty string when it is free."""
     try:
-        validate_dns_name(name)
+        dns_name_check(name)
     except ValidationError as error:
         return error.messages[0]
-    if not dns_name_available(name):
-        return f"{name}.cloudapp.net is already taken. Choose another DNS name."
     return ""
 
 
@@ -212,17 +218,10 @@ class ConfigurationForm(forms.Form):
 
     def clean_size(self) -> RoleSize:
         size = self.cleaned_data["size"]
-        if self.cores_in_use + size.cores > self.subscription.core_quota:
-            raise ValidationError(
-                "%(size)s needs %(needed)s cores but only %(free)s of the subscription's %(quota)s are free.",
-                code="core_quota",
-                params={
-                    "size": size.name,
-                    "needed": size.cores,
-                    "free": self.cores_free,
-                    "quota": self.subscription.core_quota,
-                },
-            )
+        try:
+            subscription_cores_check(subscription=self.subscription, size=size)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["size"]) from error
         return size
 
     @sensitive_variables()
@@ -279,10 +278,6 @@ class ModeForm(forms.Form):
         "dns_name_required": "Enter a DNS name for the new cloud service.",
         "cloud_service_required": "Choose the cloud service of the virtual machine to connect to.",
         "location_required": "Choose a region, affinity group or virtual network.",
-        "cloud_service_quota": "This subscription already has its %(quota)s cloud services.",
-        "cloud_service_full": "A cloud service holds at most %(limit)s virtual machines.",
-        "storage_account_region": "%(account)s is in %(account_region)s; choose a storage account in %(region)s.",
-        "storage_account_quota": "You are limited to %(quota)s storage accounts, and this subscription has them all.",
     }
 
     mode = forms.ChoiceField(
@@ -357,25 +352,19 @@ class ModeForm(forms.Form):
             self._clean_connect(cleaned)
         region = self.region
         account = cleaned.get("storage_account")
-        if region is not None and account is not None and account.region_id != region.pk:
-            self.add_error(
-                "storage_account",
-                ValidationError(
-                    self.error_messages["storage_account_region"],
-                    code="storage_account_region",
-                    params={"account": account.name, "account_region": account.region, "region": region},
-                ),
-            )
-        elif region is not None and account is None and self._storage_quota_reached(region):
-            self.add_error(
-                "storage_account",
-                ValidationError(
-                    self.error_messages["storage_account_quota"],
-                    code="storage_account_quota",
-                    params={"quota": self.subscription.storage_account_quota},
-                ),
-            )
+        if region is not None:
+            if account is not None:
+                self.check(storage_account_region_check, storage_account=account, region=region)
+            else:
+                self.check(storage_account_generated_check, subscription=self.subscription, region=region)
         return cleaned
+
+    def check(self, rule, **arguments) -> None:
+        """Apply one of the services' rules; its refusal lands beside the field it concerns."""
+        try:
+            rule(**arguments)
+        except ValidationError as error:
+            self.add_error(None, error)
 
     def _clean_standalone(self, cleaned: dict) -> None:
         cleaned["cloud_service"] = None
@@ -383,17 +372,10 @@ class ModeForm(forms.Form):
         cleaned["dns_name"] = name
         if not name:
             self.add_error("dns_name", ValidationError(self.error_messages["dns_name_required"], code="required"))
-        elif problem := dns_name_problem(name):
-            self.add_error("dns_name", ValidationError(problem, code="dns_name"))
-        elif self.subscription.cloud_services.count() >= self.subscription.cloud_service_quota:
-            self.add_error(
-                "dns_name",
-                ValidationError(
-                    self.error_messages["cloud_service_quota"],
-                    code="cloud_service_quota",
-                    params={"quota": self.subscription.cloud_service_quota},
-                ),
-            )
+        else:
+            self.check(dns_name_check, name=name)
+            if "dns_name" not in self.errors:
+                self.check(cloud_service_quota_check, subscription=self.subscription)
         if not cleaned.get("location") and "location" not in self.errors:
             self.add_error("location", ValidationError(self.error_messages["location_required"], code="required"))
 
@@ -406,21 +388,8 @@ class ModeForm(forms.Form):
                 self.add_error(
                     "cloud_service", ValidationError(self.error_messages["cloud_service_required"], code="required")
                 )
-        elif service.vm_count >= VMS_PER_CLOUD_SERVICE:
-            self.add_error(
-                "cloud_service",
-                ValidationError(
-                    self.error_messages["cloud_service_full"],
-                    code="cloud_service_full",
-                    params={"limit": VMS_PER_CLOUD_SERVICE},
-                ),
-            )
-
-    def _storage_quota_reached(self, region: Region) -> bool:
-        accounts = self.subscription.storage_accounts.aggregate(
-            total=Count("pk"), generated_here=Count("pk", filter=Q(automatically_generated=True, region=region))
-        )
-        return not accounts["generated_here"] and accounts["total"] >= self.subscription.storage_account_quota
+        else:
+            self.check(cloud_service_capacity_check, cloud_service=service)
 
     @property
     def location_object(self) -> Region | AffinityGroup | VirtualNetwork | None:
@@ -462,7 +431,6 @@ class OptionsForm(forms.Form):
 
     error_messages = {
         "set_name_required": "Enter a name for the availability set.",
-        "set_name_taken": "The cloud service %(service)s already has an availability set named %(name)s.",
     }
 
     availability_set = forms.ChoiceField(label="Availability Set", required=False)
@@ -509,15 +477,11 @@ class OptionsForm(forms.Form):
             self.add_error(
                 "availability_set_name", ValidationError(self.error_messages["set_name_required"], code="required")
             )
-        elif self.cloud_service is not None and any(s.name.lower() == name.lower() for s in self.sets.values()):
-            self.add_error(
-                "availability_set_name",
-                ValidationError(
-                    self.error_messages["set_name_taken"],
-                    code="set_name_taken",
-                    params={"service": self.cloud_service.name, "name": name},
-                ),
-            )
+        elif self.cloud_service is not None:
+            try:
+                availability_set_name_check(cloud_service=self.cloud_service, name=name)
+            except ValidationError as error:
+                self.add_error("availability_set_name", error)
         return cleaned
 
     def deploy_arguments(self) -> dict:

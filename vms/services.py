@@ -109,7 +109,12 @@ def virtual_network_create(
     return network
 
 
-def _storage_quota_check(subscription: Subscription, *, field: str) -> None:
+# Checks: each rule once, keyed by the field a person fixes it in. The services call them before writing, and the
+# wizard's forms call them to show the message on the page where the field is.
+
+
+def storage_account_quota_check(*, subscription: Subscription, field: str = "storage_account") -> None:
+    """Refuse another storage account once the subscription has its quota of them."""
     if subscription.storage_accounts.count() >= subscription.storage_account_quota:
         raise ValidationError(
             {
@@ -122,11 +127,86 @@ def _storage_quota_check(subscription: Subscription, *, field: str) -> None:
         )
 
 
+def storage_account_generated_check(*, subscription: Subscription, region: Region) -> None:
+    """Refuse a generated account for a region that has none yet when no storage account is left in the quota."""
+    generated = subscription.storage_accounts.filter(region=region, automatically_generated=True)
+    if not generated.exists():
+        storage_account_quota_check(subscription=subscription)
+
+
+def storage_account_region_check(*, storage_account: StorageAccount, region: Region) -> None:
+    """Refuse a storage account outside the VM's region."""
+    if storage_account.region_id != region.pk:
+        raise ValidationError(
+            {
+                "storage_account": ValidationError(
+                    "%(account)s is in %(account_region)s; choose a storage account in %(region)s.",
+                    code="storage_account_region",
+                    params={
+                        "account": storage_account.name,
+                        "account_region": storage_account.region,
+                        "region": region,
+                    },
+                )
+            }
+        )
+
+
+def dns_name_check(name: str) -> None:
+    """Refuse a DNS name that breaks the naming rule or is taken by any subscription."""
+    try:
+        validate_dns_name(name)
+    except ValidationError as error:
+        raise ValidationError({"dns_name": error}) from error
+    if CloudService.objects.filter(name=name).exists():
+        raise _dns_name_taken(name)
+
+
+def cloud_service_quota_check(*, subscription: Subscription) -> None:
+    """Refuse another cloud service once the subscription has its quota of them."""
+    if subscription.cloud_services.count() >= subscription.cloud_service_quota:
+        raise ValidationError(
+            {
+                "dns_name": ValidationError(
+                    "This subscription already has its %(quota)s cloud services.",
+                    code="cloud_service_quota",
+                    params={"quota": subscription.cloud_service_quota},
+                )
+            }
+        )
+
+
+def cloud_service_capacity_check(*, cloud_service: CloudService) -> None:
+    """Refuse another VM in a cloud service that holds the most it may."""
+    if cloud_service.virtual_machines.count() >= VMS_PER_CLOUD_SERVICE:
+        raise ValidationError(
+            {
+                "cloud_service": ValidationError(
+                    "A cloud service holds at most %(limit)s virtual machines.",
+                    code="cloud_service_full",
+                    params={"limit": VMS_PER_CLOUD_SERVICE},
+                )
+            }
+        )
+
+
+def _dns_name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "dns_name": ValidationError(
+                "%(name)s.cloudapp.net is already taken. Choose another DNS name.",
+                code="dns_name_taken",
+                params={"name": name},
+            )
+        }
+    )
+
+
 @transaction.atomic
 def storage_account_create(*, subscription: Subscription, name: str, region: Region) -> StorageAccount:
     """Create a named storage account in a region."""
     subscription = subscription_lock(subscription)
-    _storage_quota_check(subscription, field="name")
+    storage_account_quota_check(subscription=subscription, field="name")
     account = StorageAccount(subscription=subscription, name=name, region=region)
     account.full_clean()
     try:
@@ -142,7 +222,7 @@ def storage_account_generated_for(*, subscription: Subscription, region: Region)
     existing = StorageAccount.objects.filter(subscription=subscription, region=region, automatically_generated=True)
     if account := existing.first():
         return account
-    _storage_quota_check(subscription, field="storage_account")
+    storage_account_quota_check(subscription=subscription)
     account = StorageAccount(
         subscription=subscription,
         region=region,
@@ -163,19 +243,8 @@ def cloud_service_create(
     virtual_network: VirtualNetwork | None = None,
 ) -> CloudService:
     """Create a cloud service under the subscription's quota; its DNS name must be free everywhere."""
-    validate_dns_name_field(name)
-    if subscription.cloud_services.count() >= subscription.cloud_service_quota:
-        raise ValidationError(
-            {
-                "dns_name": ValidationError(
-                    "This subscription already has its %(quota)s cloud services.",
-                    code="cloud_service_quota",
-                    params={"quota": subscription.cloud_service_quota},
-                )
-            }
-        )
-    if CloudService.objects.filter(name=name).exists():
-        raise _dns_name_taken(name)
+    dns_name_check(name)
+    cloud_service_quota_check(subscription=subscription)
     service = CloudService(
         subscription=subscription,
         name=name,
@@ -190,31 +259,6 @@ def cloud_service_create(
     except IntegrityError as error:
         raise _dns_name_taken(name) from error
     return service
-
-
-def validate_dns_name_field(name: str) -> None:
-    """Raise the DNS name's format error against the wizard's DNS Name field."""
-    try:
-        validate_dns_name(name)
-    except ValidationError as error:
-        raise ValidationError({"dns_name": error}) from error
-
-
-def dns_name_available(name: str) -> bool:
-    """Tell whether NAME.cloudapp.net is free."""
-    return not CloudService.objects.filter(name=name).exists()
-
-
-def _dns_name_taken(name: str) -> ValidationError:
-    return ValidationError(
-        {
-            "dns_name": ValidationError(
-                "%(name)s.cloudapp.net is already taken. Choose another DNS name.",
-                code="dns_name_taken",
-                params={"name": name},
-            )
-        }
-    )
 
 
 def vm_name_check(
@@ -267,14 +311,9 @@ def vm_create(
             errors["ssh_certificate"] = error
     if not admin_password and not ssh_certificate:
         errors["admin_password"] = ValidationError("Provide a password, an SSH key, or both.", code="no_credentials")
-    if not errors and cloud_service.pk and cloud_service.virtual_machines.count() >= VMS_PER_CLOUD_SERVICE:
-        errors["cloud_service"] = ValidationError(
-            "A cloud service holds at most %(limit)s virtual machines.",
-            code="cloud_service_full",
-            params={"limit": VMS_PER_CLOUD_SERVICE},
-        )
     if errors:
         raise ValidationError(errors)
+    cloud_service_capacity_check(cloud_service=cloud_service)
     subscription_cores_check(subscription=cloud_service.subscription, size=size)
     vm = VirtualMachine(
         cloud_service=cloud_service,
