@@ -37,8 +37,10 @@ TARGETS = {
     "set_page_queries": (15, "queries"),
     "dashboard_median_ms": (150.0, "ms"),
     "dashboard_queries": (20, "queries"),
-    # Most of a deploy is hashing the administrator's password with Django's PBKDF2 (about 350 ms here).
-    "deploy_into_set_median_ms": (800.0, "ms"),
+    # A Linux VM with an SSH key: the portal's own work, one transaction, placement under the set's lock.
+    "deploy_into_set_median_ms": (100.0, "ms"),
+    # A password costs one hash on top (Django's PBKDF2, deliberately slow).
+    "password_hash_median_ms": (1000.0, "ms"),
 }
 
 
@@ -105,6 +107,8 @@ def main() -> int:
 
 
 def measure(vm_count: int, repeat: int) -> dict[str, float]:
+    from django.contrib.auth.hashers import make_password
+
     from availability.services import virtual_machine_deploy
     from tests import factories
 
@@ -129,22 +133,26 @@ def measure(vm_count: int, repeat: int) -> dict[str, float]:
     tracemalloc.stop()
 
     counter = iter(range(10**6))
+    certificate = factories.certificate_pem()
+    image_version = factories.image_version("Ubuntu Server 12.04 LTS")
+    size = factories.size("ExtraSmall")
 
     def deploy() -> None:
         virtual_machine_deploy(
             user=user,
             subscription=subscription,
-            image_version=factories.image_version(),
+            image_version=image_version,
             name=f"bench{next(counter)}",
-            admin_username="portaladmin",
-            admin_password=factories.STRONG_PASSWORD,
-            size=factories.size("ExtraSmall"),
+            admin_username="azureuser",
+            ssh_certificate=certificate,
+            size=size,
             cloud_service=service,
             availability_set=availability_set,
         )
 
     # The cloud service holds 40 VMs; ten more fill it to the platform's limit of 50.
     results["deploy_into_set_median_ms"] = timed(deploy, 10)
+    results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
     return results
 
 

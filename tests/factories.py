@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import factory
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
@@ -34,6 +40,28 @@ def size(name: str = "Small") -> RoleSize:
 
 def image_version(image_name: str = "Windows Server 2012 Datacenter") -> ImageVersion:
     return ImageVersion.objects.filter(image__name=image_name).order_by("-release_date").first()
+
+
+def certificate_pem(key_type: str = "rsa") -> bytes:
+    """Make a self-signed X.509 certificate in PEM, wrapping an RSA (or, to be refused, an EC) key."""
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if key_type == "rsa"
+        else (ec.generate_private_key(ec.SECP256R1()))
+    )
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

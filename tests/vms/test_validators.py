@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes
 from django.core.exceptions import ValidationError
 
+from tests.factories import certificate_pem
 from vms.models import OSFamily
 from vms.validators import (
     ssh_certificate_thumbprint,
@@ -20,28 +17,6 @@ from vms.validators import (
     validate_storage_account_name,
     validate_vm_name,
 )
-
-
-def certificate_pem(key_type: str = "rsa") -> bytes:
-    """Make a self-signed X.509 certificate in PEM, wrapping an RSA (or, to be refused, an EC) key."""
-    key = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        if key_type == "rsa"
-        else (ec.generate_private_key(ec.SECP256R1()))
-    )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal test")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def codes(call, *args) -> str:

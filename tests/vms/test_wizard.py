@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from availability.models import AvailabilitySet, Membership
 from tests import factories
-from tests.vms.test_validators import certificate_pem
+from tests.factories import certificate_pem
 from vms.forms import ConfigurationForm, ModeForm, OptionsForm
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
 from vms.wizard_storage import draft_cipher
