@@ -31,7 +31,6 @@ class VirtualMachineConfigureForm(forms.Form):
         label="Availability Set Name",
         max_length=64,
         required=False,
-        help_text="Needed when you choose Create Availability Set.",
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
 
