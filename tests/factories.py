@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from availability.models import AvailabilitySet, Membership
+from availability.services import virtual_machine_deploy
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -178,3 +179,19 @@ class OperationFactory(factory.django.DjangoModelFactory):
     kind = Operation.Kind.RESTART
     target_name = factory.SelfAttribute("virtual_machine.name")
     title = factory.LazyAttribute(lambda o: f"Restarting virtual machine {o.virtual_machine.name}")
+
+
+def deploy(user, subscription, **overrides):
+    """Deploy a stand-alone Windows VM through the service, as the wizard does; overrides change any argument."""
+    arguments = {
+        "user": user,
+        "subscription": subscription,
+        "image_version": image_version(),
+        "name": "web1",
+        "admin_username": "portaladmin",
+        "admin_password": STRONG_PASSWORD,
+        "size": size("Small"),
+        "dns_name": "contosoweb",
+        "region": region(),
+    }
+    return virtual_machine_deploy(**(arguments | overrides))

@@ -6,34 +6,18 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from availability.models import AvailabilitySet, Membership
-from availability.services import virtual_machine_configure, virtual_machine_deploy
+from availability.services import virtual_machine_configure
 from tests import factories
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 
 pytestmark = pytest.mark.django_db
 
 
-def deploy(user, subscription, **overrides):
-    arguments = {
-        "user": user,
-        "subscription": subscription,
-        "image_version": factories.image_version(),
-        "name": "web1",
-        "admin_username": "portaladmin",
-        "admin_password": factories.STRONG_PASSWORD,
-        "size": factories.size("Small"),
-        "dns_name": "contosoweb",
-        "region": factories.region(),
-    }
-    arguments.update(overrides)
-    return virtual_machine_deploy(**arguments)
-
-
 def test_step_1_creates_cloud_service_storage_set_and_vm_that_reaches_running(
     user, subscription, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        operation = deploy(user, subscription, availability_set_name="webset")
+        operation = factories.deploy(user, subscription, availability_set_name="webset")
     vm = VirtualMachine.objects.get(pk=operation.virtual_machine_id)
     assert vm.status == VirtualMachine.Status.RUNNING
     assert vm.cloud_service.name == "contosoweb"
@@ -45,9 +29,9 @@ def test_step_1_creates_cloud_service_storage_set_and_vm_that_reaches_running(
 
 
 def test_step_2_connects_to_the_cloud_service_and_spreads_across_domains(user, subscription):
-    first = deploy(user, subscription, availability_set_name="webset").virtual_machine
+    first = factories.deploy(user, subscription, availability_set_name="webset").virtual_machine
     web_set = AvailabilitySet.objects.get(name="webset")
-    second = deploy(
+    second = factories.deploy(
         user,
         subscription,
         name="web2",
@@ -62,9 +46,9 @@ def test_step_2_connects_to_the_cloud_service_and_spreads_across_domains(user, s
 
 
 def test_a_taken_dns_name_is_refused_beside_the_field_and_nothing_is_written(user, subscription):
-    deploy(user, subscription)
+    factories.deploy(user, subscription)
     with pytest.raises(ValidationError) as raised:
-        deploy(user, subscription, name="other", availability_set_name="s")
+        factories.deploy(user, subscription, name="other", availability_set_name="s")
     assert "dns_name" in raised.value.message_dict
     assert CloudService.objects.count() == 1
     assert AvailabilitySet.objects.count() == 0
@@ -73,15 +57,15 @@ def test_a_taken_dns_name_is_refused_beside_the_field_and_nothing_is_written(use
 def test_core_quota_is_enforced_on_the_size_field(user, subscription):
     subscription.core_quota = 3
     subscription.save()
-    deploy(user, subscription, size=factories.size("Medium"))
+    factories.deploy(user, subscription, size=factories.size("Medium"))
     with pytest.raises(ValidationError) as raised:
-        deploy(user, subscription, name="big", dns_name="contosobig", size=factories.size("Medium"))
+        factories.deploy(user, subscription, name="big", dns_name="contosobig", size=factories.size("Medium"))
     assert "size" in raised.value.message_dict
     assert not CloudService.objects.filter(name="contosobig").exists()
 
 
 def test_configure_creates_a_set_restarts_and_refuses_a_second_change_meanwhile(user, subscription):
-    vm = deploy(user, subscription).virtual_machine
+    vm = factories.deploy(user, subscription).virtual_machine
     Operation.objects.update(status=Operation.Status.SUCCEEDED)
     VirtualMachine.objects.update(status=VirtualMachine.Status.RUNNING)
     operation = virtual_machine_configure(vm=vm, user=user, size=vm.size, availability_set_name="newset")

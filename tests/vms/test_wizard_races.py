@@ -11,7 +11,7 @@ from django.db import connection, transaction
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
-from availability.services import availability_set_join, virtual_machine_deploy
+from availability.services import availability_set_join
 from tests import factories
 from vms.models import CloudService, Operation, VirtualMachine
 
@@ -46,26 +46,11 @@ def at_once(count: int, work: Callable[[int], object]) -> list[object]:
     return results
 
 
-def deploy(user, subscription, **overrides) -> Operation:
-    arguments = {
-        "user": user,
-        "subscription": subscription,
-        "image_version": factories.image_version(),
-        "name": "web1",
-        "admin_username": "portaladmin",
-        "admin_password": factories.STRONG_PASSWORD,
-        "size": factories.size("Small"),
-        "dns_name": "contosoweb",
-        "region": factories.region(),
-    }
-    return virtual_machine_deploy(**(arguments | overrides))
-
-
 def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_error():
     people = [factories.UserFactory() for _ in range(2)]
     subscriptions = [factories.SubscriptionFactory(members=[person]) for person in people]
 
-    results = at_once(2, lambda index: deploy(people[index], subscriptions[index]))
+    results = at_once(2, lambda index: factories.deploy(people[index], subscriptions[index]))
 
     operations = [result for result in results if isinstance(result, Operation)]
     refusals = [result for result in results if isinstance(result, ValidationError)]
@@ -79,12 +64,12 @@ def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_er
 def test_vms_connecting_to_one_set_at_once_take_distinct_slots():
     person = factories.UserFactory()
     subscription = factories.SubscriptionFactory(members=[person])
-    first = deploy(person, subscription, availability_set_name="webset").virtual_machine
+    first = factories.deploy(person, subscription, availability_set_name="webset").virtual_machine
     web_set = AvailabilitySet.objects.get()
 
     results = at_once(
         4,
-        lambda index: deploy(
+        lambda index: factories.deploy(
             person,
             subscription,
             name=f"web{index + 2}",
