@@ -138,3 +138,28 @@ def availability_set_grid(availability_set: AvailabilitySet, memberships: Iterab
     for membership in memberships:
         rows[membership.fault_domain].cells[membership.update_domain].append(membership.virtual_machine)
     return rows
+
+
+@dataclass(frozen=True)
+class Outage:
+    """One fault domain's failure or one update domain's restart: which members it takes down, which keep running."""
+
+    cause: str
+    down: list[VirtualMachine]
+    running: list[VirtualMachine]
+
+
+def availability_set_outages(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> list[Outage]:
+    """Say, for each domain that holds members, what a rack failure or a maintenance restart there leaves running."""
+    memberships = sorted(memberships, key=lambda membership: membership.virtual_machine.name)
+    outages = []
+    for label, attribute, count in (
+        ("A rack failure in fault domain", "fault_domain", availability_set.fault_domain_count),
+        ("Planned maintenance of update domain", "update_domain", availability_set.update_domain_count),
+    ):
+        for domain in range(count):
+            down = [m.virtual_machine for m in memberships if getattr(m, attribute) == domain]
+            if down:
+                running = [m.virtual_machine for m in memberships if getattr(m, attribute) != domain]
+                outages.append(Outage(cause=f"{label} {domain}", down=down, running=running))
+    return outages

@@ -17,6 +17,7 @@ from availability.selectors import (
     availability_set_grid,
     availability_set_health,
     availability_set_members,
+    availability_set_outages,
     availability_sets_for,
     availability_sets_of,
     cloud_services_for,
@@ -55,6 +56,7 @@ def detail_context(availability_set: AvailabilitySet) -> dict:
         "grid": availability_set_grid(availability_set, members),
         "update_domains": range(availability_set.update_domain_count),
         "health": availability_set_health(availability_set, members),
+        "outages": availability_set_outages(availability_set, members),
     }
 
 

@@ -96,6 +96,33 @@ def test_grid_places_each_member_in_its_fault_and_update_domain(web_set):
     assert grid[0].cells[1] == []
 
 
+def test_outages_say_what_each_rack_failure_and_restart_leaves_running(web_set):
+    web1 = member(web_set, 0, 0, "web1").virtual_machine
+    web2 = member(web_set, 1, 1, "web2").virtual_machine
+    web3 = member(web_set, 0, 2, "web3").virtual_machine
+    outages = {
+        outage.cause: (outage.down, outage.running)
+        for outage in selectors.availability_set_outages(web_set, selectors.availability_set_members(web_set))
+    }
+    assert outages == {
+        "A rack failure in fault domain 0": ([web1, web3], [web2]),
+        "A rack failure in fault domain 1": ([web2], [web1, web3]),
+        "Planned maintenance of update domain 0": ([web1], [web2, web3]),
+        "Planned maintenance of update domain 1": ([web2], [web1, web3]),
+        "Planned maintenance of update domain 2": ([web3], [web1, web2]),
+    }
+
+
+def test_a_lone_member_goes_down_with_every_outage(web_set):
+    member(web_set, 0, 0, "web1")
+    outages = selectors.availability_set_outages(web_set, selectors.availability_set_members(web_set))
+    assert [outage.cause for outage in outages] == [
+        "A rack failure in fault domain 0",
+        "Planned maintenance of update domain 0",
+    ]
+    assert all(outage.running == [] for outage in outages)
+
+
 @pytest.mark.parametrize(("count", "eligible"), [(0, False), (1, False), (2, True), (7, True)])
 def test_health_needs_two_members_for_the_sla(web_set, count, eligible):
     for index in range(count):

@@ -128,6 +128,21 @@ class TestSetDetail:
         assert "can and will be rebooted" in html
         assert "Redundancy is per role" in html
 
+    def test_shows_what_keeps_running_through_each_outage(self, signed_in, web_set):
+        first, second = add_members(web_set, 2)
+        html = signed_in.get(detail_url(web_set)).content.decode()
+        assert "What keeps running" in html
+        assert (
+            '<th scope="row">A rack failure in fault domain 0</th>\n'
+            f"              <td>{first.virtual_machine.name}</td>\n"
+            f"              <td>{second.virtual_machine.name}</td>"
+        ) in html
+        assert "the whole role is down" not in html
+
+    def test_a_lone_member_is_shown_taking_the_whole_role_down(self, signed_in, web_set):
+        add_members(web_set, 1)
+        assert "Nothing: the whole role is down" in signed_in.get(detail_url(web_set)).content.decode()
+
     def test_says_whether_the_spread_is_in_compliance(self, signed_in, web_set):
         add_members(web_set, 3)
         assert "Spread: in compliance." in signed_in.get(detail_url(web_set)).content.decode()
