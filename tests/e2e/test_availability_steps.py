@@ -133,5 +133,7 @@ def test_steps_3_and_4_put_existing_vms_into_a_set(signed_in_page: Page):
     expect(grid.get_by_role("row").filter(has_text="Fault domain 0")).to_contain_text("sql1")
     expect(grid.get_by_role("row").filter(has_text="Fault domain 1")).to_contain_text("sql2")
     expect(page.get_by_text("eligible for the 99.95% SLA").first).to_be_visible()
+    rack_failure = page.get_by_role("row", name=re.compile("A rack failure in fault domain 0"))
+    expect(rack_failure.get_by_role("cell")).to_have_text(["sql1", "sql2"])
     slots = {m.virtual_machine.name: (m.fault_domain, m.update_domain) for m in Membership.objects.all()}
     assert slots == {"sql1": (0, 0), "sql2": (1, 1)}
