@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.models import Subscription
-from vms.models import AffinityGroup, Region, VirtualNetwork
+from vms.models import AffinityGroup, Region
 from vms.validators import validate_storage_account_name
 
 
@@ -46,27 +46,14 @@ class StorageAccountForm(PortalForm):
 class AffinityGroupForm(PortalForm):
     """New affinity group: a name and the region it keeps its members in."""
 
-    error_messages = {"name_taken": "This subscription already has an affinity group named %(name)s."}
-
     name = forms.CharField(label="Affinity Group Name", max_length=63)
     region = forms.ModelChoiceField(label="Region", queryset=Region.objects.all(), empty_label=None)
-
-    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.subscription = subscription
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if AffinityGroup.objects.filter(subscription=self.subscription, name__iexact=name).exists():
-            raise ValidationError(self.error_messages["name_taken"], code="name_taken", params={"name": name})
-        return name
 
 
 class VirtualNetworkForm(PortalForm):
     """New virtual network: a name, its affinity group, its address space and a first subnet."""
 
     error_messages = {
-        "name_taken": "This subscription already has a virtual network named %(name)s.",
         "address_space": "Enter an address space in CIDR notation, such as 10.0.0.0/16.",
         "subnet_prefix": "Enter a subnet in CIDR notation, such as 10.0.0.0/24.",
         "subnet_outside": "The subnet must lie inside the address space %(space)s.",
@@ -80,16 +67,9 @@ class VirtualNetworkForm(PortalForm):
 
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.subscription = subscription
         self.fields["affinity_group"].queryset = AffinityGroup.objects.filter(subscription=subscription).order_by(
             "name"
         )
-
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if VirtualNetwork.objects.filter(subscription=self.subscription, name__iexact=name).exists():
-            raise ValidationError(self.error_messages["name_taken"], code="name_taken", params={"name": name})
-        return name
 
     def clean_address_space(self) -> str:
         return str(self._network(self.cleaned_data["address_space"], "address_space"))

@@ -78,9 +78,23 @@ def subscription_cores_check(
         )
 
 
+def _name_taken(kind: str, name: str) -> ValidationError:
+    return ValidationError(
+        {
+            "name": ValidationError(
+                "This subscription already has %(kind)s named %(name)s.",
+                code="name_taken",
+                params={"kind": kind, "name": name},
+            )
+        }
+    )
+
+
 @transaction.atomic
 def affinity_group_create(*, subscription: Subscription, name: str, region: Region, label: str = "") -> AffinityGroup:
-    """Create an affinity group in a region."""
+    """Create an affinity group in a region; its name must be free in the subscription."""
+    if subscription.affinity_groups.filter(name__iexact=name).exists():
+        raise _name_taken("an affinity group", name)
     group = AffinityGroup(subscription=subscription, name=name, region=region, label=label)
     group.full_clean()
     group.save()
@@ -97,6 +111,8 @@ def virtual_network_create(
     subnets: list[tuple[str, str]] | None = None,
 ) -> VirtualNetwork:
     """Create a virtual network with its subnets (a single Subnet-1 when none are named)."""
+    if subscription.virtual_networks.filter(name__iexact=name).exists():
+        raise _name_taken("a virtual network", name)
     network = VirtualNetwork(
         subscription=subscription, name=name, affinity_group=affinity_group, address_space=address_space
     )

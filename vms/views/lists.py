@@ -101,7 +101,7 @@ def _networks_page(
         "networks": _paginate(
             request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
         ),
-        "group_form": group_form or AffinityGroupForm(subscription=subscription, prefix="affinity_group"),
+        "group_form": group_form or AffinityGroupForm(prefix="affinity_group"),
         "network_form": network_form or VirtualNetworkForm(subscription=subscription, prefix="virtual_network"),
         **extra,
     }
@@ -154,9 +154,7 @@ def network_list(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def affinity_group_create(request: HtmxHttpRequest) -> HttpResponse:
     """Create an affinity group from the Networks page."""
-    form = AffinityGroupForm(
-        request.POST if request.method == "POST" else None, subscription=request.subscription, prefix="affinity_group"
-    )
+    form = AffinityGroupForm(request.POST if request.method == "POST" else None, prefix="affinity_group")
     if form.is_valid():
         try:
             group = services.affinity_group_create(subscription=request.subscription, **form.cleaned_data)
