@@ -51,7 +51,7 @@ run: setup
 	@$(PY) manage.py prune_wizard_uploads
 	@echo "Portal: http://$(HOST):$(PORT)/  (staff pages at /admin/)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py db_worker --interval 0.5 & \
+	$(PY) manage.py worker --interval 0.5 --no-reload & \
 	$(PY) manage.py runserver --noreload "$(HOST):$(PORT)"
 
 test: setup browser

@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from portal.models import Subscription
+from portal.models import PeriodicRun, Subscription
 
 
 class ValidatedModelForm(forms.ModelForm):
@@ -49,3 +49,15 @@ class SubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description="Members", ordering="member_count")
     def member_count(self, subscription: Subscription) -> int:
         return subscription.member_count
+
+
+@admin.register(PeriodicRun)
+class PeriodicRunAdmin(admin.ModelAdmin):
+    """The worker's schedule: when each periodic job last ran, how it ended, and when it runs next."""
+
+    list_display = ["name", "next_run_at", "last_started_at", "last_finished_at", "last_error"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "last_started_at", "last_finished_at", "last_error"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -24,3 +24,19 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PeriodicRun(models.Model):
+    """When one periodic job of the worker's schedule runs next, shared by every worker process."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 from django.db import connections
-from django_tasks_db.management.commands.db_worker import Worker
 from playwright.sync_api import Page, expect, sync_playwright
 
+from portal.worker import PortalWorker
 from tests.factories import STRONG_PASSWORD
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still synchronous.
@@ -41,7 +41,7 @@ def worker(settings, live_server):
     """Run the database task backend's worker in a thread, with a short simulated fabric time."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.FABRIC_OPERATION_SECONDS = 0.5
-    background = Worker(
+    background = PortalWorker(
         queue_names=["default"],
         interval=0.1,
         batch=False,

@@ -10,8 +10,10 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from portal.models import PeriodicRun
 from tests import factories
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 from vms.tasks import carry_out_operation
@@ -53,6 +55,7 @@ def one_of_each(settings, user):
     factories.SubnetFactory(virtual_network__subscription=membership.availability_set.cloud_service.subscription)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     carry_out_operation.enqueue(1, 1)
+    PeriodicRun.objects.create(name="vms.example", next_run_at=timezone.now())
     return membership
 
 

@@ -1,0 +1,74 @@
+"""The worker's schedule: each job runs once per interval, whichever worker asks, and a failing job stops nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal import periodic as schedule
+from portal.models import PeriodicRun
+from portal.worker import PortalWorker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs(monkeypatch):
+    """A registry holding only the jobs a test declares."""
+    monkeypatch.setattr(schedule, "_registry", {})
+    monkeypatch.setattr(schedule, "autodiscover_modules", lambda name: None)
+    calls: list[str] = []
+    return calls
+
+
+def test_a_job_runs_when_due_and_not_again_within_its_interval(jobs):
+    schedule.periodic(name="count", seconds=10)(lambda: jobs.append("count"))
+    start = timezone.now()
+
+    assert schedule.periodic_run_due(now=start) == ["count"]
+    assert schedule.periodic_run_due(now=start + timedelta(seconds=9)) == []
+    assert schedule.periodic_run_due(now=start + timedelta(seconds=10)) == ["count"]
+    assert jobs == ["count", "count"]
+    run = PeriodicRun.objects.get(name="count")
+    assert run.next_run_at == start + timedelta(seconds=20)
+    assert run.last_error == ""
+
+
+def test_a_failing_job_is_recorded_and_the_others_still_run(jobs):
+    def broken() -> None:
+        raise RuntimeError("fabric unreachable")
+
+    schedule.periodic(name="a-broken", seconds=5)(broken)
+    schedule.periodic(name="b-working", seconds=5)(lambda: jobs.append("b"))
+
+    assert schedule.periodic_run_due() == ["a-broken", "b-working"]
+    assert jobs == ["b"]
+    assert PeriodicRun.objects.get(name="a-broken").last_error == "RuntimeError: fabric unreachable"
+
+
+def test_the_worker_runs_the_schedule_with_no_task_queued(jobs, settings, monkeypatch):
+    # The test's transaction holds the connection; the worker would otherwise close it as a stale one.
+    monkeypatch.setattr("portal.worker.close_old_connections", lambda: None)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    schedule.periodic(name="sweep", seconds=60)(lambda: jobs.append("sweep"))
+    worker = PortalWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+
+    worker.run()
+
+    assert jobs == ["sweep"]
+
+
+def test_the_apps_jobs_are_discovered():
+    names = [job.name for job in schedule.periodic_jobs()]
+    assert names == sorted(names)
