@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,6 +20,15 @@ class HtmxHttpRequest(HttpRequest):
 def wants_fragment(request: HtmxHttpRequest) -> bool:
     """Tell whether htmx asked for a part of the page rather than the whole of it."""
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def current_path(request: HtmxHttpRequest) -> str:
+    """Return the path of the page htmx says the request comes from; empty when that header is absent or unreadable."""
+    try:
+        return urlsplit(request.htmx.current_url_abs_path or "").path
+    except ValueError:
+        # HX-Current-URL is whatever the client sent, e.g. "http://[": a malformed one says nothing.
+        return ""
 
 
 def render_page(request: HtmxHttpRequest, template: str, part: str, context: dict) -> HttpResponse:

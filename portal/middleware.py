@@ -1,10 +1,12 @@
-"""Attach the signed-in person's current subscription to each request."""
+"""The shell's middleware: the signed-in person's current subscription, and the headers every answer carries."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 
 from portal.models import Subscription
@@ -30,3 +32,36 @@ class SubscriptionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.subscription = SimpleLazyObject(lambda: current_subscription(request))
         return self.get_response(request)
+
+
+class PrivatePagesMiddleware:
+    """Keep signed-in pages and htmx fragments out of every cache: `Cache-Control: private, no-store`."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or "HX-Request" in request.headers:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def permissions_policy(features: dict[str, list[str]]) -> str:
+    """Write a Permissions-Policy header value: each feature with the origins allowed it, `()` for none."""
+    return ", ".join(f"{feature}=({' '.join(origins)})" for feature, origins in features.items())
+
+
+class PermissionsPolicyMiddleware:
+    """Tell the browser which of its features the portal's pages may use (settings.PERMISSIONS_POLICY)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header = permissions_policy(settings.PERMISSIONS_POLICY)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.header:
+            response.headers.setdefault("Permissions-Policy", self.header)
+        return response

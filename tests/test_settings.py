@@ -42,3 +42,52 @@ def test_database_url_selects_the_database():
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql portal_settings_probe" in result.stdout
+
+
+class TestProductionRefusesThePublicKey:
+    """With debugging off, the portal will not start on the development secret key."""
+
+    PRODUCTION = {"DJANGO_DEBUG": "false", "DJANGO_ALLOWED_HOSTS": "portal.example.com"}
+
+    def run_without_key(self, **environment: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, **self.PRODUCTION, **environment}
+        if "DJANGO_SECRET_KEY" not in environment:
+            env.pop("DJANGO_SECRET_KEY", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    def test_no_secret_key_stops_it_with_what_to_set(self):
+        result = self.run_without_key()
+        assert result.returncode != 0
+        assert "ImproperlyConfigured" in result.stderr
+        assert "Set DJANGO_SECRET_KEY to a long random value" in result.stderr
+
+    def test_an_empty_secret_key_stops_it(self):
+        result = self.run_without_key(DJANGO_SECRET_KEY="  ")
+        assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+    def test_the_development_key_stops_it(self):
+        from portal.settings import DEVELOPMENT_SECRET_KEY
+
+        result = self.run_without_key(DJANGO_SECRET_KEY=DEVELOPMENT_SECRET_KEY)
+        assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+    def test_the_wsgi_application_does_not_load_either(self):
+        env = {**os.environ, **self.PRODUCTION}
+        env.pop("DJANGO_SECRET_KEY", None)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        result = subprocess.run(
+            [sys.executable, "-c", "import portal.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode != 0 and "Set DJANGO_SECRET_KEY" in result.stderr
+
+    def test_a_real_key_starts(self):
+        result = self.run_without_key(DJANGO_SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghij")
+        assert result.returncode == 0, result.stderr
+
+    def test_development_needs_no_key(self):
+        result = self.run_without_key(DJANGO_DEBUG="true")
+        assert result.returncode == 0, result.stderr

@@ -27,3 +27,38 @@ document.addEventListener("click", (event) => {
     }
   });
 })();
+
+// Submit a form as soon as one of its choices changes: <select data-submit-on-change>.
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
+});
+
+// Open a dialog htmx has just brought in as a modal: <dialog data-open-modal>.
+document.addEventListener("htmx:load", (event) => {
+  const root = event.target;
+  const dialogs = root.matches("dialog[data-open-modal]") ? [root] : root.querySelectorAll("dialog[data-open-modal]");
+  for (const dialog of dialogs) {
+    if (!dialog.open) dialog.showModal();
+  }
+});
+
+// Escape on such a dialog submits its discard form instead of only hiding it: data-cancel-submits="FORM-ID".
+// "cancel" does not bubble, so it is caught on its way down.
+document.addEventListener(
+  "cancel",
+  (event) => {
+    const formId = event.target.dataset?.cancelSubmits;
+    if (!formId) return;
+    event.preventDefault();
+    document.getElementById(formId)?.requestSubmit();
+  },
+  true,
+);
+
+// Close an htmx-loaded dialog without a request: <a data-dismiss-dialog="CONTAINER-ID"> empties the container.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("[data-dismiss-dialog]");
+  if (!link) return;
+  event.preventDefault();
+  document.getElementById(link.dataset.dismissDialog)?.replaceChildren();
+});

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -56,6 +57,10 @@ def one_of_each(settings, user):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     carry_out_operation.enqueue(1, 1)
     PeriodicRun.objects.create(name="vms.example", next_run_at=timezone.now())
+    # Sign-in throttling's records: a failed attempt, and a sign-in.
+    visitor = Client()
+    visitor.post(reverse("login"), {"username": "nobody", "password": "not-the-password"})
+    visitor.post(reverse("login"), {"username": user.username, "password": factories.STRONG_PASSWORD})
     return membership
 
 

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
@@ -49,6 +49,7 @@ def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") 
     )
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @subscription_required
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -62,6 +63,7 @@ def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     return render_page(request, "vms/vm_list.html", "vm-list", context)
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @subscription_required
 def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -118,6 +120,7 @@ def _created(
     return page(request, created=message)
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @subscription_required
 def storage_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -142,6 +145,7 @@ def storage_create(request: HtmxHttpRequest) -> HttpResponse:
     return _storage_page(request, form)
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @subscription_required
 def network_list(request: HtmxHttpRequest) -> HttpResponse:
@@ -192,6 +196,7 @@ def virtual_network_create(request: HtmxHttpRequest) -> HttpResponse:
     return _networks_page(request, network_form=form)
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 def notifications(request: HtmxHttpRequest) -> HttpResponse:
     """Show operations in progress and those that just finished; the area polls itself while any is in progress."""
@@ -208,6 +213,7 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
     return render_page(request, "vms/notifications.html", "area", context)
 
 
+@require_safe
 @vary_on_headers("HX-Request")
 @subscription_required
 def activity_log(request: HtmxHttpRequest) -> HttpResponse:

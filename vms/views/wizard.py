@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
 from django.core.files.storage import FileSystemStorage
@@ -19,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from formtools.wizard.views import NamedUrlWizardView
 
 from availability.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, current_path, render_page, subscription_or_404, wants_fragment
 from vms.forms import (
     ConfigurationForm,
     ImageForm,
@@ -227,7 +225,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         htmx = self.request.htmx
         if htmx.target == "dialog-root":
             return True
-        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(reverse("vms:wizard"))
+        return not current_path(self.request).startswith(reverse("vms:wizard"))
 
     def get_template_names(self) -> list[str]:
         if not wants_fragment(self.request):
