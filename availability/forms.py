@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django import forms
 
 from availability.models import AvailabilitySet
+from portal.validators import validate_visible_name
 from vms.models import RoleSize, VirtualMachine
 
 NO_SET = "none"
@@ -31,6 +32,7 @@ class VirtualMachineConfigureForm(forms.Form):
         label="Availability Set Name",
         max_length=64,
         required=False,
+        validators=[validate_visible_name],
         widget=forms.TextInput(attrs={"class": "form-control"}),
     )
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from portal.validators import validate_visible_name
 from vms.models import CloudService, VirtualMachine
 
 MAX_FAULT_DOMAINS = 3
@@ -18,7 +19,7 @@ class AvailabilitySet(models.Model):
     """VMs of one cloud service that the platform keeps apart: across racks and across update rounds."""
 
     cloud_service = models.ForeignKey(CloudService, on_delete=models.CASCADE, related_name="availability_sets")
-    name = models.CharField("Availability Set Name", max_length=64)
+    name = models.CharField("Availability Set Name", max_length=64, validators=[validate_visible_name])
     fault_domain_count = models.PositiveSmallIntegerField(default=2)
     update_domain_count = models.PositiveSmallIntegerField(default=5)
     created_at = models.DateTimeField(auto_now_add=True)

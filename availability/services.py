@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
 from portal.models import Subscription
+from portal.validators import validate_visible_name
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -37,7 +38,8 @@ from vms.services import (
 def availability_set_name_check(
     *, cloud_service: CloudService, name: str, excluding: AvailabilitySet | None = None
 ) -> None:
-    """Refuse a set name already used in the cloud service, whatever its case."""
+    """Refuse a set name with invisible characters, or one already used in the cloud service, whatever its case."""
+    validate_visible_name(name)
     taken = cloud_service.availability_sets.filter(name__iexact=name)
     if excluding is not None:
         taken = taken.exclude(pk=excluding.pk)

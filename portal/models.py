@@ -7,11 +7,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from portal.validators import validate_visible_name
+
 
 class Subscription(models.Model):
     """A billing and quota boundary; every object a person manages belongs to one."""
 
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[validate_visible_name])
     subscription_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="subscriptions", blank=True)
     core_quota = models.PositiveIntegerField(default=20, help_text="Cores all virtual machines may use together.")

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from availability.models import AvailabilitySet
 from availability.services import availability_set_name_check
 from portal.models import Subscription
+from portal.validators import validate_visible_name
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -434,7 +435,9 @@ class OptionsForm(forms.Form):
     }
 
     availability_set = forms.ChoiceField(label="Availability Set", required=False)
-    availability_set_name = forms.CharField(label="Availability Set Name", required=False, max_length=64)
+    availability_set_name = forms.CharField(
+        label="Availability Set Name", required=False, max_length=64, validators=[validate_visible_name]
+    )
     subnet = forms.ModelChoiceField(queryset=None, label="Subnet", empty_label=None)
 
     def __init__(

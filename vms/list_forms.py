@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.models import Subscription
+from portal.validators import validate_visible_name
 from vms.models import AffinityGroup, Region
 from vms.validators import validate_storage_account_name
 
@@ -46,7 +47,7 @@ class StorageAccountForm(PortalForm):
 class AffinityGroupForm(PortalForm):
     """New affinity group: a name and the region it keeps its members in."""
 
-    name = forms.CharField(label="Affinity Group Name", max_length=63)
+    name = forms.CharField(label="Affinity Group Name", max_length=63, validators=[validate_visible_name])
     region = forms.ModelChoiceField(label="Region", queryset=Region.objects.all(), empty_label=None)
 
 
@@ -59,10 +60,12 @@ class VirtualNetworkForm(PortalForm):
         "subnet_outside": "The subnet must lie inside the address space %(space)s.",
     }
 
-    name = forms.CharField(label="Virtual Network Name", max_length=63)
+    name = forms.CharField(label="Virtual Network Name", max_length=63, validators=[validate_visible_name])
     affinity_group = forms.ModelChoiceField(label="Affinity Group", queryset=AffinityGroup.objects.none())
     address_space = forms.CharField(label="Address Space", max_length=18, initial="10.0.0.0/16")
-    subnet_name = forms.CharField(label="Subnet Name", max_length=63, initial="Subnet-1")
+    subnet_name = forms.CharField(
+        label="Subnet Name", max_length=63, initial="Subnet-1", validators=[validate_visible_name]
+    )
     subnet_address_prefix = forms.CharField(label="Subnet Address Prefix", max_length=18, initial="10.0.0.0/24")
 
     def __init__(self, *args, subscription: Subscription, **kwargs) -> None:

@@ -10,6 +10,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 
 from portal.models import Subscription
+from portal.validators import validate_visible_name
 
 
 class Region(models.Model):
@@ -27,8 +28,8 @@ class AffinityGroup(models.Model):
     """A named placement hint inside one region, owned by a subscription."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="affinity_groups")
-    name = models.CharField(max_length=63)
-    label = models.CharField(max_length=100, blank=True)
+    name = models.CharField(max_length=63, validators=[validate_visible_name])
+    label = models.CharField(max_length=100, blank=True, validators=[validate_visible_name])
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="affinity_groups")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -51,7 +52,7 @@ class VirtualNetwork(models.Model):
     """A private network of a subscription, bound to an affinity group (and so to its region)."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="virtual_networks")
-    name = models.CharField(max_length=63)
+    name = models.CharField(max_length=63, validators=[validate_visible_name])
     affinity_group = models.ForeignKey(AffinityGroup, on_delete=models.PROTECT, related_name="virtual_networks")
     address_space = models.CharField(max_length=18, default="10.0.0.0/16")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -87,7 +88,7 @@ class VirtualNetwork(models.Model):
 
 class Subnet(models.Model):
     virtual_network = models.ForeignKey(VirtualNetwork, on_delete=models.CASCADE, related_name="subnets")
-    name = models.CharField(max_length=63)
+    name = models.CharField(max_length=63, validators=[validate_visible_name])
     address_prefix = models.CharField(max_length=18)
 
     class Meta:
@@ -192,7 +193,7 @@ class RoleSize(models.Model):
 
 class StorageAccount(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="storage_accounts")
-    name = models.CharField(max_length=24, unique=True)
+    name = models.CharField(max_length=24, unique=True, validators=[validate_visible_name])
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="storage_accounts")
     automatically_generated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -223,7 +224,7 @@ class CloudService(models.Model):
     """The container a VM lives in, reached at NAME.cloudapp.net."""
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="cloud_services")
-    name = models.CharField("DNS name", max_length=24, unique=True)
+    name = models.CharField("DNS name", max_length=24, unique=True, validators=[validate_visible_name])
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="cloud_services")
     affinity_group = models.ForeignKey(
         AffinityGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="cloud_services"
@@ -271,12 +272,12 @@ class VirtualMachine(models.Model):
         DELETING = "deleting", "Deleting"
 
     cloud_service = models.ForeignKey(CloudService, on_delete=models.CASCADE, related_name="virtual_machines")
-    name = models.CharField("Virtual Machine Name", max_length=64)
+    name = models.CharField("Virtual Machine Name", max_length=64, validators=[validate_visible_name])
     image_version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, related_name="virtual_machines")
     size = models.ForeignKey(RoleSize, on_delete=models.PROTECT, related_name="virtual_machines")
     storage_account = models.ForeignKey(StorageAccount, on_delete=models.PROTECT, related_name="virtual_machines")
     subnet = models.ForeignKey(Subnet, on_delete=models.PROTECT, null=True, blank=True, related_name="virtual_machines")
-    admin_username = models.CharField("New User Name", max_length=64)
+    admin_username = models.CharField("New User Name", max_length=64, validators=[validate_visible_name])
     password_hash = models.CharField(
         max_length=256, blank=True, help_text="A one-way hash; the password itself is never kept."
     )

@@ -120,7 +120,14 @@ def virtual_network_create(
     network.save()
     for subnet_name, prefix in subnets or [("Subnet-1", address_space.rsplit(".", 2)[0] + ".0.0/24")]:
         subnet = Subnet(virtual_network=network, name=subnet_name, address_prefix=prefix)
-        subnet.full_clean()
+        try:
+            subnet.full_clean()
+        except ValidationError as error:
+            # The subnet's fields are typed beside the network's: name each message after the field it concerns.
+            fields = {"name": "subnet_name", "address_prefix": "subnet_address_prefix"}
+            raise ValidationError(
+                {fields.get(field, field): messages for field, messages in error.error_dict.items()}
+            ) from error
         subnet.save()
     return network
 

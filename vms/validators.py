@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ValidationError
 
+from portal.validators import validate_visible_name
 from vms.models import OSFamily
 
 DNS_NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
@@ -69,7 +70,8 @@ DISALLOWED_PASSWORDS = frozenset(
 
 def validate_dns_name(value: str) -> None:
     """Check a cloud service's DNS name: 3 through 24 lowercase letters and numbers."""
-    if not DNS_NAME_RE.match(value or ""):
+    validate_visible_name(value)
+    if not DNS_NAME_RE.fullmatch(value or ""):
         raise ValidationError(
             "The name can contain from 3 through 24 lowercase letters and numbers.", code="dns_name_format"
         )
@@ -77,7 +79,8 @@ def validate_dns_name(value: str) -> None:
 
 def validate_storage_account_name(value: str) -> None:
     """Check a storage account's name: 3 through 24 lowercase letters and numbers."""
-    if not DNS_NAME_RE.match(value or ""):
+    validate_visible_name(value)
+    if not DNS_NAME_RE.fullmatch(value or ""):
         raise ValidationError(
             "A storage account name can contain from 3 through 24 lowercase letters and numbers.",
             code="storage_account_name_format",
@@ -86,21 +89,23 @@ def validate_storage_account_name(value: str) -> None:
 
 def validate_vm_name(value: str, os_family: str) -> None:
     """Check a VM name against the rules of its operating system."""
+    validate_visible_name(value)
     if os_family == OSFamily.WINDOWS:
-        if not WINDOWS_NAME_RE.match(value) or value.isdigit() or value.startswith("-") or value.endswith("-"):
+        if not WINDOWS_NAME_RE.fullmatch(value) or value.isdigit() or value.startswith("-") or value.endswith("-"):
             raise ValidationError(
                 "A Windows virtual machine name has 1 to 15 letters, numbers and hyphens; it cannot be all "
                 "numbers or start or end with a hyphen.",
                 code="vm_name_windows",
             )
-    elif not LINUX_NAME_RE.match(value):
+    elif not LINUX_NAME_RE.fullmatch(value):
         raise ValidationError(
             "A Linux virtual machine name has 1 to 64 letters, numbers, hyphens and periods.", code="vm_name_linux"
         )
 
 
 def validate_admin_username(value: str, os_family: str) -> None:
-    """Check the administrator's user name: not a reserved name, and Windows' length and ending rules."""
+    """Check the administrator's user name: visible characters, not a reserved name, and each system's length rules."""
+    validate_visible_name(value)
     if value.lower() in RESERVED_USER_NAMES:
         raise ValidationError(
             "The user name %(name)s is reserved; choose another.", code="reserved_user_name", params={"name": value}
