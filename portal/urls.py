@@ -10,7 +10,11 @@ from django.views.generic import RedirectView
 from portal import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="vms:list", permanent=False), name="home"),
+    path(
+        "",
+        RedirectView.as_view(pattern_name="vms:list", permanent=False, http_method_names=["get", "head"]),
+        name="home",
+    ),
     path("admin/", admin.site.urls),
     path("signin/", auth_views.LoginView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -128,6 +128,7 @@ class TestReadOnlyPagesRefusePost:
 
     def test_the_other_read_only_pages_answer_post_with_405(self, signed_in, vm):
         for url in [
+            reverse("home"),
             reverse("vms:dashboard", args=[vm.pk]),
             reverse("availability:list", args=[vm.cloud_service_id]),
             reverse("availability:detail", args=[vm.membership.availability_set_id]),
