@@ -27,3 +27,11 @@ document.addEventListener("click", (event) => {
     }
   });
 })();
+
+// Close a dialog that htmx opened without leaving the page; on a page drawn whole, its link leads back to the page.
+document.addEventListener("click", (event) => {
+  const dismiss = event.target.closest("#dialog-root [data-dismiss-dialog]");
+  if (!dismiss) return;
+  event.preventDefault();
+  document.getElementById("dialog-root").replaceChildren();
+});
