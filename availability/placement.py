@@ -110,7 +110,7 @@ def _fill(staying: Counter[int], count: int, domain_count: int) -> Counter[int]:
     base, extra = divmod(count, domain_count)
     full = [domain for domain in range(domain_count) if staying[domain] > base]
     others = [domain for domain in range(domain_count) if staying[domain] <= base]
-    fuller = set(full + others[: extra - len(full)])
+    fuller = set(full + others[: max(extra - len(full), 0)])
     return Counter({domain: base + (domain in fuller) - staying[domain] for domain in range(domain_count)})
 
 

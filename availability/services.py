@@ -340,11 +340,15 @@ def availability_set_rebalance_continue(*, operation: Operation) -> Operation | 
         return None
 
 
-def _rebalance_members_ready(availability_set: AvailabilitySet) -> None:
+def availability_set_rebalance_check(*, availability_set: AvailabilitySet) -> None:
+    """Refuse a rebalance while a member is busy or not Running, so the plan can say so before it is confirmed."""
+    _rebalance_members_ready(availability_set, lock=False)
+
+
+def _rebalance_members_ready(availability_set: AvailabilitySet, *, lock: bool = True) -> None:
     """Refuse to take a member down while another is busy or not Running: a rebalance keeps the rest serving."""
-    members = list(
-        VirtualMachine.objects.select_for_update().filter(membership__availability_set=availability_set).order_by("pk")
-    )
+    members = VirtualMachine.objects.filter(membership__availability_set=availability_set).order_by("pk")
+    members = list(members.select_for_update() if lock else members)
     busy = (
         Operation.objects.filter(virtual_machine__in=members, status=Operation.Status.IN_PROGRESS)
         .order_by("virtual_machine__name")

@@ -24,7 +24,11 @@ from availability.selectors import (
     cloud_services_for,
     rebalance_plan_key,
 )
-from availability.services import availability_set_delete, availability_set_rebalance
+from availability.services import (
+    availability_set_delete,
+    availability_set_rebalance,
+    availability_set_rebalance_check,
+)
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "availability/set_list.html"
@@ -113,6 +117,12 @@ def set_rebalance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
             url = reverse("availability:detail", args=[availability_set.pk])
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    refusal: list[str] = []
+    if not confirmed:
+        try:
+            availability_set_rebalance_check(availability_set=availability_set)
+        except ValidationError as error:
+            refusal = error.messages
     context = detail_context(availability_set)
-    context |= {"rebalance_form": form, "plan_key": rebalance_plan_key(context["moves"])}
+    context |= {"rebalance_form": form, "refusal": refusal, "plan_key": rebalance_plan_key(context["moves"])}
     return render_set_page(request, DETAIL_TEMPLATE, context, part="rebalance_dialog")

@@ -321,6 +321,17 @@ class TestSetRebalance:
         assert Membership.objects.get(virtual_machine=web4).fault_domain == 1
         assert Operation.objects.count() == 1
 
+    def test_the_plan_says_at_once_when_a_member_is_busy_and_offers_no_yes(self, signed_in, web_set):
+        web2 = unbalanced_members(web_set)[0].virtual_machine
+        factories.OperationFactory(virtual_machine=web2)
+        for extra in ({}, HTMX):
+            html = signed_in.post(rebalance_url(web_set), **extra).content.decode()
+            assert ("<html" in html) == (not extra)
+            assert "Restarting virtual machine web2 is still in progress." in html
+            assert '<th scope="row">web4</th>' in html
+            assert ">Yes</button>" not in html
+            assert ">Close</a>" in html
+
     def test_a_changed_plan_is_refused_and_the_new_plan_shown(self, signed_in, web_set):
         web4 = unbalanced_members(web_set)[1].virtual_machine
         html = signed_in.post(rebalance_url(web_set), {"confirmed": "True", "plan": "stale"}, **HTMX).content.decode()
