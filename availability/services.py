@@ -279,9 +279,8 @@ def virtual_machine_configure(
 
 
 # Rebalance: the fewest members move to new slots, each by a restart in the worker, one at a time. The plan travels
-# in each move's operation, and the end of one move starts the next (availability_set_rebalance_continue).
-
-Kind = Operation.Kind
+# in each move's operation, and the end of one move starts the next (availability_set_rebalance_continue). Locks are
+# taken as Configure takes them, the members' VM rows first and then the set's row, so the two never deadlock.
 
 
 @transaction.atomic
@@ -292,6 +291,7 @@ def availability_set_rebalance(
 
     expected_plan is the plan the person confirmed (rebalance_plan_key); a set that changed since is refused.
     """
+    members = _rebalance_members_lock(availability_set)
     locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
     memberships = list(locked.memberships.select_related("virtual_machine"))
     moves = availability_set_rebalance_moves(locked, memberships)
@@ -305,7 +305,7 @@ def availability_set_rebalance(
             code="plan_changed",
             params={"name": locked.name},
         )
-    _rebalance_members_ready(locked)
+    _rebalance_members_ready(locked, members)
     steps = [[move.virtual_machine.pk, *move.source, *move.target] for move in moves]
     return _rebalance_move(availability_set=locked, steps=steps, total=len(steps), user=user)
 
@@ -325,10 +325,11 @@ def availability_set_rebalance_continue(*, operation: Operation) -> Operation | 
         return None
     try:
         with transaction.atomic():
+            members = _rebalance_members_lock(AvailabilitySet(pk=rebalance["availability_set"]))
             locked = AvailabilitySet.objects.select_for_update().filter(pk=rebalance["availability_set"]).first()
             if locked is None:
                 raise ValidationError("The availability set was deleted.", code="set_deleted")
-            _rebalance_members_ready(locked)
+            _rebalance_members_ready(locked, members)
             return _rebalance_move(
                 availability_set=locked,
                 steps=rebalance["remaining"],
@@ -342,13 +343,18 @@ def availability_set_rebalance_continue(*, operation: Operation) -> Operation | 
 
 def availability_set_rebalance_check(*, availability_set: AvailabilitySet) -> None:
     """Refuse a rebalance while a member is busy or not Running, so the plan can say so before it is confirmed."""
-    _rebalance_members_ready(availability_set, lock=False)
+    members = VirtualMachine.objects.filter(membership__availability_set=availability_set)
+    _rebalance_members_ready(availability_set, list(members))
 
 
-def _rebalance_members_ready(availability_set: AvailabilitySet, *, lock: bool = True) -> None:
-    """Refuse to take a member down while another is busy or not Running: a rebalance keeps the rest serving."""
+def _rebalance_members_lock(availability_set: AvailabilitySet) -> list[VirtualMachine]:
+    """Lock the set's members' rows, in one order, so that none starts another operation meanwhile."""
     members = VirtualMachine.objects.filter(membership__availability_set=availability_set).order_by("pk")
-    members = list(members.select_for_update() if lock else members)
+    return list(members.select_for_update(of=("self",)))
+
+
+def _rebalance_members_ready(availability_set: AvailabilitySet, members: list[VirtualMachine]) -> None:
+    """Refuse to take a member down while another is busy or not Running: a rebalance keeps the rest serving."""
     busy = (
         Operation.objects.filter(virtual_machine__in=members, status=Operation.Status.IN_PROGRESS)
         .order_by("virtual_machine__name")
@@ -391,14 +397,14 @@ def _rebalance_move(
             code="plan_changed",
             params={"name": availability_set.name},
         )
-    vm = vm_lock_for_operation(vm=membership.virtual_machine, kind=Kind.RESTART)
+    vm = vm_lock_for_operation(vm=membership.virtual_machine, kind=Operation.Kind.RESTART)
     membership.fault_domain, membership.update_domain = target_fd, target_ud
     membership.full_clean(validate_unique=False)
     membership.save(update_fields=["fault_domain", "update_domain"])
     step = total - len(steps) + 1
     return operation_begin(
         vm=vm,
-        kind=Kind.RESTART,
+        kind=Operation.Kind.RESTART,
         title=(
             f"Moving virtual machine {vm.name} to fault domain {target_fd}, update domain {target_ud} "
             f"(rebalancing {availability_set.name}, move {step} of {total})"
