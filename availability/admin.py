@@ -5,11 +5,16 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Prefetch, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 from availability.models import MAX_FAULT_DOMAINS, MAX_UPDATE_DOMAINS, AvailabilitySet, Membership
+from availability.selectors import (
+    availability_set_health,
+    availability_set_members,
+    availability_set_rebalance_moves,
+)
 from availability.services import availability_set_name_check
 from portal.admin import ValidatedModelForm
 from vms import admin as vms_admin
@@ -110,6 +115,7 @@ class AvailabilitySetAdmin(admin.ModelAdmin):
         "cloud_service",
         "subscription_name",
         "member_count",
+        "in_balance",
         "fault_domain_count",
         "update_domain_count",
     ]
@@ -118,11 +124,34 @@ class AvailabilitySetAdmin(admin.ModelAdmin):
     list_select_related = ["cloud_service__subscription"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AvailabilitySet]:
-        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+        slots = Membership.objects.only("availability_set_id", "fault_domain", "update_domain")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_count=Count("memberships"))
+            .prefetch_related(Prefetch("memberships", queryset=slots, to_attr="member_slots"))
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: AvailabilitySet | None = None) -> list[str]:
         # Members must stay in the set's cloud service, so the set cannot move to another.
-        return ["cloud_service", "created_at"] if obj else ["created_at"]
+        return ["cloud_service", "created_at", "balance"] if obj else ["created_at"]
+
+    @admin.display(description="In balance", boolean=True)
+    def in_balance(self, availability_set: AvailabilitySet) -> bool:
+        return availability_set_health(availability_set, availability_set.member_slots).balanced
+
+    @admin.display(description="Balance")
+    def balance(self, availability_set: AvailabilitySet) -> str:
+        """Say whether the spread is kept, and if not, the moves the set page's Rebalance would make."""
+        moves = availability_set_rebalance_moves(availability_set, availability_set_members(availability_set))
+        if not moves:
+            return "In balance: no fault or update domain holds two more members than another."
+        steps = "; ".join(
+            f"{move.virtual_machine.name} from FD {move.source.fault_domain}/UD {move.source.update_domain} "
+            f"to FD {move.target.fault_domain}/UD {move.target.update_domain}"
+            for move in moves
+        )
+        return f"Out of balance. Rebalance (on the set's page) would move {steps}."
 
     def get_inlines(self, request: HttpRequest, obj: AvailabilitySet | None) -> list:
         # Members are chosen among the cloud service's VMs, which are known only once the set exists.

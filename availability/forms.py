@@ -99,3 +99,9 @@ class VirtualMachineDeleteForm(DeleteConfirmationForm):
             self.fields["delete_cloud_service"].label = f"Also delete the cloud service {vm.cloud_service.dns_name}"
         else:
             del self.fields["delete_cloud_service"]
+
+
+class RebalanceConfirmationForm(DeleteConfirmationForm):
+    """The second step of a rebalance: the person has seen the plan, which travels back to be checked."""
+
+    plan = forms.CharField(widget=forms.HiddenInput)

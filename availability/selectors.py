@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, QuerySet
 
 from availability.models import AvailabilitySet, Membership
-from availability.placement import Slot, is_balanced
+from availability.placement import Slot, is_balanced, rebalance_plan
 from portal.models import Subscription
 from vms.models import CloudService, Operation, VirtualMachine
 from vms.selectors import cloud_service_list, vm_list
@@ -163,3 +163,35 @@ def availability_set_outages(availability_set: AvailabilitySet, memberships: Ite
                 running = [m.virtual_machine for m in memberships if getattr(m, attribute) != domain]
                 outages.append(Outage(cause=f"{label} {domain}", down=down, running=running))
     return outages
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    """One step of a rebalance: a member and the slot it leaves for another."""
+
+    virtual_machine: VirtualMachine
+    source: Slot
+    target: Slot
+
+
+def availability_set_rebalance_moves(
+    availability_set: AvailabilitySet, memberships: Iterable[Membership]
+) -> list[PlannedMove]:
+    """Plan the fewest moves that bring a set back into balance; the members that joined last are the ones moved."""
+    memberships = sorted(memberships, key=lambda membership: (membership.joined_at, membership.pk))
+    by_vm = {membership.virtual_machine_id: membership.virtual_machine for membership in memberships}
+    moves = rebalance_plan(
+        [(m.virtual_machine_id, Slot(m.fault_domain, m.update_domain)) for m in memberships],
+        fault_domain_count=availability_set.fault_domain_count,
+        update_domain_count=availability_set.update_domain_count,
+    )
+    return [PlannedMove(by_vm[move.member], move.source, move.target) for move in moves]
+
+
+def rebalance_plan_key(moves: Iterable[PlannedMove]) -> str:
+    """Spell a plan out as text, so that a confirmation can tell whether the plan it saw is still the plan."""
+    return ",".join(
+        f"{move.virtual_machine.pk}:{move.source.fault_domain}/{move.source.update_domain}"
+        f">{move.target.fault_domain}/{move.target.update_domain}"
+        for move in moves
+    )

@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
+from availability.selectors import availability_set_rebalance_moves, rebalance_plan_key
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from vms.models import (
@@ -277,3 +278,153 @@ def virtual_machine_configure(
         user=user,
         details={"changes": changes},
     )
+
+
+# Rebalance: the fewest members move to new slots, each by a restart in the worker, one at a time. The plan travels
+# in each move's operation, and the end of one move starts the next (availability_set_rebalance_continue). Locks are
+# taken as Configure takes them, the members' VM rows first and then the set's row, so the two never deadlock.
+
+
+@transaction.atomic
+def availability_set_rebalance(
+    *, availability_set: AvailabilitySet, user: AbstractBaseUser | None, expected_plan: str | None = None
+) -> Operation:
+    """Start moving a set's members back into balance: the first move now, each next one when the last is Running.
+
+    expected_plan is the plan the person confirmed (rebalance_plan_key); a set that changed since is refused.
+    """
+    members = _rebalance_members_lock(availability_set)
+    locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
+    memberships = list(locked.memberships.select_related("virtual_machine"))
+    moves = availability_set_rebalance_moves(locked, memberships)
+    if not moves:
+        raise ValidationError(
+            "%(name)s is already in balance; there is nothing to move.", code="balanced", params={"name": locked.name}
+        )
+    if expected_plan is not None and rebalance_plan_key(moves) != expected_plan:
+        raise ValidationError(
+            "The members of %(name)s changed since this plan was made. Check the new plan, then confirm it.",
+            code="plan_changed",
+            params={"name": locked.name},
+        )
+    _rebalance_members_ready(locked, members)
+    steps = [[move.virtual_machine.pk, *move.source, *move.target] for move in moves]
+    return _rebalance_move(availability_set=locked, steps=steps, total=len(steps), user=user)
+
+
+def availability_set_rebalance_continue(*, operation: Operation) -> Operation | None:
+    """When a move's restart has ended, start the next move if every member is Running again, or say why not."""
+    rebalance = operation.details.get("rebalance")
+    if not rebalance:
+        return None
+    name = rebalance["set_name"]
+    if operation.status != Operation.Status.SUCCEEDED:
+        if rebalance["remaining"]:
+            _operation_note(operation, f"Rebalancing {name} stopped; its other moves were not made.")
+        return None
+    if not rebalance["remaining"]:
+        _operation_note(operation, f"Rebalancing {name} is complete.")
+        return None
+    try:
+        with transaction.atomic():
+            members = _rebalance_members_lock(AvailabilitySet(pk=rebalance["availability_set"]))
+            locked = AvailabilitySet.objects.select_for_update().filter(pk=rebalance["availability_set"]).first()
+            if locked is None:
+                raise ValidationError("The availability set was deleted.", code="set_deleted")
+            _rebalance_members_ready(locked, members)
+            return _rebalance_move(
+                availability_set=locked,
+                steps=rebalance["remaining"],
+                total=rebalance["steps"],
+                user=operation.requested_by,
+            )
+    except ValidationError as error:
+        _operation_note(operation, f"Rebalancing {name} stopped before its next move: {' '.join(error.messages)}")
+        return None
+
+
+def availability_set_rebalance_check(*, availability_set: AvailabilitySet) -> None:
+    """Refuse a rebalance while a member is busy or not Running, so the plan can say so before it is confirmed."""
+    members = VirtualMachine.objects.filter(membership__availability_set=availability_set)
+    _rebalance_members_ready(availability_set, list(members))
+
+
+def _rebalance_members_lock(availability_set: AvailabilitySet) -> list[VirtualMachine]:
+    """Lock the set's members' rows, in one order, so that none starts another operation meanwhile."""
+    members = VirtualMachine.objects.filter(membership__availability_set=availability_set).order_by("pk")
+    return list(members.select_for_update(of=("self",)))
+
+
+def _rebalance_members_ready(availability_set: AvailabilitySet, members: list[VirtualMachine]) -> None:
+    """Refuse to take a member down while another is busy or not Running: a rebalance keeps the rest serving."""
+    busy = (
+        Operation.objects.filter(virtual_machine__in=members, status=Operation.Status.IN_PROGRESS)
+        .order_by("virtual_machine__name")
+        .first()
+    )
+    if busy is not None:
+        raise ValidationError(
+            "%(title)s is still in progress. Wait for it to finish, then rebalance %(name)s.",
+            code="member_busy",
+            params={"title": busy.title, "name": availability_set.name},
+        )
+    for vm in sorted(members, key=lambda member: member.name):
+        if vm.status != VirtualMachine.Status.RUNNING:
+            raise ValidationError(
+                "%(vm)s is %(status)s. Every member of %(name)s must be Running to rebalance it, so that each move "
+                "takes only one virtual machine down.",
+                code="member_not_running",
+                params={"vm": vm.name, "status": vm.get_status_display(), "name": availability_set.name},
+            )
+
+
+def _rebalance_move(
+    *, availability_set: AvailabilitySet, steps: list[list[int]], total: int, user: AbstractBaseUser | None
+) -> Operation:
+    """Move the first member of the plan to its new slot and restart it there through the worker."""
+    vm_id, source_fd, source_ud, target_fd, target_ud = steps[0]
+    membership = (
+        Membership.objects.select_related("virtual_machine")
+        .filter(
+            virtual_machine_id=vm_id,
+            availability_set=availability_set,
+            fault_domain=source_fd,
+            update_domain=source_ud,
+        )
+        .first()
+    )
+    if membership is None:
+        raise ValidationError(
+            "The members of %(name)s changed since the plan was made; open the set to plan again.",
+            code="plan_changed",
+            params={"name": availability_set.name},
+        )
+    vm = vm_lock_for_operation(vm=membership.virtual_machine, kind=Operation.Kind.RESTART)
+    membership.fault_domain, membership.update_domain = target_fd, target_ud
+    membership.full_clean(validate_unique=False)
+    membership.save(update_fields=["fault_domain", "update_domain"])
+    step = total - len(steps) + 1
+    return operation_begin(
+        vm=vm,
+        kind=Operation.Kind.RESTART,
+        title=(
+            f"Moving virtual machine {vm.name} to fault domain {target_fd}, update domain {target_ud} "
+            f"(rebalancing {availability_set.name}, move {step} of {total})"
+        ),
+        user=user,
+        details={
+            "rebalance": {
+                "availability_set": availability_set.pk,
+                "set_name": availability_set.name,
+                "source": [source_fd, source_ud],
+                "target": [target_fd, target_ud],
+                "steps": total,
+                "remaining": steps[1:],
+            }
+        },
+    )
+
+
+def _operation_note(operation: Operation, note: str) -> None:
+    operation.message = f"{operation.message} {note}".strip()
+    operation.save(update_fields=["message"])

@@ -11,18 +11,24 @@ from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from availability.forms import DeleteConfirmationForm
+from availability.forms import DeleteConfirmationForm, RebalanceConfirmationForm
 from availability.models import AvailabilitySet
 from availability.selectors import (
     availability_set_grid,
     availability_set_health,
     availability_set_members,
     availability_set_outages,
+    availability_set_rebalance_moves,
     availability_sets_for,
     availability_sets_of,
     cloud_services_for,
+    rebalance_plan_key,
 )
-from availability.services import availability_set_delete
+from availability.services import (
+    availability_set_delete,
+    availability_set_rebalance,
+    availability_set_rebalance_check,
+)
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "availability/set_list.html"
@@ -57,6 +63,7 @@ def detail_context(availability_set: AvailabilitySet) -> dict:
         "update_domains": range(availability_set.update_domain_count),
         "health": availability_set_health(availability_set, members),
         "outages": availability_set_outages(availability_set, members),
+        "moves": availability_set_rebalance_moves(availability_set, members),
     }
 
 
@@ -86,3 +93,36 @@ def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
     context = detail_context(availability_set) | {"delete_form": form}
     return render_set_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+def set_rebalance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show the plan that brings a set back into balance, then on confirmation start its moves in the worker."""
+    availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
+    confirmed = "confirmed" in request.POST
+    form = RebalanceConfirmationForm(request.POST if confirmed else None)
+    if form.is_valid():
+        try:
+            operation = availability_set_rebalance(
+                availability_set=availability_set, user=request.user, expected_plan=form.cleaned_data["plan"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Rebalancing {availability_set.name}: {operation.title}. Each move restarts one virtual machine, "
+                "and the next starts when it is Running again; follow them in the notification area.",
+            )
+            url = reverse("availability:detail", args=[availability_set.pk])
+            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    refusal: list[str] = []
+    if not confirmed:
+        try:
+            availability_set_rebalance_check(availability_set=availability_set)
+        except ValidationError as error:
+            refusal = error.messages
+    context = detail_context(availability_set)
+    context |= {"rebalance_form": form, "refusal": refusal, "plan_key": rebalance_plan_key(context["moves"])}
+    return render_set_page(request, DETAIL_TEMPLATE, context, part="rebalance_dialog")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from vms.models import Operation, VirtualMachine
@@ -18,6 +19,10 @@ class Transition(NamedTuple):
     succeeded: str
     failed: str
 
+
+# Sent with `operation` inside the transaction that records how an operation ended, so that work a higher floor
+# chains after it (a rebalance's next move) starts exactly when the operation ends, in the worker, or not at all.
+operation_finished = Signal()
 
 TRANSITIONS: dict[str, Transition] = {
     Kind.CREATE: Transition(Status.PROVISIONING, Status.RUNNING, ""),
@@ -80,3 +85,4 @@ def _operation_end(operation: Operation, status: str, message: str) -> None:
     operation.message = message
     operation.ended_at = timezone.now()
     operation.save(update_fields=["status", "message", "ended_at"])
+    operation_finished.send(sender=Operation, operation=operation)

@@ -369,7 +369,9 @@ ALLOWED_FROM: dict[str, set[str]] = {
 
 def vm_lock_for_operation(*, vm: VirtualMachine, kind: str) -> VirtualMachine:
     """Lock a VM's row and refuse a new operation while another is in progress or the state forbids it."""
-    locked = VirtualMachine.objects.select_for_update().select_related("cloud_service").get(pk=vm.pk)
+    # Only the VM's own row: the rules an operation touches have locks of their own (the subscription's for quotas,
+    # the set's for slots), and locking the shared cloud service row would make every VM in it wait for the others.
+    locked = VirtualMachine.objects.select_for_update(of=("self",)).select_related("cloud_service").get(pk=vm.pk)
     running = Operation.objects.filter(virtual_machine=locked, status=Operation.Status.IN_PROGRESS).first()
     if running is not None:
         raise ValidationError(

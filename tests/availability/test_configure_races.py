@@ -1,4 +1,7 @@
-"""Two Configure saves joining one set at the same moment take turns and land in distinct slots (PostgreSQL)."""
+"""Configure saves joining one set at the same moment take turns on the set's row lock, and on nothing wider.
+
+The VM's own lock covers only its row, so these races are decided by the set's lock alone (PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -14,7 +17,8 @@ from availability import services
 from availability.models import Membership
 from availability.placement import is_balanced
 from tests import factories
-from vms.models import VirtualMachine
+from vms.models import Operation, VirtualMachine
+from vms.services import vm_lock_for_operation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -98,3 +102,38 @@ def test_five_saves_at_once_keep_the_spread_in_compliance(user, subscription, sl
         fault_domain_count=web_set.fault_domain_count,
         update_domain_count=web_set.update_domain_count,
     )
+
+
+def test_configure_waits_for_no_other_vm_of_its_cloud_service(user, subscription):
+    """A Configure save goes ahead while another VM of the cloud service is locked for an operation of its own."""
+    web_set = factories.AvailabilitySetFactory(cloud_service__subscription=subscription, name="webset")
+    busy, configured = (
+        factories.VirtualMachineFactory(cloud_service=web_set.cloud_service, name=name) for name in ("web1", "web2")
+    )
+    held, release = threading.Event(), threading.Event()
+
+    def hold_busy_vm() -> None:
+        try:
+            with transaction.atomic():
+                vm_lock_for_operation(vm=busy, kind=Operation.Kind.RESTART)
+                held.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_busy_vm)
+    thread.start()
+    try:
+        assert held.wait(timeout=10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            operation = services.virtual_machine_configure(
+                vm=configured, user=user, size=configured.size, availability_set=web_set
+            )
+    finally:
+        release.set()
+        thread.join(timeout=30)
+
+    assert operation.kind == Operation.Kind.CONFIGURE
+    assert Membership.objects.get(virtual_machine=configured).availability_set == web_set

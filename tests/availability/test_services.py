@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from availability import services as availability_services
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_configure
 from tests import factories
@@ -77,3 +78,58 @@ def test_configure_creates_a_set_restarts_and_refuses_a_second_change_meanwhile(
     assert raised.value.code == "busy"
     assert operation.kind == Operation.Kind.CONFIGURE
     assert Membership.objects.count() == 1
+
+
+def test_configure_leaving_a_set_restarts_the_vm_through_the_worker(
+    user, subscription, django_capture_on_commit_callbacks
+):
+    membership = factories.MembershipFactory(
+        availability_set__cloud_service__subscription=subscription, virtual_machine__name="web1"
+    )
+    vm = membership.virtual_machine
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        operation = virtual_machine_configure(vm=vm, user=user, size=vm.size, availability_set=None)
+        vm.refresh_from_db()
+        assert vm.status == VirtualMachine.Status.RESTARTING
+
+    assert isinstance(operation, Operation)
+    assert len(callbacks) == 1
+    assert operation.kind == Operation.Kind.CONFIGURE
+    assert operation.title == "Configuring virtual machine web1"
+    assert operation.details == {"changes": ["no availability set"]}
+    assert operation.virtual_machine == vm
+    assert operation.requested_by == user
+    operation.refresh_from_db()
+    assert operation.status == Operation.Status.SUCCEEDED
+    vm.refresh_from_db()
+    assert vm.status == VirtualMachine.Status.RUNNING
+    assert not Membership.objects.exists()
+
+
+def test_a_deploy_whose_last_step_fails_leaves_nothing_behind(user, subscription, monkeypatch):
+    """The cloud service, generated storage account, VM, set and membership exist when the operation is recorded."""
+    made = {}
+
+    def fabric_unreachable(*, vm, **kwargs):
+        made.update(
+            cloud_services=CloudService.objects.count(),
+            storage_accounts=StorageAccount.objects.count(),
+            vms=VirtualMachine.objects.count(),
+            sets=AvailabilitySet.objects.count(),
+            memberships=Membership.objects.count(),
+        )
+        raise RuntimeError("the fabric is unreachable")
+
+    monkeypatch.setattr(availability_services, "operation_begin", fabric_unreachable)
+
+    with pytest.raises(RuntimeError):
+        factories.deploy(user, subscription, availability_set_name="webset")
+
+    assert made == {"cloud_services": 1, "storage_accounts": 1, "vms": 1, "sets": 1, "memberships": 1}
+    assert not CloudService.objects.exists()
+    assert not StorageAccount.objects.exists()
+    assert not VirtualMachine.objects.exists()
+    assert not AvailabilitySet.objects.exists()
+    assert not Membership.objects.exists()
+    assert not Operation.objects.exists()

@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from availability.models import AvailabilitySet
+from availability.models import AvailabilitySet, Membership
 from tests import factories
+from vms.models import Operation
 
 pytestmark = pytest.mark.django_db
 
@@ -214,3 +215,142 @@ class TestSetDelete:
         assert signed_in.post(delete_url(theirs), {"confirmed": "True"}).status_code == 404
         assert signed_in.post(delete_url(theirs), {"confirmed": "True"}, **HTMX).status_code == 404
         assert AvailabilitySet.objects.filter(pk=theirs.pk).exists()
+
+
+def rebalance_url(availability_set):
+    return reverse("availability:rebalance", args=[availability_set.pk])
+
+
+def unbalanced_members(availability_set):
+    """Two members left in fault domain 1 after the two in fault domain 0 left: one move brings the set back."""
+    return [
+        factories.MembershipFactory(
+            availability_set=availability_set,
+            virtual_machine__name=name,
+            virtual_machine__password_hash="!",
+            fault_domain=1,
+            update_domain=update_domain,
+        )
+        for name, update_domain in (("web2", 1), ("web4", 3))
+    ]
+
+
+class TestSetRebalance:
+    def test_an_unbalanced_set_says_so_and_offers_rebalance(self, signed_in, web_set):
+        unbalanced_members(web_set)
+        for extra in ({}, HTMX):
+            html = signed_in.get(detail_url(web_set), **extra).content.decode()
+            assert "Spread: not in compliance." in html
+            assert "<strong>Rebalance</strong> moves 1 virtual machine to new slots" in html
+            assert f'hx-post="{rebalance_url(web_set)}"' in html
+            assert ">Rebalance</button>" in html
+
+    def test_a_balanced_set_offers_no_rebalance(self, signed_in, web_set):
+        add_members(web_set, 3)
+        html = signed_in.get(detail_url(web_set)).content.decode()
+        assert "Spread: in compliance." in html
+        assert ">Rebalance</button>" not in html
+
+    def test_first_shows_the_plan_on_a_full_page(self, signed_in, web_set):
+        unbalanced_members(web_set)
+        response = signed_in.post(rebalance_url(web_set))
+        html = response.content.decode()
+        assert "<html" in html
+        assert 'role="dialog"' in html
+        assert "Rebalance availability set webset?" in html
+        assert (
+            '<th scope="row">web4</th>\n'
+            "                    <td>Fault domain 1, update domain 3</td>\n"
+            "                    <td>Fault domain 0, update domain 0</td>"
+        ) in html
+        assert "Fault domain 1, update domain 1</td>\n                    <td>" not in html  # web2 stays
+        assert Membership.objects.get(virtual_machine__name="web4").fault_domain == 1
+        assert not Operation.objects.exists()
+
+    def test_htmx_plan_is_the_dialog_alone(self, signed_in, web_set):
+        web4 = unbalanced_members(web_set)[1].virtual_machine
+        html = signed_in.post(rebalance_url(web_set), **HTMX).content.decode()
+        assert "<html" not in html
+        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert 'name="confirmed" value="True"' in html
+        assert f'name="plan" value="{web4.pk}:1/3&gt;0/0"' in html
+        assert "hx-on" not in html
+        assert "data-dismiss-dialog" in html
+
+    def test_confirming_runs_the_moves_through_the_worker(self, signed_in, web_set, django_capture_on_commit_callbacks):
+        web4 = unbalanced_members(web_set)[1].virtual_machine
+        with django_capture_on_commit_callbacks(execute=True):
+            response = signed_in.post(
+                rebalance_url(web_set), {"confirmed": "True", "plan": f"{web4.pk}:1/3>0/0"}, follow=True
+            )
+        assert response.redirect_chain == [(detail_url(web_set), 302)]
+        html = response.content.decode()
+        assert "Rebalancing webset: Moving virtual machine web4 to fault domain 0, update domain 0" in html
+        assert "Spread: in compliance." in html
+        operation = Operation.objects.get()
+        assert operation.status == Operation.Status.SUCCEEDED
+        assert operation.message == "web4 is Running. Rebalancing webset is complete."
+        membership = Membership.objects.get(virtual_machine=web4)
+        assert (membership.fault_domain, membership.update_domain) == (0, 0)
+        activity = signed_in.get(reverse("vms:activity")).content.decode()
+        assert "Moving virtual machine web4 to fault domain 0, update domain 0" in activity
+
+    def test_htmx_confirmation_redirects_the_browser_to_the_set(
+        self, signed_in, web_set, django_capture_on_commit_callbacks
+    ):
+        web4 = unbalanced_members(web_set)[1].virtual_machine
+        with django_capture_on_commit_callbacks(execute=True):
+            response = signed_in.post(
+                rebalance_url(web_set), {"confirmed": "True", "plan": f"{web4.pk}:1/3>0/0"}, **HTMX
+            )
+        assert response["HX-Redirect"] == detail_url(web_set)
+        assert Operation.objects.get().status == Operation.Status.SUCCEEDED
+
+    def test_a_busy_member_is_refused_with_a_message_both_ways(self, signed_in, web_set):
+        web2, web4 = (m.virtual_machine for m in unbalanced_members(web_set))
+        factories.OperationFactory(virtual_machine=web2)
+        for extra in ({}, HTMX):
+            html = signed_in.post(
+                rebalance_url(web_set), {"confirmed": "True", "plan": f"{web4.pk}:1/3>0/0"}, **extra
+            ).content.decode()
+            assert ("<html" in html) == (not extra)
+            assert (
+                "Restarting virtual machine web2 is still in progress. Wait for it to finish, then rebalance webset."
+                in html
+            )
+        assert Membership.objects.get(virtual_machine=web4).fault_domain == 1
+        assert Operation.objects.count() == 1
+
+    def test_the_plan_says_at_once_when_a_member_is_busy_and_offers_no_yes(self, signed_in, web_set):
+        web2 = unbalanced_members(web_set)[0].virtual_machine
+        factories.OperationFactory(virtual_machine=web2)
+        for extra in ({}, HTMX):
+            html = signed_in.post(rebalance_url(web_set), **extra).content.decode()
+            assert ("<html" in html) == (not extra)
+            assert "Restarting virtual machine web2 is still in progress." in html
+            assert '<th scope="row">web4</th>' in html
+            assert ">Yes</button>" not in html
+            assert ">Close</a>" in html
+
+    def test_a_changed_plan_is_refused_and_the_new_plan_shown(self, signed_in, web_set):
+        web4 = unbalanced_members(web_set)[1].virtual_machine
+        html = signed_in.post(rebalance_url(web_set), {"confirmed": "True", "plan": "stale"}, **HTMX).content.decode()
+        assert "The members of webset changed since this plan was made." in html
+        assert f'name="plan" value="{web4.pk}:1/3&gt;0/0"' in html
+        assert not Operation.objects.exists()
+
+    def test_a_balanced_set_has_nothing_to_confirm(self, signed_in, web_set):
+        add_members(web_set, 2)
+        html = signed_in.post(rebalance_url(web_set), **HTMX).content.decode()
+        assert "webset is in balance; there is nothing to move." in html
+        assert ">Yes</button>" not in html
+
+    def test_takes_post_only(self, signed_in, web_set):
+        assert signed_in.get(rebalance_url(web_set)).status_code == 405
+
+    def test_another_subscriptions_set_is_not_found(self, signed_in):
+        theirs = factories.AvailabilitySetFactory()
+        unbalanced_members(theirs)
+        assert signed_in.post(rebalance_url(theirs), {"confirmed": "True", "plan": "x"}).status_code == 404
+        assert signed_in.post(rebalance_url(theirs), **HTMX).status_code == 404
+        assert not Operation.objects.exists()

@@ -192,6 +192,35 @@ class TestAvailabilitySetAdmin:
         assert "already has an availability set named WebSet" in str(response.context["adminform"].form.errors)
         assert AvailabilitySet.objects.count() == 1
 
+    def test_staff_see_each_sets_balance_and_the_moves_that_would_restore_it(self, admin_client):
+        lopsided = factories.AvailabilitySetFactory(name="lopsided")
+        for name, update_domain in (("web2", 1), ("web4", 3)):
+            factories.MembershipFactory(
+                availability_set=lopsided, virtual_machine__name=name, fault_domain=1, update_domain=update_domain
+            )
+        even = factories.MembershipFactory(fault_domain=0, update_domain=0).availability_set
+        changelist = admin_client.get(admin_url(AvailabilitySet, "changelist"))
+        balance = {
+            row.name: changelist.context["cl"].model_admin.in_balance(row)
+            for row in changelist.context["cl"].result_list
+        }
+        assert balance == {"lopsided": False, even.name: True}
+        assert "In balance" in changelist.content.decode()
+        html = admin_client.get(admin_url(AvailabilitySet, "change", lopsided.pk)).content.decode()
+        assert "Out of balance. Rebalance (on the set&#x27;s page) would move web4 from FD 1/UD 3 to FD 0/UD 0." in html
+        html = admin_client.get(admin_url(AvailabilitySet, "change", even.pk)).content.decode()
+        assert "In balance: no fault or update domain holds two more members than another." in html
+
+    def test_changelist_queries_do_not_grow_with_sets(self, admin_client):
+        counts = []
+        for sets in (2, 12):
+            for _ in range(sets - len(counts) * 2):
+                factories.MembershipFactory()
+            with CaptureQueriesContext(connection) as queries:
+                admin_client.get(admin_url(AvailabilitySet, "changelist"))
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+
     def test_inline_membership_out_of_range_is_a_form_error(self, admin_client):
         membership = factories.MembershipFactory()
         url = admin_url(AvailabilitySet, "change", membership.availability_set_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -13,7 +14,8 @@ from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
 from availability.services import availability_set_join
 from tests import factories
-from vms.models import CloudService, Operation, VirtualMachine
+from vms import services as vm_services
+from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -104,3 +106,61 @@ def test_existing_vms_joining_one_set_at_once_take_distinct_slots():
     assert all(isinstance(result, Membership) for result in results), results
     slots = [(membership.fault_domain, membership.update_domain) for membership in results]
     assert len(set(slots)) == 4
+
+
+def slowed(monkeypatch, name: str) -> None:
+    """Widen the window after a check in vms.services and before the write it guards, as a busy database would."""
+    check = getattr(vm_services, name)
+
+    def slow_check(*args, **kwargs):
+        result = check(*args, **kwargs)
+        time.sleep(0.3)
+        return result
+
+    monkeypatch.setattr(vm_services, name, slow_check)
+
+
+def test_four_deploys_at_once_with_one_core_left_make_exactly_one_vm(monkeypatch):
+    """The subscription's row lock makes quota checks take turns; without it all four read one core free."""
+    person = factories.UserFactory()
+    subscription = factories.SubscriptionFactory(members=[person], core_quota=2)
+    existing = factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="!")
+    assert existing.size.cores == 1
+    slowed(monkeypatch, "subscription_cores_check")
+
+    results = at_once(
+        4,
+        lambda index: factories.deploy(
+            person,
+            subscription,
+            name=f"web{index}",
+            dns_name=f"contosoweb{index}",
+            storage_account=existing.storage_account,
+        ),
+    )
+
+    operations = [result for result in results if isinstance(result, Operation)]
+    refusals = [result for result in results if isinstance(result, ValidationError)]
+    assert len(operations) == 1, results
+    assert len(refusals) == 3, results
+    assert all([error.code for error in refusal.error_dict["size"]] == ["core_quota"] for refusal in refusals)
+    assert VirtualMachine.objects.filter(cloud_service__subscription=subscription).count() == 2
+    assert CloudService.objects.filter(subscription=subscription).count() == 2
+
+
+def test_four_first_deploys_in_one_region_at_once_share_one_generated_storage_account(monkeypatch):
+    """The first deploys in a region take turns making its generated account; none fails on the unique constraint."""
+    person = factories.UserFactory()
+    subscription = factories.SubscriptionFactory(members=[person])
+    slowed(monkeypatch, "storage_account_quota_check")
+
+    results = at_once(
+        4,
+        lambda index: factories.deploy(person, subscription, name=f"web{index}", dns_name=f"contosoweb{index}"),
+    )
+
+    assert all(isinstance(result, Operation) for result in results), results
+    generated = StorageAccount.objects.get(subscription=subscription, automatically_generated=True)
+    assert StorageAccount.objects.count() == 1
+    assert set(VirtualMachine.objects.values_list("storage_account", flat=True)) == {generated.pk}
+    assert VirtualMachine.objects.count() == 4
