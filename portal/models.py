@@ -18,6 +18,9 @@ class Subscription(models.Model):
     cloud_service_quota = models.PositiveIntegerField(default=20)
     storage_account_quota = models.PositiveIntegerField(default=20)
     created_at = models.DateTimeField(auto_now_add=True)
+    operations_version = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Moves on whenever one of the subscription's operations changes."
+    )
 
     class Meta:
         ordering = ["name", "pk"]

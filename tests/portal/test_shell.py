@@ -50,7 +50,7 @@ class TestNavigation:
             ("vms:storage", "Storage"),
             ("vms:networks", "Networks"),
         ]:
-            assert f'href="{reverse(name)}"' in html and f">{text}</a>" in html
+            assert f'href="{reverse(name)}"' in html and f'aria-hidden="true"></i> {text}</a>' in html
 
     def test_admin_link_only_for_staff(self, signed_in, user):
         assert 'href="/admin/"' not in signed_in.get(reverse("vms:list")).content.decode()
@@ -118,5 +118,5 @@ def test_person_without_subscription_sees_a_page_saying_so(client, user):
     client.force_login(user)
     response = client.get(reverse("vms:list"))
     html = response.content.decode()
-    assert "<h1>No subscription</h1>" in html
+    assert '<h1 class="page-title">No subscription</h1>' in html
     assert "Ask an administrator to add you to a subscription" in html

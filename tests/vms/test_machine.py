@@ -270,7 +270,7 @@ class TestDelete:
         response = signed_in.post(command_url(vm, "delete"))
         html = response.content.decode()
         assert "<html" in html
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal"' in html
         assert "Also delete the cloud service contosoweb.cloudapp.net" in html
         assert 'name="delete_cloud_service"' in html
         vm.refresh_from_db()
@@ -279,7 +279,7 @@ class TestDelete:
     def test_the_htmx_confirmation_is_the_dialog_alone(self, signed_in, vm):
         html = signed_in.post(command_url(vm, "delete"), **HTMX).content.decode()
         assert "<html" not in html
-        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert html.lstrip().startswith('<dialog class="portal-modal"')
         assert ">Yes</button>" in html
 
     def test_a_vm_that_is_not_the_last_gets_no_cloud_service_checkbox(self, signed_in, vm):
@@ -310,7 +310,7 @@ class TestDelete:
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
         in_progress(vm)
         html = signed_in.post(command_url(vm, "delete"), {"confirmed": "True"}, **HTMX).content.decode()
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal"' in html
         assert "web1 is still in progress" in html
         assert VirtualMachine.objects.filter(pk=vm.pk).exists()
 
