@@ -79,8 +79,9 @@ const setExpanded = (button, expanded) => {
   let opener = null;
 
   document.addEventListener("htmx:beforeRequest", (event) => {
-    if (event.detail.target?.id === "dialog-root") {
-      const source = event.detail.elt;
+    const source = event.detail.elt;
+    // Requests from inside a dialog (its pages, its discard) keep the opener of the dialog.
+    if (event.detail.target?.id === "dialog-root" && !source.closest("#dialog-root")) {
       opener = source.closest("#new-drawer") ? document.getElementById("new-button") : source;
     }
   });
@@ -214,7 +215,8 @@ const setExpanded = (button, expanded) => {
 
   htmx.onLoad((element) => {
     const area = element.id === "notifications" ? element : element.querySelector?.("#notifications");
-    if (!area) return;
+    // The empty placeholder that loads the area is not the area yet.
+    if (!area || area.tagName !== "SECTION") return;
     const announced = seen();
     const messages = [];
     for (const item of area.querySelectorAll("[data-finished]")) {

@@ -65,7 +65,11 @@ class TestQuickCreate:
         [
             ({"dns_name": "Bad_Name"}, "dns_name", "The name can contain from 3 through 24 lowercase"),
             ({"confirm_password": "Other-Pass-123"}, "confirm_password", "The passwords do not match."),
-            ({"admin_password": "short", "confirm_password": "short"}, "admin_password", "The password must have 8 to 123"),
+            (
+                {"admin_password": "short", "confirm_password": "short"},
+                "admin_password",
+                "The password must have 8 to 123",
+            ),
             ({"admin_username": "administrator"}, "admin_username", ""),
             ({"location": ""}, "location", "Choose a region, affinity group or virtual network."),
             ({"image": ""}, "image", "Choose an image."),
