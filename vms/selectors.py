@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -13,6 +14,7 @@ from vms.models import (
     CloudService,
     Operation,
     OperationDismissal,
+    OSFamily,
     StorageAccount,
     Subnet,
     VirtualMachine,
@@ -20,6 +22,8 @@ from vms.models import (
 )
 
 RECENT_OPERATIONS_SHOWN = 5
+RDP_PORT = 3389
+SSH_PORT = 22
 NOTIFICATIONS_SHOWN = 20
 
 
@@ -109,3 +113,19 @@ def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
         .select_related("requested_by")
         .order_by("-started_at", "-pk")
     )
+
+
+class RemoteAccess(NamedTuple):
+    """Where Connect reaches a VM: Remote Desktop for Windows, SSH for Linux."""
+
+    protocol: str
+    host: str
+    port: int
+    username: str
+
+
+def vm_remote_access(vm: VirtualMachine) -> RemoteAccess:
+    """Return the VM's remote-access endpoint: its cloud service's DNS name and the protocol's standard port."""
+    if vm.image_version.image.os_family == OSFamily.LINUX:
+        return RemoteAccess("ssh", vm.cloud_service.dns_name, SSH_PORT, vm.admin_username)
+    return RemoteAccess("rdp", vm.cloud_service.dns_name, RDP_PORT, vm.admin_username)

@@ -237,3 +237,30 @@ const setExpanded = (button, expanded) => {
     if (live && messages.length) live.textContent = messages.join(" ");
   });
 })();
+
+// Selection on lists: a click anywhere on a row selects it (its radio), and the command bar offers what applies.
+// A list that refreshes itself keeps the selection.
+(() => {
+  document.addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-select]");
+    if (!row || event.target.closest("a, button, input, label, select")) return;
+    const radio = row.querySelector("input[type=radio]");
+    if (radio && !radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
+  let selected = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const checked = event.detail.target.querySelector?.("tr[data-select] input[type=radio]:checked");
+    selected = checked ? { name: checked.name, value: checked.value } : null;
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    if (!selected) return;
+    const selector = `tr[data-select] input[name="${CSS.escape(selected.name)}"][value="${CSS.escape(selected.value)}"]`;
+    const radio = document.querySelector(selector);
+    if (radio) radio.checked = true;
+    selected = null;
+  });
+})();

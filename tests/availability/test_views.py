@@ -111,7 +111,7 @@ class TestSetDetail:
         assert "<html" not in html
         assert "Fault domain 0" in html
         assert 'hx-swap-oob="innerHTML:.portal-page-commands"' in html
-        assert ">Delete</button>" in html
+        assert "</i> Delete</button>" in html
 
     def test_two_members_are_eligible_for_the_sla(self, signed_in, web_set):
         add_members(web_set, 2)

@@ -72,7 +72,7 @@ class TestDashboard:
         assert "<html" not in html
         assert "contosoweb.cloudapp.net" in html
         assert 'hx-swap-oob="innerHTML:.portal-page-commands"' in html
-        assert ">Shut Down</button>" in html
+        assert "</i> Shut Down</button>" in html
         assert response["Vary"].count("HX-Request") == 1
 
     def test_tabs_are_links_with_real_hrefs(self, signed_in, vm):
@@ -121,7 +121,7 @@ class TestDashboard:
         assert "<html" not in html
         assert html.count('id="vm-status"') == 1
         assert 'id="vm-activity" aria-labelledby="vm-activity-heading" hx-swap-oob="true"' in html
-        assert ">Restart</button>" in html
+        assert "</i> Restart</button>" in html
         assert "Quick glance" not in html
         assert "HX-Target" in response["Vary"]
 
@@ -222,7 +222,7 @@ class TestCommands:
         response = signed_in.get(dashboard_url(vm))
         assert response.context["commands"] == set()
         assert "Start</button>" in response.content.decode()
-        assert response.content.decode().count(" disabled>") == 4
+        assert response.content.decode().count(" disabled>") == 5  # Connect and the four commands
 
     def test_a_running_vm_can_shut_down_restart_and_delete_but_not_start(self, signed_in, vm):
         response = signed_in.get(dashboard_url(vm))
@@ -334,9 +334,10 @@ class TestConfigurePage:
         assert "<html" not in html
         assert 'id="configure-form"' in html
         assert (
-            'form="configure-form" class="btn btn-link command" aria-describedby="configure-note">Save</button>' in html
+            'form="configure-form" class="btn btn-link command" aria-describedby="configure-note">'
+            '<i class="bi bi-floppy" aria-hidden="true"></i> Save</button>' in html
         )
-        assert ">Discard</button>" in html
+        assert "</i> Discard</button>" in html
         assert "restarted to finalize the membership in the availability set.</span>" in html
 
     def test_only_the_vms_own_cloud_services_sets_are_offered(self, signed_in, vm, subscription):
