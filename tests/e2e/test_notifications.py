@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests import factories
+from tests.factories import STRONG_PASSWORD
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -59,3 +61,22 @@ def test_the_notifications_page_shows_its_list_once_and_the_bar_links_to_it(sign
     expect(
         page.get_by_role("contentinfo", name="Command bar").get_by_role("link", name=re.compile("Notifications"))
     ).to_have_attribute("aria-current", "page")
+
+
+def test_times_show_in_one_format_in_the_persons_time_zone(browser, live_server, user, subscription):
+    """The activity log and the VM's dashboard show the same moment the same way, in the browser's time zone."""
+    operation = factories.OperationFactory(
+        virtual_machine__cloud_service__subscription=subscription, status="succeeded"
+    )
+    started = datetime(2026, 3, 1, 23, 30, 5, tzinfo=UTC)
+    type(operation).objects.filter(pk=operation.pk).update(started_at=started, ended_at=started)
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.goto("/signin/")
+    page.get_by_label("User name").fill(user.username)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    for url in ("/activity/", f"/virtual-machines/{operation.virtual_machine_id}/"):
+        page.goto(url)
+        expect(page.get_by_role("main").locator("time").first).to_have_text("2026-03-02 08:30:05")
+    context.close()
