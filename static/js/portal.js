@@ -34,7 +34,12 @@ document.addEventListener("change", (event) => {
 const setExpanded = (button, expanded) => {
   button.setAttribute("aria-expanded", String(expanded));
   const target = document.getElementById(button.getAttribute("aria-controls"));
-  if (target) target.hidden = !expanded;
+  if (!target) return;
+  target.hidden = !expanded;
+  // A drawer always opens with its groups closed, so that New -> Virtual Machine always opens its choices.
+  if (!expanded) {
+    for (const inner of target.querySelectorAll("[aria-expanded='true'][aria-controls]")) setExpanded(inner, false);
+  }
 };
 
 // The New drawer and the notification panel, with Escape and a click elsewhere closing them.

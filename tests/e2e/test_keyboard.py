@@ -162,3 +162,26 @@ def test_the_wizard_configure_and_a_delete_with_the_keyboard_only(signed_in_page
             break
         page.wait_for_timeout(500)
     assert not VirtualMachine.objects.filter(name="keys1").exists()
+
+
+def test_new_then_virtual_machine_always_shows_the_choices(signed_in_page: Page):
+    """However often the drawer was opened and closed before, New -> Virtual Machine shows From Gallery."""
+    page = signed_in_page
+    new = page.get_by_role("button", name="New", exact=True)
+    drawer = page.get_by_role("region", name="New")
+    for close in ("Escape", "click New", "click outside"):
+        new.click()
+        drawer.get_by_role("button", name="Virtual Machine").click()
+        expect(drawer.get_by_role("link", name="From Gallery")).to_be_visible()
+        if close == "Escape":
+            page.keyboard.press("Escape")
+            expect(new).to_be_focused()
+        elif close == "click New":
+            new.click()
+        else:
+            page.get_by_role("heading", level=1).click()
+        expect(drawer).to_be_hidden()
+    new.click()
+    drawer.get_by_role("button", name="Virtual Machine").click()
+    drawer.get_by_role("link", name="From Gallery").click()
+    expect(page.get_by_role("dialog", name="Select the virtual machine operating system")).to_be_visible()

@@ -196,7 +196,7 @@ class TestVirtualMachineList:
         web1 = membership.virtual_machine
         assert f'<a href="{reverse("vms:dashboard", args=[web1.pk])}">web1</a>' in html
         assert f'<a href="{reverse("vms:dashboard", args=[plain.pk])}">sql1</a>' in html
-        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
         sql_row = next(row for row in rows if "sql1" in row)
         web_row = next(row for row in rows if "web1" in row)
         assert "Starting (Provisioning)" in sql_row and "East US" in sql_row and "contososql.cloudapp.net" in sql_row
