@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 from tests.factories import STRONG_PASSWORD
+from vms.models import Image, VirtualMachine
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"critical", "serious"}
@@ -87,6 +88,8 @@ def test_every_page_and_open_panel_has_no_serious_violation(axe_page: Page, user
         "set page": reverse("availability:detail", args=[availability_set.pk]),
         "dns name check": reverse("vms:dns-name-check") + "?dns_name=Bad_Name",
         "quick create page": reverse("vms:quick-create"),
+        "wizard as a page": reverse("vms:wizard"),
+        "new storage account page": reverse("vms:storage-create"),
     }
     for name, url in pages.items():
         page.goto(url)
@@ -138,6 +141,18 @@ def test_dialogs_and_their_error_states_have_no_serious_violation(axe_page: Page
     dialog.get_by_role("button", name="Create virtual machine").click()
     expect(dialog.locator(".invalid-feedback").first).to_be_visible()
     assert_accessible(page, "Quick Create with errors")
+
+    factories.VirtualMachineFactory(
+        cloud_service__subscription=vm.cloud_service.subscription,
+        name="Lin1",
+        image_version=Image.objects.get(name="Ubuntu Server 12.04 LTS").versions.first(),
+        status=VirtualMachine.Status.RUNNING,
+    )
+    page.goto(reverse("vms:list"))
+    page.get_by_role("row", name="Lin1").get_by_role("cell", name="Running").click()
+    page.get_by_role("contentinfo", name="Command bar").get_by_role("link", name="Connect").click()
+    expect(page.get_by_role("dialog", name="Connect to Lin1")).to_be_visible()
+    assert_accessible(page, "a selected row and the Connect dialog")
 
     page.goto(reverse("vms:dashboard", args=[vm.pk]))
     page.get_by_role("contentinfo", name="Command bar").get_by_role("button", name="Delete").click()
