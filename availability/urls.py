@@ -11,4 +11,5 @@ urlpatterns = [
     path("availability-sets/<int:pk>/", views.set_detail, name="detail"),
     path("availability-sets/<int:pk>/delete/", views.set_delete, name="delete"),
     path("availability-sets/<int:pk>/rebalance/", views.set_rebalance, name="rebalance"),
+    path("availability-sets/<int:pk>/commands/", views.set_commands, name="commands"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -73,6 +73,16 @@ def set_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show a set's members as a grid of fault domains by update domains, and its service level."""
     availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
     return render_set_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def set_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Return the command bar's commands for a set selected in the list; without htmx, its page has them."""
+    availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
+    if not wants_fragment(request):
+        return redirect("availability:detail", availability_set.pk)
+    return render(request, f"{DETAIL_TEMPLATE}#commands", {"availability_set": availability_set})
 
 
 @require_POST

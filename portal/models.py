@@ -20,6 +20,9 @@ class Subscription(models.Model):
     cloud_service_quota = models.PositiveIntegerField(default=20)
     storage_account_quota = models.PositiveIntegerField(default=20)
     created_at = models.DateTimeField(auto_now_add=True)
+    operations_version = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Moves on whenever an operation of the subscription starts, ends or changes."
+    )
 
     class Meta:
         ordering = ["name", "pk"]

@@ -12,6 +12,7 @@ from vms.models import (
     AffinityGroup,
     ImageVersion,
     Operation,
+    OperationDismissal,
     RoleSize,
     Subnet,
     VirtualMachine,
@@ -47,6 +48,7 @@ COVERED = {
     "vm_name_unique_in_cloud_service",
     "vm_has_a_way_to_sign_in",
     "one_operation_in_progress_per_vm",
+    "one_dismissal_per_operation_and_user",
     "availability_set_name_unique_in_cloud_service",
     "availability_set_fault_domain_count_range",
     "availability_set_update_domain_count_range",
@@ -178,6 +180,13 @@ class TestOperations:
     def test_one_operation_in_progress_per_vm(self):
         operation = factories.OperationFactory()
         refused(lambda: factories.OperationFactory(virtual_machine=operation.virtual_machine))
+
+    def test_one_dismissal_per_operation_and_person(self):
+        operation = factories.OperationFactory()
+        user = factories.UserFactory()
+        OperationDismissal.objects.create(operation=operation, user=user)
+        refused(lambda: OperationDismissal.objects.create(operation=operation, user=user))
+        OperationDismissal.objects.create(operation=operation, user=factories.UserFactory())
 
     def test_finished_operations_do_not_count(self):
         operation = factories.OperationFactory(status=Operation.Status.SUCCEEDED)

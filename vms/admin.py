@@ -13,6 +13,7 @@ from vms.models import (
     Image,
     ImageVersion,
     Operation,
+    OperationDismissal,
     Region,
     RoleSize,
     StorageAccount,
@@ -247,6 +248,22 @@ class VirtualMachineAdmin(admin.ModelAdmin):
     @admin.display(description="Subscription", ordering="cloud_service__subscription__name")
     def subscription_name(self, vm: VirtualMachine) -> str:
         return vm.cloud_service.subscription.name
+
+
+@admin.register(OperationDismissal)
+class OperationDismissalAdmin(admin.ModelAdmin):
+    """Which notifications each person closed; closing one leaves the operation in the activity log."""
+
+    list_display = ["operation", "user", "dismissed_at"]
+    list_select_related = ["operation", "user"]
+    search_fields = ["operation__title", "user__username"]
+    raw_id_fields = ["operation", "user"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OperationDismissal | None = None) -> bool:
+        return False
 
 
 @admin.register(Operation)

@@ -44,6 +44,50 @@ CONNECT = "connect"
 NO_SET = ""
 CREATE_SET = "create"
 
+DNS_NAME_HELP = (
+    "The name of the new cloud service on the internet, NAME.cloudapp.net: 3 to 24 lowercase letters and numbers, "
+    "free across every subscription. Other virtual machines can join this cloud service later."
+)
+PASSWORD_HELP = (
+    "8 to 123 characters with at least three of: a lowercase letter, an uppercase letter, a number, a special "
+    "character. Well-known passwords are refused. The portal keeps only a hash; you cannot read it back."
+)
+AVAILABILITY_SET_HELP = (
+    "Virtual machines in one availability set are spread over 2 fault domains (racks) and 5 update domains "
+    "(maintenance rounds), so that a rack failure or planned maintenance never stops all of them. Put two or more "
+    "virtual machines of the same role in a set to qualify for the 99.95% service level."
+)
+
+
+def location_choices(subscription: Subscription) -> tuple[list, dict[str, Region | AffinityGroup | VirtualNetwork]]:
+    """List the regions, affinity groups and virtual networks a new cloud service can be placed in, grouped."""
+    locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
+    groups = [
+        ("Regions", Region.objects.all(), "region"),
+        ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
+        ("Virtual Networks", subscription.virtual_networks.select_related("affinity_group__region"), "virtual-network"),
+    ]
+    choices: list = [("", "Choose a region, affinity group or virtual network")]
+    for heading, objects, kind in groups:
+        options = []
+        for obj in objects:
+            key = f"{kind}-{obj.pk}"
+            locations[key] = obj
+            label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
+            options.append((key, label))
+        if options:
+            choices.append((heading, options))
+    return choices, locations
+
+
+def location_arguments(location: Region | AffinityGroup | VirtualNetwork | None) -> dict:
+    """Return the deploy service's region, affinity_group and virtual_network arguments for one chosen location."""
+    return {
+        "region": location if isinstance(location, Region) else None,
+        "affinity_group": location if isinstance(location, AffinityGroup) else None,
+        "virtual_network": location if isinstance(location, VirtualNetwork) else None,
+    }
+
 
 def gallery_images() -> QuerySet[Image]:
     """Return the active platform images of the gallery."""
@@ -180,6 +224,7 @@ class ConfigurationForm(forms.Form):
         self.fields[
             "size"
         ].help_text = f"{self.cores_free} of this subscription's {subscription.core_quota} cores are available."
+        self.fields["admin_password"].explanation = PASSWORD_HELP
 
     @property
     def is_linux(self) -> bool:
@@ -322,27 +367,8 @@ class ModeForm(forms.Form):
             subscription=subscription
         ).select_related("region")
         self.fields["storage_account"].label_from_instance = lambda account: f"{account.name} ({account.region})"
-        self.locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
-        groups = [
-            ("Regions", Region.objects.all(), "region"),
-            ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
-            (
-                "Virtual Networks",
-                subscription.virtual_networks.select_related("affinity_group__region"),
-                "virtual-network",
-            ),
-        ]
-        choices: list = [("", "Choose a region, affinity group or virtual network")]
-        for heading, objects, kind in groups:
-            options = []
-            for obj in objects:
-                key = f"{kind}-{obj.pk}"
-                self.locations[key] = obj
-                label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
-                options.append((key, label))
-            if options:
-                choices.append((heading, options))
-        self.fields["location"].choices = choices
+        self.fields["location"].choices, self.locations = location_choices(subscription)
+        self.fields["dns_name"].explanation = DNS_NAME_HELP
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -420,9 +446,7 @@ class ModeForm(forms.Form):
         return {
             "cloud_service": cleaned["cloud_service"],
             "dns_name": cleaned["dns_name"],
-            "region": location if isinstance(location, Region) else None,
-            "affinity_group": location if isinstance(location, AffinityGroup) else None,
-            "virtual_network": location if isinstance(location, VirtualNetwork) else None,
+            **location_arguments(location),
             "storage_account": cleaned["storage_account"],
         }
 
@@ -451,6 +475,7 @@ class OptionsForm(forms.Form):
         self.cloud_service = cloud_service
         self.fields["availability_set"].widget.attrs["class"] = "form-select"
         self.fields["availability_set_name"].widget.attrs["class"] = "form-control"
+        self.fields["availability_set"].explanation = AVAILABILITY_SET_HELP
         self.sets = {
             str(availability_set.pk): availability_set
             for availability_set in (
@@ -493,4 +518,133 @@ class OptionsForm(forms.Form):
             "availability_set": self.cleaned_data["availability_set"],
             "availability_set_name": self.cleaned_data["availability_set_name"],
             "subnet": self.cleaned_data.get("subnet"),
+        }
+
+
+class QuickCreateForm(forms.Form):
+    """New -> Virtual Machine -> Quick Create: one page, a new cloud service named like the VM, a password."""
+
+    error_messages = {
+        "password_mismatch": "The passwords do not match.",
+        "location_required": "Choose a region, affinity group or virtual network.",
+    }
+
+    # The deploy service's names for what this form asks as one field.
+    SERVICE_FIELDS = {"name": "dns_name", "image_version": "image", "storage_account": "location"}
+
+    dns_name = forms.CharField(label="DNS Name", max_length=24)
+    image = forms.ModelChoiceField(
+        queryset=gallery_images(),
+        label="Image",
+        empty_label="Choose an image",
+        error_messages={"required": "Choose an image.", "invalid_choice": "Choose one of the gallery's images."},
+    )
+    size = forms.ModelChoiceField(queryset=RoleSize.objects.all(), label="Size", empty_label=None)
+    admin_username = forms.CharField(label="User Name", max_length=64, initial="azureuser")
+    admin_password = forms.CharField(
+        label="New Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter a password."},
+    )
+    confirm_password = forms.CharField(
+        label="Confirm",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "Enter the password again."},
+    )
+    location = forms.ChoiceField(label="Region/Affinity Group/Virtual Network")
+
+    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscription = subscription
+        for field in self.fields.values():
+            select = isinstance(field.widget, forms.Select)
+            field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
+        self.fields["dns_name"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["dns_name"].help_text = "The virtual machine and its new cloud service NAME.cloudapp.net."
+        self.fields["dns_name"].explanation = DNS_NAME_HELP
+        self.fields["admin_password"].explanation = PASSWORD_HELP
+        self.fields["image"].queryset = gallery_images().prefetch_related("versions")
+        self.fields["location"].choices, self.locations = location_choices(subscription)
+        self.fields["location"].error_messages["required"] = self.error_messages["location_required"]
+
+    @property
+    def os_family(self) -> str:
+        image = self.cleaned_data.get("image")
+        return image.os_family if image else OSFamily.WINDOWS
+
+    def clean_dns_name(self) -> str:
+        return self.cleaned_data["dns_name"].strip()
+
+    def clean_size(self) -> RoleSize:
+        size = self.cleaned_data["size"]
+        try:
+            subscription_cores_check(subscription=self.subscription, size=size)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["size"]) from error
+        return size
+
+    @sensitive_variables()
+    def clean_admin_password(self) -> str:
+        password = self.cleaned_data["admin_password"]
+        validate_admin_password(password)
+        return password
+
+    def check(self, rule, **arguments) -> None:
+        """Apply one of the services' rules; its refusal lands beside the field it concerns, else above the form."""
+        try:
+            rule(**arguments)
+        except ValidationError as error:
+            self.add_service_error(error)
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """Place each of the service's messages beside its field, or above the form when no field matches."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            field = self.SERVICE_FIELDS.get(field, field)
+            self.add_error(field if field in self.fields else None, errors)
+
+    @sensitive_variables()
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        name = cleaned.get("dns_name")
+        if name:
+            self.check(dns_name_check, name=name)
+        if name and "image" in cleaned and "dns_name" not in self.errors:
+            try:
+                validate_vm_name(name, self.os_family)
+            except ValidationError as error:
+                self.add_error("dns_name", error)
+        if cleaned.get("admin_username") and "image" in cleaned:
+            try:
+                validate_admin_username(cleaned["admin_username"].strip(), self.os_family)
+            except ValidationError as error:
+                self.add_error("admin_username", error)
+        password = cleaned.get("admin_password")
+        if password and "confirm_password" in cleaned and cleaned["confirm_password"] != password:
+            self.add_error(
+                "confirm_password", ValidationError(self.error_messages["password_mismatch"], code="password_mismatch")
+            )
+        location = self.locations.get(cleaned.get("location") or "")
+        if name and "dns_name" not in self.errors:
+            self.check(cloud_service_quota_check, subscription=self.subscription)
+        if location is not None:
+            region = location if isinstance(location, Region) else location.region
+            self.check(storage_account_generated_check, subscription=self.subscription, region=region)
+        return cleaned
+
+    def deploy_arguments(self) -> dict:
+        """Return the deploy service's arguments: the image's newest version, the DNS name as the VM's name."""
+        cleaned = self.cleaned_data
+        return {
+            "image_version": cleaned["image"].versions.all()[0],
+            "name": cleaned["dns_name"],
+            "dns_name": cleaned["dns_name"],
+            "admin_username": cleaned["admin_username"].strip(),
+            "admin_password": cleaned["admin_password"],
+            "size": cleaned["size"],
+            **location_arguments(self.locations[cleaned["location"]]),
         }

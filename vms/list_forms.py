@@ -97,3 +97,20 @@ class VirtualNetworkForm(PortalForm):
             return ipaddress.IPv4Network(value.strip())
         except ValueError as error:
             raise ValidationError(self.error_messages[code], code=code) from error
+
+
+class CloudServiceForm(PortalForm):
+    """New cloud service: a DNS name free everywhere and a region; virtual machines join it later."""
+
+    name = forms.CharField(
+        label="URL",
+        max_length=24,
+        help_text="3 to 24 lowercase letters and numbers; it becomes NAME.cloudapp.net.",
+    )
+    region = forms.ModelChoiceField(label="Region", queryset=Region.objects.all(), empty_label=None)
+
+    def add_service_error(self, error: ValidationError) -> None:
+        """The services name the DNS name dns_name; here it is the name field."""
+        if hasattr(error, "error_dict") and "dns_name" in error.error_dict:
+            error = ValidationError({"name": error.error_dict.pop("dns_name"), **error.error_dict})
+        super().add_service_error(error)

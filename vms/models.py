@@ -377,7 +377,10 @@ class Operation(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-pk"]
-        indexes = [models.Index(fields=["subscription", "status"])]
+        indexes = [
+            models.Index(fields=["subscription", "status"]),
+            models.Index(fields=["subscription", "ended_at"], name="operation_subscription_ended"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["virtual_machine"],
@@ -393,3 +396,23 @@ class Operation(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status == self.Status.IN_PROGRESS
+
+
+class OperationDismissal(models.Model):
+    """A notification one person has closed: the operation stays in the activity log, not in their notifications."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    operation = models.ForeignKey(Operation, on_delete=models.CASCADE, related_name="dismissals")
+    dismissed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["operation", "user"],
+                name="one_dismissal_per_operation_and_user",
+                violation_error_message="This notification is already dismissed.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} (dismissed)"

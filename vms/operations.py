@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from portal.models import Subscription
 from vms.models import Operation, VirtualMachine
 
 Status = VirtualMachine.Status
@@ -85,4 +87,10 @@ def _operation_end(operation: Operation, status: str, message: str) -> None:
     operation.message = message
     operation.ended_at = timezone.now()
     operation.save(update_fields=["status", "message", "ended_at"])
+    operations_changed(subscription_id=operation.subscription_id)
     operation_finished.send(sender=Operation, operation=operation)
+
+
+def operations_changed(*, subscription_id: int) -> None:
+    """Move the subscription's operations version on, so that notification polls know there is news."""
+    Subscription.objects.filter(pk=subscription_id).update(operations_version=F("operations_version") + 1)

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from portal.models import Subscription
-from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Operation,
+    OperationDismissal,
+    OSFamily,
+    StorageAccount,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+)
 
 RECENT_OPERATIONS_SHOWN = 5
+RDP_PORT = 3389
+SSH_PORT = 22
+NOTIFICATIONS_SHOWN = 20
 
 
 def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
@@ -68,6 +83,29 @@ def operations_recently_finished(
     )
 
 
+def notifications_query(*, subscription: Subscription, user: AbstractBaseUser, since: datetime) -> QuerySet[Operation]:
+    """Return the query behind the notification area: in progress, or finished after `since`, and not dismissed."""
+    dismissed = OperationDismissal.objects.filter(operation=OuterRef("pk"), user=user)
+    return (
+        Operation.objects.filter(subscription=subscription)
+        .filter(Q(status=Operation.Status.IN_PROGRESS) | Q(ended_at__gte=since))
+        .exclude(Exists(dismissed))
+        .order_by("-started_at", "-pk")
+    )
+
+
+def notifications_for(
+    *, subscription: Subscription, user: AbstractBaseUser, since: datetime, limit: int = NOTIFICATIONS_SHOWN
+) -> list[Operation]:
+    """Return, in one query, the operations in progress and those finished after `since` that this person has not
+    dismissed: in progress first, then newest first."""
+    operations = list(notifications_query(subscription=subscription, user=user, since=since)[:limit])
+    finished = sorted(
+        (op for op in operations if not op.in_progress), key=lambda op: (op.ended_at, op.pk), reverse=True
+    )
+    return [op for op in operations if op.in_progress] + finished[:RECENT_OPERATIONS_SHOWN]
+
+
 def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
     """Return every operation of the subscription for the activity log, newest first."""
     return (
@@ -75,3 +113,19 @@ def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
         .select_related("requested_by")
         .order_by("-started_at", "-pk")
     )
+
+
+class RemoteAccess(NamedTuple):
+    """Where Connect reaches a VM: Remote Desktop for Windows, SSH for Linux."""
+
+    protocol: str
+    host: str
+    port: int
+    username: str
+
+
+def vm_remote_access(vm: VirtualMachine) -> RemoteAccess:
+    """Return the VM's remote-access endpoint: its cloud service's DNS name and the protocol's standard port."""
+    if vm.image_version.image.os_family == OSFamily.LINUX:
+        return RemoteAccess("ssh", vm.cloud_service.dns_name, SSH_PORT, vm.admin_username)
+    return RemoteAccess("rdp", vm.cloud_service.dns_name, RDP_PORT, vm.admin_username)

@@ -20,6 +20,7 @@ from vms.models import (
     CloudService,
     ImageVersion,
     Operation,
+    OperationDismissal,
     Region,
     RoleSize,
     StorageAccount,
@@ -27,7 +28,7 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.operations import TRANSITIONS, operation_fail
+from vms.operations import TRANSITIONS, operation_fail, operations_changed
 from vms.tasks import carry_out_operation
 from vms.validators import (
     ssh_certificate_thumbprint,
@@ -284,6 +285,12 @@ def cloud_service_create(
     return service
 
 
+@transaction.atomic
+def cloud_service_add(*, subscription: Subscription, name: str, region: Region) -> CloudService:
+    """Create an empty cloud service (New -> Cloud Service) under the subscription's lock, as a deploy does."""
+    return cloud_service_create(subscription=subscription_lock(subscription), name=name, region=region)
+
+
 def vm_name_check(
     *, cloud_service: CloudService, name: str, os_family: str, excluding: VirtualMachine | None = None
 ) -> None:
@@ -414,6 +421,7 @@ def operation_begin(
         raise ValidationError(
             "Another operation is in progress on %(name)s.", code="busy", params={"name": vm.name}
         ) from error
+    operations_changed(subscription_id=operation.subscription_id)
     _enqueue_on_commit(operation)
     return operation
 
@@ -485,6 +493,7 @@ def _operation_recover(operation: Operation, now: datetime) -> Operation:
             f"(attempt {operation.attempts} of {settings.OPERATION_MAX_ATTEMPTS})."
         )
         operation.save(update_fields=["attempts", "attempt_started_at", "message"])
+        operations_changed(subscription_id=operation.subscription_id)
         _enqueue_on_commit(operation)
     else:
         vm = VirtualMachine.objects.select_for_update().filter(pk=operation.virtual_machine_id).first()
@@ -495,3 +504,16 @@ def _operation_recover(operation: Operation, now: datetime) -> Operation:
             f"{operation.attempts} attempts and was abandoned.",
         )
     return operation
+
+
+@transaction.atomic
+def notification_dismiss(*, user: AbstractBaseUser, subscription: Subscription, operation_id: int) -> None:
+    """Close one notification for this person; closing it again, or one of another subscription, changes nothing."""
+    operation = Operation.objects.filter(pk=operation_id, subscription=subscription).first()
+    if operation is None:
+        raise ValidationError("There is no such notification.", code="unknown")
+    if OperationDismissal.objects.filter(user=user, operation=operation).exists():
+        return
+    dismissal = OperationDismissal(user=user, operation=operation)
+    dismissal.full_clean()
+    dismissal.save()

@@ -1,7 +1,9 @@
-// Close the New menu once a choice in it has been made.
-document.addEventListener("click", (event) => {
-  const item = event.target.closest(".portal-new-menu a");
-  if (item) item.closest("details.portal-new").removeAttribute("open");
+// The portal's behaviour: the New drawer, modal dialogs, the wizard's focus, notifications and local times.
+// No inline handlers anywhere: every template hooks in through ids, classes and data- attributes.
+
+// Submit a form as soon as a control marked data-submit-on-change changes (the subscription switcher).
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
 });
 
 // Show the parts of a form that its current choices call for: data-show-when="FIELD=VALUE[,VALUE]".
@@ -28,37 +30,242 @@ document.addEventListener("click", (event) => {
   });
 })();
 
-// Submit a form as soon as one of its choices changes: <select data-submit-on-change>.
-document.addEventListener("change", (event) => {
-  if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
-});
-
-// Open a dialog htmx has just brought in as a modal: <dialog data-open-modal>.
-document.addEventListener("htmx:load", (event) => {
-  const root = event.target;
-  const dialogs = root.matches("dialog[data-open-modal]") ? [root] : root.querySelectorAll("dialog[data-open-modal]");
-  for (const dialog of dialogs) {
-    if (!dialog.open) dialog.showModal();
+// Disclosure buttons: aria-expanded on a button shows or hides the element its aria-controls names.
+const setExpanded = (button, expanded) => {
+  button.setAttribute("aria-expanded", String(expanded));
+  const target = document.getElementById(button.getAttribute("aria-controls"));
+  if (!target) return;
+  target.hidden = !expanded;
+  // A drawer always opens with its groups closed, so that New -> Virtual Machine always opens its choices.
+  if (!expanded) {
+    for (const inner of target.querySelectorAll("[aria-expanded='true'][aria-controls]")) setExpanded(inner, false);
   }
-});
+};
 
-// Escape on such a dialog submits its discard form instead of only hiding it: data-cancel-submits="FORM-ID".
-// "cancel" does not bubble, so it is caught on its way down.
-document.addEventListener(
-  "cancel",
-  (event) => {
-    const formId = event.target.dataset?.cancelSubmits;
-    if (!formId) return;
+// The New drawer and the notification panel, with Escape and a click elsewhere closing them.
+(() => {
+  const drawerButton = () => document.getElementById("new-button");
+  const panelButton = () => document.getElementById("notifications-toggle");
+  const closeAll = (except) => {
+    for (const button of [drawerButton(), panelButton()]) {
+      if (button && button !== except) setExpanded(button, false);
+    }
+  };
+
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("#new-button, #notifications-toggle, .portal-new-entry[aria-controls]");
+    if (toggle) {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      if (!toggle.matches(".portal-new-entry")) closeAll(toggle);
+      setExpanded(toggle, open);
+      return;
+    }
+    // A choice in the drawer closes it; so does a click outside the drawer and the panel.
+    if (event.target.closest("#new-drawer a")) {
+      closeAll();
+      return;
+    }
+    if (!event.target.closest("#new-drawer, #notifications-panel, dialog")) closeAll();
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || document.querySelector("dialog[open]")) return;
+    const open = [drawerButton(), panelButton()].find((button) => button?.getAttribute("aria-expanded") === "true");
+    if (open) {
+      setExpanded(open, false);
+      open.focus();
+    }
+  });
+})();
+
+// Modal dialogs arrive through htmx into #dialog-root: open them, keep focus in them, and on closing give focus back
+// to what opened them (the New button when the drawer opened them).
+(() => {
+  let opener = null;
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const source = event.detail.elt;
+    // Requests from inside a dialog (its pages, its discard) keep the opener of the dialog.
+    if (event.detail.target?.id === "dialog-root" && !source.closest("#dialog-root")) {
+      opener = source.closest("#new-drawer") ? document.getElementById("new-button") : source;
+    }
+  });
+
+  const restoreFocus = () => {
+    const target = opener && opener.isConnected ? opener : document.getElementById("main");
+    target?.focus();
+  };
+
+  const hasEntries = (dialog) => {
+    const page = dialog.querySelector("[data-has-entries]");
+    if (page?.dataset.hasEntries === "true") return true;
+    const form = dialog.querySelector("form.wizard-form, form.portal-dialog-form");
+    if (!form) return false;
+    return [...form.elements].some((control) => {
+      if (control.type === "hidden" || control.type === "submit" || control.type === "button") return false;
+      if (control.type === "checkbox" || control.type === "radio") return control.checked !== control.defaultChecked;
+      if (control.tagName === "SELECT") return [...control.options].some((o) => o.selected !== o.defaultSelected);
+      return control.value !== control.defaultValue;
+    });
+  };
+
+  const confirmDiscard = (dialog) =>
+    !hasEntries(dialog) || window.confirm("Discard what you entered? It will be lost.");
+
+  const closeDialog = (dialog) => {
+    const discard = dialog.dataset.discardForm && document.getElementById(dialog.dataset.discardForm);
+    if (discard) {
+      // The wizard keeps a draft on the server: throw it away there, which empties #dialog-root.
+      discard.dataset.confirmed = "true";
+      htmx.trigger(discard, "submit");
+      return;
+    }
+    dialog.close();
+  };
+
+  const openDialogs = (root) => {
+    for (const dialog of root.querySelectorAll("dialog.portal-modal:not([open])")) {
+      dialog.showModal();
+      const autofocus = dialog.querySelector("[autofocus]");
+      (autofocus || dialog.querySelector("h2[tabindex], h2, [tabindex]"))?.focus();
+    }
+  };
+
+  htmx.onLoad((element) => {
+    if (element.matches?.("dialog.portal-modal")) openDialogs(element.parentElement);
+    else openDialogs(element);
+  });
+
+  // Escape: ask before a draft with entries is thrown away.
+  document.addEventListener(
+    "cancel",
+    (event) => {
+      const dialog = event.target;
+      if (!dialog.matches?.("dialog.portal-modal")) return;
+      event.preventDefault();
+      if (confirmDiscard(dialog)) closeDialog(dialog);
+    },
+    true,
+  );
+
+  // The close (X) button of the wizard asks the same question before its discard form goes.
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = event.detail.elt;
+    if (form.id !== "wizard-discard") return;
+    if (form.dataset.confirmed) {
+      delete form.dataset.confirmed;
+      return;
+    }
+    const dialog = form.closest("dialog");
+    if (dialog && !confirmDiscard(dialog)) event.preventDefault();
+  });
+
+  // Buttons and links marked data-dialog-close close their dialog without a request.
+  document.addEventListener("click", (event) => {
+    const closer = event.target.closest("[data-dialog-close]");
+    if (!closer) return;
     event.preventDefault();
-    document.getElementById(formId)?.requestSubmit();
-  },
-  true,
-);
+    closer.closest("dialog")?.close();
+  });
 
-// Close an htmx-loaded dialog without a request: <a data-dismiss-dialog="CONTAINER-ID"> empties the container.
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("[data-dismiss-dialog]");
-  if (!link) return;
-  event.preventDefault();
-  document.getElementById(link.dataset.dismissDialog)?.replaceChildren();
-});
+  // A closed dialog leaves the page, and focus goes back where it came from.
+  document.addEventListener(
+    "close",
+    (event) => {
+      const dialog = event.target;
+      if (!dialog.matches?.("dialog.portal-modal")) return;
+      dialog.remove();
+      restoreFocus();
+    },
+    true,
+  );
+
+  // #dialog-root emptied by the server (draft discarded, dialog done): focus goes back too.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const target = event.detail.target;
+    if (target.id === "dialog-root" && !target.querySelector("dialog")) restoreFocus();
+    // After each wizard page, focus its heading so that the new page is announced.
+    if (target.id === "wizard-page" || target.closest?.("#dialog-root") || target.id === "dialog-root") {
+      const heading = document.getElementById("wizard-title");
+      if (heading && document.getElementById("wizard-page")?.contains(heading)) heading.focus();
+    }
+  });
+})();
+
+// Times: every <time class="portal-time"> shows one format, YYYY-MM-DD HH:MM:SS, in the person's own time zone.
+(() => {
+  const pad = (number) => String(number).padStart(2, "0");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const localize = (root) => {
+    for (const element of root.querySelectorAll("time.portal-time:not([data-localized])")) {
+      const moment = new Date(element.getAttribute("datetime"));
+      if (Number.isNaN(moment.getTime())) continue;
+      element.textContent =
+        `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())} ` +
+        `${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}`;
+      element.title = zone;
+      element.dataset.localized = "true";
+    }
+  };
+  htmx.onLoad(localize);
+})();
+
+// Notifications: finished ones collapse by themselves after a few seconds; each newly finished one is announced once
+// in the live region.
+(() => {
+  const SEEN = "portal.notifications.announced";
+  const COLLAPSE_AFTER_MS = 6000;
+  const seen = () => new Set(JSON.parse(sessionStorage.getItem(SEEN) || "[]"));
+  let first = true;
+
+  htmx.onLoad((element) => {
+    const area = element.id === "notifications" ? element : element.querySelector?.("#notifications");
+    // The empty placeholder that loads the area is not the area yet.
+    if (!area || area.tagName !== "SECTION") return;
+    const announced = seen();
+    const messages = [];
+    for (const item of area.querySelectorAll("[data-finished]")) {
+      const id = item.dataset.finished;
+      if (!announced.has(id)) {
+        if (!first) {
+          const title = item.querySelector(".portal-notification-title")?.textContent.trim();
+          const status = item.querySelector(".portal-notification-status")?.textContent.trim();
+          messages.push(`${title}: ${status}.`);
+        }
+        announced.add(id);
+      }
+      window.setTimeout(() => item.classList.add("is-collapsed"), COLLAPSE_AFTER_MS);
+    }
+    first = false;
+    sessionStorage.setItem(SEEN, JSON.stringify([...announced].slice(-200)));
+    const live = document.getElementById("notification-live");
+    if (live && messages.length) live.textContent = messages.join(" ");
+  });
+})();
+
+// Selection on lists: a click anywhere on a row selects it (its radio), and the command bar offers what applies.
+// A list that refreshes itself keeps the selection.
+(() => {
+  document.addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-select]");
+    if (!row || event.target.closest("a, button, input, label, select")) return;
+    const radio = row.querySelector("input[type=radio]");
+    if (radio && !radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
+  let selected = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const checked = event.detail.target.querySelector?.("tr[data-select] input[type=radio]:checked");
+    selected = checked ? { name: checked.name, value: checked.value } : null;
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    if (!selected) return;
+    const selector = `tr[data-select] input[name="${CSS.escape(selected.name)}"][value="${CSS.escape(selected.value)}"]`;
+    const radio = document.querySelector(selector);
+    if (radio) radio.checked = true;
+    selected = null;
+  });
+})();

@@ -112,7 +112,7 @@ class TestSetDetail:
         assert "<html" not in html
         assert "Fault domain 0" in html
         assert 'hx-swap-oob="innerHTML:.portal-page-commands"' in html
-        assert ">Delete</button>" in html
+        assert "</i> Delete</button>" in html
 
     def test_two_members_are_eligible_for_the_sla(self, signed_in, web_set):
         add_members(web_set, 2)
@@ -178,14 +178,14 @@ class TestSetDelete:
         response = signed_in.post(delete_url(web_set))
         html = response.content.decode()
         assert "<html" in html
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal"' in html
         assert "Delete availability set webset?" in html
         assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
 
     def test_htmx_confirmation_is_the_dialog_alone(self, signed_in, web_set):
         html = signed_in.post(delete_url(web_set), **HTMX).content.decode()
         assert "<html" not in html
-        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert html.lstrip().startswith('<dialog class="portal-modal"')
         assert 'name="confirmed"' in html
 
     def test_a_confirmed_empty_set_is_deleted(self, signed_in, web_set, cloud_service):

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 def open_from_gallery(page: Page) -> None:
     """Command bar: New -> Virtual Machine -> From Gallery."""
-    page.get_by_role("contentinfo", name="Command bar").get_by_text("New", exact=True).click()
-    page.get_by_role("menuitem", name="From Gallery").click()
+    page.get_by_role("contentinfo", name="Command bar").get_by_role("button", name="New", exact=True).click()
+    drawer = page.get_by_role("region", name="New")
+    drawer.get_by_role("button", name="Virtual Machine").click()
+    drawer.get_by_role("link", name="From Gallery").click()
     expect(page.get_by_role("dialog", name="Select the virtual machine operating system")).to_be_visible()
 
 

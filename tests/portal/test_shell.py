@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from portal.middleware import SESSION_KEY
@@ -50,7 +51,7 @@ class TestNavigation:
             ("vms:storage", "Storage"),
             ("vms:networks", "Networks"),
         ]:
-            assert f'href="{reverse(name)}"' in html and f">{text}</a>" in html
+            assert f'href="{reverse(name)}"' in html and f'aria-hidden="true"></i> {text}</a>' in html
 
     def test_admin_link_only_for_staff(self, signed_in, user):
         assert 'href="/admin/"' not in signed_in.get(reverse("vms:list")).content.decode()
@@ -118,5 +119,33 @@ def test_person_without_subscription_sees_a_page_saying_so(client, user):
     client.force_login(user)
     response = client.get(reverse("vms:list"))
     html = response.content.decode()
-    assert "<h1>No subscription</h1>" in html
+    assert '<h1 class="page-title">No subscription</h1>' in html
     assert "Ask an administrator to add you to a subscription" in html
+
+
+class TestShellParts:
+    def test_a_skip_link_leads_to_the_main_content(self, signed_in):
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        body = html[html.index("<body") :]
+        first_link = body[body.index("<a ") : body.index("</a>")]
+        assert 'href="#main"' in first_link and "Skip to main content" in first_link
+        assert '<main class="portal-main" id="main" tabindex="-1">' in html
+
+    def test_the_favicon_and_the_icon_set_are_served_from_static(self, signed_in):
+        html = signed_in.get(reverse("vms:list")).content.decode()
+        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+        assert 'href="/static/vendor/bootstrap-icons/bootstrap-icons.min.css"' in html
+        static = settings.BASE_DIR / "static"
+        assert (static / "favicon.svg").read_text().startswith("<svg")
+        assert (static / "vendor" / "bootstrap-icons" / "LICENSE").exists()
+        assert (static / "vendor" / "bootstrap-icons" / "fonts" / "bootstrap-icons.woff2").exists()
+        assert "cdn" not in html.lower()
+
+    def test_page_titles_alone_are_lowercased_names_keep_their_case(self):
+        css = (settings.BASE_DIR / "static" / "css" / "portal.css").read_text()
+        lowercased = [line for line in css.splitlines() if "text-transform: lowercase" in line]
+        assert lowercased == [".portal-main h1.page-title { text-transform: lowercase; }"]
+
+    def test_sqlite_side_files_are_ignored_by_git(self):
+        ignored = (settings.BASE_DIR / ".gitignore").read_text().splitlines()
+        assert {"*.sqlite3-wal", "*.sqlite3-shm"} <= set(ignored)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from availability.models import AvailabilitySet, Membership
 from portal.models import PeriodicRun
 from tests import factories
-from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
+from vms.models import CloudService, Operation, OperationDismissal, StorageAccount, VirtualMachine
 from vms.tasks import carry_out_operation
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,8 @@ def one_of_each(settings, user):
     """At least one row of every model the admin shows."""
     Group.objects.create(name="Operators")
     membership = factories.MembershipFactory()
-    factories.OperationFactory(virtual_machine=membership.virtual_machine)
+    operation = factories.OperationFactory(virtual_machine=membership.virtual_machine)
+    OperationDismissal.objects.create(operation=operation, user=user)
     factories.SubnetFactory(virtual_network__subscription=membership.availability_set.cloud_service.subscription)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     carry_out_operation.enqueue(1, 1)

@@ -13,8 +13,22 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from portal.periodic import periodic_jobs
 from tests import factories
-from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Operation,
+    OperationDismissal,
+    StorageAccount,
+    Subnet,
+    VirtualMachine,
+    VirtualNetwork,
+)
+from vms.operations import operation_complete
+from vms.periodic import recover_stale_operations
+from vms.selectors import notifications_for, notifications_query
+from vms.services import vm_restart
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +123,8 @@ class TestQueryCounts:
         build_rows(subscription, 3, 300)
         response = signed_in.get(url)
         if name in {"vms:list", "vms:cloud-services", "vms:storage", "vms:activity"}:
-            assert response.content.decode().count("<tr>") == 301
+            html = response.content.decode()
+            assert html.count("<tr>") + html.count("<tr data-select>") == 301
         assert count_queries(signed_in, url) == few
         assert count_queries(signed_in, url, HTTP_HX_REQUEST="true") == few_fragment
 
@@ -136,7 +151,7 @@ class TestShellOfListPages:
         response = signed_in.get(reverse(name))
         html = response.content.decode()
         assert response.context["nav_section"] == section
-        assert f"<h1>{heading}</h1>" in html
+        assert f'<h1 class="page-title">{heading}</h1>' in html
         assert "<html" in html
         assert f'href="{reverse(name)}" aria-current="page"' in html
         assert response["Vary"] and "HX-Request" in response["Vary"]
@@ -181,7 +196,7 @@ class TestVirtualMachineList:
         web1 = membership.virtual_machine
         assert f'<a href="{reverse("vms:dashboard", args=[web1.pk])}">web1</a>' in html
         assert f'<a href="{reverse("vms:dashboard", args=[plain.pk])}">sql1</a>' in html
-        rows = re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
         sql_row = next(row for row in rows if "sql1" in row)
         web_row = next(row for row in rows if "web1" in row)
         assert "Starting (Provisioning)" in sql_row and "East US" in sql_row and "contososql.cloudapp.net" in sql_row
@@ -256,7 +271,7 @@ class TestStorage:
         assert re.search(r"portalvhdsabc.*North Europe.*Yes", rows[2], re.S)
 
     def test_form_has_labelled_name_and_region(self, signed_in):
-        html = signed_in.get(reverse("vms:storage")).content.decode()
+        html = signed_in.get(reverse("vms:storage-create")).content.decode()
         assert "New storage account" in html
         assert '<label class="form-label" for="id_name">Name</label>' in html
         assert '<label class="form-label" for="id_region">Region</label>' in html
@@ -268,16 +283,22 @@ class TestStorage:
         assert account.subscription == subscription and not account.automatically_generated
         assert "Storage account newstore was created." in signed_in.get(reverse("vms:storage")).content.decode()
 
-    def test_creating_an_account_with_htmx_returns_the_refreshed_fragment(self, signed_in, subscription):
+    def test_creating_an_account_with_htmx_sends_the_browser_to_the_list(self, signed_in, subscription):
         response = signed_in.post(
             reverse("vms:storage-create"),
             {"name": "newstore", "region": factories.region().pk},
             HTTP_HX_REQUEST="true",
         )
-        html = response.content.decode()
-        assert response.status_code == 200 and "<html" not in html
-        assert 'id="storage"' in html and "<td>newstore</td>" in html and "was created" in html
+        assert response.status_code == 200 and response["HX-Redirect"] == reverse("vms:storage")
         assert StorageAccount.objects.filter(subscription=subscription, name="newstore").exists()
+        html = signed_in.get(reverse("vms:storage")).content.decode()
+        assert "<td>newstore</td>" in html and "Storage account newstore was created." in html
+
+    def test_new_storage_account_opens_as_a_modal_dialog_with_htmx(self, signed_in):
+        response = signed_in.get(reverse("vms:storage-create"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        html = response.content.decode()
+        assert "<html" not in html and html.strip().startswith('<dialog class="portal-modal"')
+        assert 'aria-labelledby="create-title"' in html and ">New storage account</h2>" in html
 
     @pytest.mark.parametrize("htmx", [True, False])
     def test_bad_name_is_shown_beside_the_field(self, htmx, signed_in):
@@ -347,15 +368,27 @@ class TestNetworks:
         assert response.status_code == 302 and response["Location"] == reverse("vms:networks")
         assert AffinityGroup.objects.get(subscription=subscription, name="asiagroup").region == region
 
-    def test_creating_an_affinity_group_with_htmx_returns_the_fragment(self, signed_in, subscription):
+    def test_creating_an_affinity_group_with_htmx_sends_the_browser_to_the_list(self, signed_in, subscription):
         response = signed_in.post(
             reverse("vms:affinity-group-create"),
             {"affinity_group-name": "asiagroup", "affinity_group-region": factories.region().pk},
             HTTP_HX_REQUEST="true",
         )
-        html = response.content.decode()
-        assert "<html" not in html and 'id="networks"' in html
+        assert response["HX-Redirect"] == reverse("vms:networks")
+        html = signed_in.get(reverse("vms:networks")).content.decode()
         assert "Affinity group asiagroup was created." in html and "<td>asiagroup</td>" in html
+
+    def test_a_refused_name_comes_back_as_the_form_alone_with_htmx(self, signed_in, subscription):
+        factories.AffinityGroupFactory(subscription=subscription, name="WestGroup")
+        response = signed_in.post(
+            reverse("vms:affinity-group-create"),
+            {"affinity_group-name": "westgroup", "affinity_group-region": factories.region().pk},
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="create-form",
+        )
+        html = response.content.decode()
+        assert html.strip().startswith('<form id="create-form"') and "<dialog" not in html
+        assert 'id="id_affinity_group-name_error">This subscription already has an affinity group named' in html
 
     def test_affinity_group_name_in_use_is_refused_whatever_its_case(self, signed_in, subscription):
         factories.AffinityGroupFactory(subscription=subscription, name="WestGroup")
@@ -384,11 +417,11 @@ class TestNetworks:
         assert network.affinity_group == group and network.address_space == "10.1.0.0/16"
         assert list(network.subnets.values_list("name", "address_prefix")) == [("FrontEnd", "10.1.2.0/24")]
 
-    def test_creating_a_virtual_network_with_htmx_returns_the_fragment(self, signed_in, subscription):
+    def test_creating_a_virtual_network_with_htmx_sends_the_browser_to_the_list(self, signed_in, subscription):
         group = factories.AffinityGroupFactory(subscription=subscription)
         response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(group), HTTP_HX_REQUEST="true")
-        html = response.content.decode()
-        assert "<html" not in html and "Virtual network contosonet was created." in html
+        assert response["HX-Redirect"] == reverse("vms:networks")
+        assert "Virtual network contosonet was created." in signed_in.get(reverse("vms:networks")).content.decode()
 
     def test_affinity_group_of_another_subscription_is_refused(self, signed_in, subscription):
         factories.AffinityGroupFactory(subscription=subscription)
@@ -419,10 +452,12 @@ class TestNetworks:
         response = signed_in.post(reverse("vms:virtual-network-create"), self.vnet_data(group))
         assert "This subscription already has a virtual network named contosonet." in response.content.decode()
 
-    def test_without_affinity_groups_the_network_form_asks_for_one_first(self, signed_in):
+    def test_the_networks_page_links_both_new_dialogs_and_holds_no_form(self, signed_in):
         html = signed_in.get(reverse("vms:networks")).content.decode()
-        assert "Create an affinity group first." in html
-        assert 'name="virtual_network-name"' not in html
+        main = html[html.index("<main") : html.index("</main>")]
+        assert 'name="virtual_network-name"' not in main and 'name="affinity_group-name"' not in main
+        assert f'hx-get="{reverse("vms:affinity-group-create")}" hx-target="#dialog-root"' in main
+        assert f'hx-get="{reverse("vms:virtual-network-create")}" hx-target="#dialog-root"' in main
 
 
 class TestNotifications:
@@ -474,32 +509,106 @@ class TestNotifications:
     def test_without_htmx_is_a_full_page(self, signed_in, subscription):
         factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
         html = signed_in.get(reverse("vms:notifications")).content.decode()
-        assert "<html" in html and "<h1>Notifications</h1>" in html and "Restarting virtual machine" in html
+        assert "<html" in html and '<h1 class="page-title">Notifications</h1>' in html
+        assert "Restarting virtual machine" in html
 
-    def test_retries_an_operation_whose_worker_stopped(self, signed_in, subscription, settings):
+    def test_the_poll_settles_no_stale_operation_the_worker_schedule_does(self, signed_in, subscription, settings):
         settings.OPERATION_MAX_ATTEMPTS = 2
         operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
         Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
         signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
         operation.refresh_from_db()
+        assert operation.attempts == 1
+        recover_stale_operations()
+        operation.refresh_from_db()
         assert operation.attempts == 2 and operation.in_progress
+        assert "vms.recover_stale_operations" in {job.name for job in periodic_jobs()}
 
-    def test_fails_an_operation_out_of_attempts(self, signed_in, subscription, settings):
-        settings.OPERATION_MAX_ATTEMPTS = 1
-        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
-        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
+    def test_an_unchanged_poll_gets_no_body_within_three_queries(
+        self, signed_in, subscription, django_assert_max_num_queries
+    ):
+        factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        first = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        poll_url = re.search(r'hx-get="([^"]+)"', first).group(1).replace("&amp;", "&")
+        assert "seen=" in poll_url
+        with django_assert_max_num_queries(3):
+            response = signed_in.get(poll_url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 204 and response.content == b""
+
+    def test_a_poll_after_a_change_gets_the_new_list_with_one_more_query(
+        self, signed_in, subscription, django_assert_num_queries
+    ):
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
+        first = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        poll_url = re.search(r'hx-get="([^"]+)"', first).group(1)
+        vm_restart(vm=vm, user=None)
+        with django_assert_num_queries(4):
+            response = signed_in.get(poll_url, HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.status_code == 200 and f"Restarting virtual machine {vm.name}" in html
+        assert re.search(r'hx-get="([^"]+)"', html).group(1) != poll_url
+        assert '<span id="notification-count" class="badge rounded-pill portal-count" hx-swap-oob="true">' in html
+
+    def test_finishing_an_operation_changes_what_the_poll_sees(self, signed_in, subscription):
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
+        operation = vm_restart(vm=vm, user=None)
         html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
-        operation.refresh_from_db()
-        assert operation.status == Operation.Status.FAILED
-        assert "Failed" in html and "every 2s" not in html
+        poll_url = re.search(r'hx-get="([^"]+)"', html).group(1)
+        assert signed_in.get(poll_url, HTTP_HX_REQUEST="true").status_code == 204
+        operation_complete(operation_id=operation.pk, attempt=operation.attempts)
+        response = signed_in.get(poll_url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200 and "Succeeded" in response.content.decode()
 
-    def test_leaves_other_subscriptions_operations_alone(self, signed_in, settings):
-        settings.OPERATION_MAX_ATTEMPTS = 1
+    def test_the_notifications_query_is_served_by_an_index(self, subscription, user):
+        query = notifications_query(subscription=subscription, user=user, since=timezone.now())
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET enable_seqscan = off")  # tiny test tables would otherwise be scanned
+            plan = query.explain()
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET enable_seqscan")
+        main = plan.splitlines()
+        assert any("operation_subscription_ended" in line or "vms_operation_subscr" in line for line in main), plan
+        assert "Seq Scan on vms_operation" not in plan and "SCAN vms_operation\n" not in plan + "\n"
+
+    def test_a_dismissed_notification_stays_gone_for_that_person_only(self, signed_in, subscription, user):
+        operation = factories.OperationFactory(
+            virtual_machine__cloud_service__subscription=subscription,
+            title="Shut down virtual machine web7",
+            status=Operation.Status.SUCCEEDED,
+            ended_at=timezone.now(),
+        )
+        response = signed_in.post(reverse("vms:notification-dismiss", args=[operation.pk]), HTTP_HX_REQUEST="true")
+        html = response.content.decode()
+        assert response.status_code == 200 and "<html" not in html and "web7" not in html
+        assert "web7" not in signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        other = factories.UserFactory()
+        subscription.members.add(other)
+        assert notifications_for(subscription=subscription, user=other, since=timezone.now() - timedelta(minutes=1))
+        assert "web7" in signed_in.get(reverse("vms:activity")).content.decode()
+
+    def test_dismissing_without_htmx_returns_to_the_notifications_page(self, signed_in, subscription):
+        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        response = signed_in.post(reverse("vms:notification-dismiss", args=[operation.pk]))
+        assert response.status_code == 302 and response["Location"] == reverse("vms:notifications")
+        assert OperationDismissal.objects.filter(operation=operation).count() == 1
+        signed_in.post(reverse("vms:notification-dismiss", args=[operation.pk]))
+        assert OperationDismissal.objects.filter(operation=operation).count() == 1
+
+    def test_another_subscriptions_notification_cannot_be_dismissed(self, signed_in):
         operation = factories.OperationFactory()
-        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
-        signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
-        operation.refresh_from_db()
-        assert operation.in_progress
+        response = signed_in.post(reverse("vms:notification-dismiss", args=[operation.pk]))
+        assert response.status_code == 404 and not OperationDismissal.objects.exists()
+
+    def test_the_notifications_page_shows_the_list_once_and_no_panel(self, signed_in, subscription):
+        factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        html = signed_in.get(reverse("vms:notifications")).content.decode()
+        assert html.count('id="notifications"') == 1 and 'id="notifications-panel"' not in html
+        assert html.count("portal-notification-title") == 1
+        assert 'id="notification-count"' in html and 'aria-live="polite"' in html
+        other = signed_in.get(reverse("vms:list")).content.decode()
+        assert 'id="notifications-panel" class="portal-notifications-panel" hidden' in other
+        assert 'aria-controls="notifications-panel"' in other
 
     def test_person_without_subscription_gets_an_empty_area(self, client, user):
         client.force_login(user)
@@ -520,7 +629,7 @@ class TestActivityLog:
                 requested_by=factories.UserFactory(username="requester"),
             )
         html = signed_in.get(reverse("vms:activity")).content.decode()
-        assert "<h1>Activity Log</h1>" in html
+        assert '<h1 class="page-title">Activity Log</h1>' in html
         assert column_headers(html) == ["Operation", "Status", "Message", "Started", "Ended", "Requested By"]
         assert html.index("Operation number 2") < html.index("Operation number 1")
         assert "Operation number 0" not in html and "requester" in html

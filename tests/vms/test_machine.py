@@ -72,7 +72,7 @@ class TestDashboard:
         assert "<html" not in html
         assert "contosoweb.cloudapp.net" in html
         assert 'hx-swap-oob="innerHTML:.portal-page-commands"' in html
-        assert ">Shut Down</button>" in html
+        assert "</i> Shut Down</button>" in html
         assert response["Vary"].count("HX-Request") == 1
 
     def test_tabs_are_links_with_real_hrefs(self, signed_in, vm):
@@ -121,7 +121,7 @@ class TestDashboard:
         assert "<html" not in html
         assert html.count('id="vm-status"') == 1
         assert 'id="vm-activity" aria-labelledby="vm-activity-heading" hx-swap-oob="true"' in html
-        assert ">Restart</button>" in html
+        assert "</i> Restart</button>" in html
         assert "Quick glance" not in html
         assert "HX-Target" in response["Vary"]
 
@@ -222,7 +222,7 @@ class TestCommands:
         response = signed_in.get(dashboard_url(vm))
         assert response.context["commands"] == set()
         assert "Start</button>" in response.content.decode()
-        assert response.content.decode().count(" disabled>") == 4
+        assert response.content.decode().count(" disabled>") == 5  # Connect and the four commands
 
     def test_a_running_vm_can_shut_down_restart_and_delete_but_not_start(self, signed_in, vm):
         response = signed_in.get(dashboard_url(vm))
@@ -270,7 +270,7 @@ class TestDelete:
         response = signed_in.post(command_url(vm, "delete"))
         html = response.content.decode()
         assert "<html" in html
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal"' in html
         assert "Also delete the cloud service contosoweb.cloudapp.net" in html
         assert 'name="delete_cloud_service"' in html
         vm.refresh_from_db()
@@ -279,7 +279,7 @@ class TestDelete:
     def test_the_htmx_confirmation_is_the_dialog_alone(self, signed_in, vm):
         html = signed_in.post(command_url(vm, "delete"), **HTMX).content.decode()
         assert "<html" not in html
-        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert html.lstrip().startswith('<dialog class="portal-modal"')
         assert ">Yes</button>" in html
 
     def test_a_vm_that_is_not_the_last_gets_no_cloud_service_checkbox(self, signed_in, vm):
@@ -310,7 +310,7 @@ class TestDelete:
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
         in_progress(vm)
         html = signed_in.post(command_url(vm, "delete"), {"confirmed": "True"}, **HTMX).content.decode()
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal"' in html
         assert "web1 is still in progress" in html
         assert VirtualMachine.objects.filter(pk=vm.pk).exists()
 
@@ -334,9 +334,10 @@ class TestConfigurePage:
         assert "<html" not in html
         assert 'id="configure-form"' in html
         assert (
-            'form="configure-form" class="btn btn-link command" aria-describedby="configure-note">Save</button>' in html
+            'form="configure-form" class="btn btn-link command" aria-describedby="configure-note">'
+            '<i class="bi bi-floppy" aria-hidden="true"></i> Save</button>' in html
         )
-        assert ">Discard</button>" in html
+        assert "</i> Discard</button>" in html
         assert "restarted to finalize the membership in the availability set.</span>" in html
 
     def test_only_the_vms_own_cloud_services_sets_are_offered(self, signed_in, vm, subscription):

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
 from vms import selectors, services
-from vms.list_forms import AffinityGroupForm, StorageAccountForm, VirtualNetworkForm
 
 RECENT_WINDOW = timedelta(minutes=10)
 
@@ -77,25 +74,23 @@ def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-def _storage_page(request: HtmxHttpRequest, form: StorageAccountForm | None = None, **extra) -> HttpResponse:
-    """Render the Storage page, or for htmx its list and form."""
+@require_safe
+@vary_on_headers("HX-Request")
+@subscription_required
+def storage_list(request: HtmxHttpRequest) -> HttpResponse:
+    """List the subscription's storage accounts."""
     context = {
         "nav_section": "storage",
         "listing": _paginate(request, selectors.storage_account_list(subscription=request.subscription)),
-        "form": form or StorageAccountForm(),
-        **extra,
     }
     return render_page(request, "vms/storage_list.html", "storage", context)
 
 
-def _networks_page(
-    request: HtmxHttpRequest,
-    *,
-    group_form: AffinityGroupForm | None = None,
-    network_form: VirtualNetworkForm | None = None,
-    **extra,
-) -> HttpResponse:
-    """Render the Networks page, or for htmx its lists and forms."""
+@require_safe
+@vary_on_headers("HX-Request")
+@subscription_required
+def network_list(request: HtmxHttpRequest) -> HttpResponse:
+    """List the subscription's affinity groups and virtual networks."""
     subscription = request.subscription
     context = {
         "nav_section": "networks",
@@ -103,114 +98,50 @@ def _networks_page(
         "networks": _paginate(
             request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
         ),
-        "group_form": group_form or AffinityGroupForm(prefix="affinity_group"),
-        "network_form": network_form or VirtualNetworkForm(subscription=subscription, prefix="virtual_network"),
-        **extra,
     }
     return render_page(request, "vms/network_list.html", "networks", context)
 
 
-def _created(
-    request: HtmxHttpRequest, message: str, *, url_name: str, page: Callable[..., HttpResponse]
-) -> HttpResponse:
-    """Say what was created: with htmx in the refreshed part of the page, otherwise in a message after a redirect."""
-    if not wants_fragment(request):
-        messages.success(request, message)
-        return redirect(url_name)
-    return page(request, created=message)
-
-
-@require_safe
-@vary_on_headers("HX-Request")
-@subscription_required
-def storage_list(request: HtmxHttpRequest) -> HttpResponse:
-    """List the subscription's storage accounts, with the New storage account form."""
-    return _storage_page(request)
-
-
-@vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
-@subscription_required
-def storage_create(request: HtmxHttpRequest) -> HttpResponse:
-    """Create a storage account from the New storage account form."""
-    form = StorageAccountForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        try:
-            account = services.storage_account_create(subscription=request.subscription, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            message = f"Storage account {account.name} was created."
-            return _created(request, message, url_name="vms:storage", page=_storage_page)
-    return _storage_page(request, form)
-
-
-@require_safe
-@vary_on_headers("HX-Request")
-@subscription_required
-def network_list(request: HtmxHttpRequest) -> HttpResponse:
-    """List the subscription's affinity groups and virtual networks, with a form to create each."""
-    return _networks_page(request)
-
-
-@vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
-@subscription_required
-def affinity_group_create(request: HtmxHttpRequest) -> HttpResponse:
-    """Create an affinity group from the Networks page."""
-    form = AffinityGroupForm(request.POST if request.method == "POST" else None, prefix="affinity_group")
-    if form.is_valid():
-        try:
-            group = services.affinity_group_create(subscription=request.subscription, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            message = f"Affinity group {group.name} was created."
-            return _created(request, message, url_name="vms:networks", page=_networks_page)
-    return _networks_page(request, group_form=form)
-
-
-@vary_on_headers("HX-Request")
-@require_http_methods(["GET", "POST"])
-@subscription_required
-def virtual_network_create(request: HtmxHttpRequest) -> HttpResponse:
-    """Create a virtual network with its first subnet from the Networks page."""
-    form = VirtualNetworkForm(
-        request.POST if request.method == "POST" else None, subscription=request.subscription, prefix="virtual_network"
+def _notifications_area(request: HtmxHttpRequest) -> HttpResponse:
+    """Render the notification area (or, without htmx, the Notifications page) with one query for its items."""
+    subscription = request.subscription
+    items = (
+        selectors.notifications_for(subscription=subscription, user=request.user, since=timezone.now() - RECENT_WINDOW)
+        if subscription
+        else []
     )
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            network = services.virtual_network_create(
-                subscription=request.subscription,
-                name=data["name"],
-                affinity_group=data["affinity_group"],
-                address_space=data["address_space"],
-                subnets=[(data["subnet_name"], data["subnet_address_prefix"])],
-            )
-        except ValidationError as error:
-            form.add_service_error(error)
-        else:
-            message = f"Virtual network {network.name} was created."
-            return _created(request, message, url_name="vms:networks", page=_networks_page)
-    return _networks_page(request, network_form=form)
+    context = {
+        "notifications": items,
+        "in_progress": any(operation.in_progress for operation in items),
+        "version": subscription.operations_version if subscription else 0,
+        "fragment": wants_fragment(request),
+    }
+    return render_page(request, "vms/notifications.html", "area", context)
 
 
 @require_safe
 @vary_on_headers("HX-Request")
 def notifications(request: HtmxHttpRequest) -> HttpResponse:
-    """Show operations in progress and those that just finished; the area polls itself while any is in progress."""
+    """Show operations in progress and those that just finished; a poll that has seen the latest gets no body."""
     subscription = request.subscription
-    if subscription:
-        services.operations_recover_stale(subscription=subscription)
-        in_progress = list(selectors.operations_in_progress(subscription=subscription))
-        finished = list(
-            selectors.operations_recently_finished(subscription=subscription, since=timezone.now() - RECENT_WINDOW)
-        )
-    else:
-        in_progress, finished = [], []
-    context = {"in_progress": in_progress, "finished": finished}
-    return render_page(request, "vms/notifications.html", "area", context)
+    seen = request.GET.get("seen")
+    if wants_fragment(request) and subscription and seen == str(subscription.operations_version):
+        return HttpResponse(status=204)
+    return _notifications_area(request)
+
+
+@vary_on_headers("HX-Request")
+@require_POST
+@subscription_required
+def notification_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Close one notification for the signed-in person, then show what is left."""
+    try:
+        services.notification_dismiss(user=request.user, subscription=request.subscription, operation_id=pk)
+    except ValidationError as error:
+        raise Http404(error.messages[0]) from error
+    if not wants_fragment(request):
+        return redirect("vms:notifications")
+    return _notifications_area(request)
 
 
 @require_safe

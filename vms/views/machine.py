@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -22,6 +22,7 @@ from availability.selectors import (
 from availability.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
+from vms.selectors import vm_remote_access
 from vms.services import ALLOWED_FROM, operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
 
 TEMPLATE = "vms/machine.html"
@@ -149,3 +150,40 @@ def delete(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
             url = reverse("vms:list")
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
     return render_machine(request, vm, tab="dashboard", part="delete_dialog", delete_form=form, is_last=is_last)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def selection_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Return the command bar's commands for a VM selected in the list; without htmx, its dashboard has them."""
+    vm = get_machine(request, pk)
+    if not wants_fragment(request):
+        return redirect("vms:dashboard", vm.pk)
+    context = {
+        "vm": vm,
+        "tab": "selection",
+        "commands": available_commands(vm, virtual_machine_operations(vm)),
+        "command_labels": COMMAND_LABELS,
+    }
+    return render(request, "vms/includes/machine_commands.html", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def connect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Connect: a Remote Desktop file for a Windows VM; for a Linux VM, the ssh command to type."""
+    vm = get_machine(request, pk)
+    access = vm_remote_access(vm)
+    if access.protocol == "rdp":
+        lines = [
+            f"full address:s:{access.host}:{access.port}",
+            f"username:s:{access.username}",
+            "prompt for credentials:i:1",
+            "administrative session:i:1",
+        ]
+        response = HttpResponse("\r\n".join(lines) + "\r\n", content_type="application/x-rdp")
+        response["Content-Disposition"] = f'attachment; filename="{vm.name}.rdp"'
+        return response
+    command = f"ssh -p {access.port} {access.username}@{access.host}"
+    context = {"vm": vm, "command": command, "nav_section": "vms"}
+    return render_page(request, "vms/connect.html", "dialog", context)

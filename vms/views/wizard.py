@@ -251,9 +251,17 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             step=step,
             step_title=STEP_TITLES[step],
             step_list=[
-                {"number": index, "title": STEP_TITLES[name], "current": name == step}
+                {
+                    "number": index,
+                    "name": name,
+                    "title": STEP_TITLES[name],
+                    "current": name == step,
+                    "reachable": self.is_reachable(name),
+                }
                 for index, name in enumerate(names, start=1)
             ],
+            has_entries=any(self.storage.get_step_data(name) is not None for name in names)
+            or bool(self.storage.extra_data.get(DRAFTS)),
             step_url=self.get_step_url(step),
             in_dialog=self.in_dialog,
             nav_section="vms",

@@ -1,0 +1,222 @@
+"""axe-core on every page, every wizard page, error states and open dialogs: no critical or serious violation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from tests import factories
+from tests.factories import STRONG_PASSWORD
+from vms.models import Image, VirtualMachine
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+BLOCKING = {"critical", "serious"}
+
+
+def serious_violations(page: Page) -> list[dict]:
+    """Run axe-core on the page as it is now; return its critical and serious violations, briefly."""
+    page.wait_for_function("() => typeof window.axe !== 'undefined'")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "nodes": [node["target"] for node in violation["nodes"]][:5],
+            "summary": violation["nodes"][0].get("failureSummary", "")[:300],
+        }
+        for violation in result["violations"]
+        if violation["impact"] in BLOCKING
+    ]
+
+
+def assert_accessible(page: Page, state: str) -> None:
+    violations = serious_violations(page)
+    assert not violations, f"{state}: {json.dumps(violations, indent=1)}"
+
+
+@pytest.fixture
+def axe_page(page: Page) -> Page:
+    """A browser page with axe-core loaded into every document it opens (outside the page's own scripts)."""
+    page.context.add_init_script(path=str(AXE))
+    return page
+
+
+@pytest.fixture
+def portal_data(subscription):
+    """A set with one VM, an operation that finished, a storage account, an affinity group and a network."""
+    membership = factories.MembershipFactory(
+        availability_set__cloud_service__subscription=subscription,
+        availability_set__name="WebSet",
+        virtual_machine__name="IIS1",
+    )
+    factories.OperationFactory(
+        virtual_machine=membership.virtual_machine, status="succeeded", ended_at=membership.virtual_machine.created_at
+    )
+    network = factories.VirtualNetworkFactory(subscription=subscription, name="contosonet")
+    factories.SubnetFactory(virtual_network=network, name="FrontEnd", address_prefix="10.0.1.0/24")
+    return membership
+
+
+def sign_in(page: Page, user) -> None:
+    page.goto("/signin/")
+    assert_accessible(page, "sign-in page")
+    page.get_by_label("User name").fill(user.username)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Services")).to_be_visible()
+
+
+def test_every_page_and_open_panel_has_no_serious_violation(axe_page: Page, user, portal_data):
+    page = axe_page
+    sign_in(page, user)
+    vm = portal_data.virtual_machine
+    availability_set = portal_data.availability_set
+    pages = {
+        "virtual machines": reverse("vms:list"),
+        "cloud services": reverse("vms:cloud-services"),
+        "storage": reverse("vms:storage"),
+        "networks": reverse("vms:networks"),
+        "notifications": reverse("vms:notifications"),
+        "activity log": reverse("vms:activity"),
+        "dashboard": reverse("vms:dashboard", args=[vm.pk]),
+        "configure": reverse("vms:configure", args=[vm.pk]),
+        "availability sets": reverse("availability:list", args=[availability_set.cloud_service_id]),
+        "set page": reverse("availability:detail", args=[availability_set.pk]),
+        "dns name check": reverse("vms:dns-name-check") + "?dns_name=Bad_Name",
+        "quick create page": reverse("vms:quick-create"),
+        "wizard as a page": reverse("vms:wizard"),
+        "new storage account page": reverse("vms:storage-create"),
+    }
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.locator("#notifications")).to_be_attached()
+        assert_accessible(page, name)
+
+    page.goto(reverse("vms:list"))
+    page.get_by_role("button", name="New", exact=True).click()
+    page.get_by_role("region", name="New").get_by_role("button", name="Virtual Machine").click()
+    expect(page.get_by_role("link", name="Quick Create")).to_be_visible()
+    assert_accessible(page, "New drawer open")
+
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Notifications").click()
+    expect(page.locator("#notifications-panel")).to_be_visible()
+    assert_accessible(page, "notification panel open")
+
+
+def test_dialogs_and_their_error_states_have_no_serious_violation(axe_page: Page, user, portal_data):
+    page = axe_page
+    sign_in(page, user)
+    vm = portal_data.virtual_machine
+    drawer = page.get_by_role("region", name="New")
+    for entry, title in [
+        ("Cloud Service", "New cloud service"),
+        ("Affinity Group", "New affinity group"),
+        ("Virtual Network", "New virtual network"),
+        ("Storage Account", "New storage account"),
+    ]:
+        page.goto(reverse("vms:list"))
+        page.get_by_role("button", name="New", exact=True).click()
+        drawer.get_by_role("link", name=entry).click()
+        dialog = page.get_by_role("dialog", name=title)
+        expect(dialog).to_be_visible()
+        assert_accessible(page, f"{title} dialog")
+        dialog.get_by_role("button", name="Create").click()
+        expect(dialog.locator(".invalid-feedback").first).to_be_visible()
+        assert_accessible(page, f"{title} dialog with errors")
+
+    page.goto(reverse("vms:list"))
+    page.get_by_role("button", name="New", exact=True).click()
+    drawer.get_by_role("button", name="Virtual Machine").click()
+    drawer.get_by_role("link", name="Quick Create").click()
+    dialog = page.get_by_role("dialog", name="Quick Create")
+    expect(dialog).to_be_visible()
+    dialog.locator("summary", has_text="Help: DNS Name").click()
+    expect(dialog.get_by_text("free across every subscription")).to_be_visible()
+    assert_accessible(page, "Quick Create with help open")
+    dialog.get_by_role("button", name="Create virtual machine").click()
+    expect(dialog.locator(".invalid-feedback").first).to_be_visible()
+    assert_accessible(page, "Quick Create with errors")
+
+    factories.VirtualMachineFactory(
+        cloud_service__subscription=vm.cloud_service.subscription,
+        name="Lin1",
+        image_version=Image.objects.get(name="Ubuntu Server 12.04 LTS").versions.first(),
+        status=VirtualMachine.Status.RUNNING,
+    )
+    page.goto(reverse("vms:list"))
+    page.get_by_role("row", name="Lin1").get_by_role("cell", name="Running").click()
+    page.get_by_role("contentinfo", name="Command bar").get_by_role("link", name="Connect").click()
+    expect(page.get_by_role("dialog", name="Connect to Lin1")).to_be_visible()
+    assert_accessible(page, "a selected row and the Connect dialog")
+
+    page.goto(reverse("vms:dashboard", args=[vm.pk]))
+    page.get_by_role("contentinfo", name="Command bar").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("dialog", name=f"Delete virtual machine {vm.name}?")).to_be_visible()
+    assert_accessible(page, "delete confirmation")
+
+
+def test_every_wizard_page_and_its_errors_have_no_serious_violation(axe_page: Page, user, portal_data):
+    page = axe_page
+    sign_in(page, user)
+    page.get_by_role("button", name="New", exact=True).click()
+    drawer = page.get_by_role("region", name="New")
+    drawer.get_by_role("button", name="Virtual Machine").click()
+    drawer.get_by_role("link", name="From Gallery").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Select the virtual machine operating system")).to_be_visible()
+    assert_accessible(page, "wizard page 1")
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_text("Select an image to continue.")).to_be_visible()
+    assert_accessible(page, "wizard page 1 with an error")
+    dialog.get_by_role("radio", name="Windows Server 2012 Datacenter").check()
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_role("heading", name="Virtual machine configuration")).to_be_visible()
+    assert_accessible(page, "wizard page 2")
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.locator(".invalid-feedback").first).to_be_visible()
+    assert_accessible(page, "wizard page 2 with errors")
+    dialog.get_by_label("Virtual Machine Name").fill("web9")
+    dialog.get_by_label("New User Name").fill("contosoadmin")
+    dialog.get_by_label("New Password").fill(STRONG_PASSWORD)
+    dialog.get_by_label("Confirm Password").fill(STRONG_PASSWORD)
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_role("heading", name="Virtual machine mode")).to_be_visible()
+    assert_accessible(page, "wizard page 3")
+    dialog.get_by_label("DNS Name").fill("Bad_Name")
+    expect(dialog.get_by_text("The name can contain")).to_be_visible()
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.locator(".invalid-feedback").first).to_be_visible()
+    assert_accessible(page, "wizard page 3 with errors")
+    dialog.get_by_label("DNS Name").fill("contosoweb9")
+    dialog.get_by_label("Region/Affinity Group/Virtual Network").select_option(label="West US")
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_role("heading", name="Virtual machine options")).to_be_visible()
+    dialog.get_by_label("Availability Set", exact=True).select_option(label="Create availability set")
+    dialog.locator("summary", has_text="Help: Availability Set").click()
+    expect(dialog.get_by_text("never stops all of them")).to_be_visible()
+    assert_accessible(page, "wizard page 4 with its help open")
+    dialog.get_by_role("button", name="Create virtual machine").click()
+    expect(dialog.locator(".invalid-feedback").first).to_be_visible()
+    assert_accessible(page, "wizard page 4 with an error")
+
+
+def test_the_check_itself_catches_the_old_navigation_colour(axe_page: Page, user, portal_data):
+    """White on the old #1ba1e2 (2.89:1) and a role=menu holding <details> are what the check must catch."""
+    page = axe_page
+    sign_in(page, user)
+    page.evaluate(
+        """() => {
+          document.querySelector('.portal-nav a[aria-current="page"]').style.background = '#1ba1e2';
+          const menu = document.createElement('div');
+          menu.setAttribute('role', 'menu');
+          menu.innerHTML = '<details><summary>Virtual Machine</summary></details>';
+          document.querySelector('main').append(menu);
+        }"""
+    )
+    found = {violation["id"] for violation in serious_violations(page)}
+    assert {"color-contrast", "aria-required-children"} <= found
