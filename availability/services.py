@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
 from portal.models import Subscription
+from portal.services import subscription_usage_add
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -202,6 +203,9 @@ def virtual_machine_deploy(
         raise ValidationError(
             {"subnet": ValidationError("Choose a subnet of the cloud service's virtual network.", code="subnet")}
         )
+    else:
+        # The locked subscription: the VM's usage is counted on it.
+        cloud_service.subscription = subscription
 
     if storage_account is None:
         storage_account = storage_account_generated_for(subscription=subscription, region=cloud_service.region)
@@ -252,9 +256,12 @@ def virtual_machine_configure(
     changes = []
 
     if size.pk != vm.size_id:
-        subscription_cores_check(subscription=subscription_lock(vm.cloud_service.subscription), size=size, excluding=vm)
+        subscription = subscription_lock(vm.cloud_service.subscription)
+        old_cores = vm.size.cores
+        subscription_cores_check(subscription=subscription, size=size, excluding=vm)
         vm.size = size
         vm.save(update_fields=["size"])
+        subscription_usage_add(subscription=subscription, cores=size.cores - old_cores)
         changes.append(f"size {size.name}")
 
     if availability_set_name:

@@ -10,11 +10,12 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Subscription
+from portal.services import USAGE_FIELDS, subscription_usage_add
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -49,11 +50,43 @@ def subscription_lock(subscription: Subscription) -> Subscription:
 
 
 def subscription_cores_in_use(subscription: Subscription, *, excluding: VirtualMachine | None = None) -> int:
-    """Count the cores the subscription's VMs hold (a shared core counts as a full one)."""
-    vms = VirtualMachine.objects.filter(cloud_service__subscription=subscription)
+    """Return the cores the subscription's VMs hold (a shared core counts as a full one), from its counter."""
+    in_use = subscription.cores_in_use
     if excluding is not None:
-        vms = vms.exclude(pk=excluding.pk)
-    return vms.aggregate(total=Sum("size__cores"))["total"] or 0
+        in_use -= excluding.size.cores
+    return in_use
+
+
+def subscription_usage_counted(subscription: Subscription) -> dict[str, int]:
+    """Count what the subscription uses from its rows: what its usage counters should say."""
+    vms = VirtualMachine.objects.filter(cloud_service__subscription=subscription).aggregate(
+        cores=Sum("size__cores"), count=Count("pk")
+    )
+    return {
+        "cores_in_use": vms["cores"] or 0,
+        "virtual_machines_in_use": vms["count"],
+        "cloud_services_in_use": CloudService.objects.filter(subscription=subscription).count(),
+        "storage_accounts_in_use": StorageAccount.objects.filter(subscription=subscription).count(),
+    }
+
+
+@transaction.atomic
+def subscription_usage_recount(*, subscription: Subscription, fix: bool = True) -> dict[str, tuple[int, int]]:
+    """Recount a subscription's usage under its lock; return each counter that drifted as (kept, counted).
+
+    With fix, the counters are set to what was counted. Staff edits in the admin use this after each change.
+    """
+    locked = subscription_lock(subscription)
+    counted = subscription_usage_counted(locked)
+    drift = {
+        field: (getattr(locked, field), value) for field, value in counted.items() if getattr(locked, field) != value
+    }
+    if fix and drift:
+        Subscription.objects.filter(pk=locked.pk).update(**counted)
+    if fix:
+        for field in USAGE_FIELDS:
+            setattr(subscription, field, counted[field])
+    return drift
 
 
 def subscription_cores_check(
@@ -131,7 +164,7 @@ def virtual_network_create(
 
 def storage_account_quota_check(*, subscription: Subscription, field: str = "storage_account") -> None:
     """Refuse another storage account once the subscription has its quota of them."""
-    if subscription.storage_accounts.count() >= subscription.storage_account_quota:
+    if subscription.storage_accounts_in_use >= subscription.storage_account_quota:
         raise ValidationError(
             {
                 field: ValidationError(
@@ -180,7 +213,7 @@ def dns_name_check(name: str) -> None:
 
 def cloud_service_quota_check(*, subscription: Subscription) -> None:
     """Refuse another cloud service once the subscription has its quota of them."""
-    if subscription.cloud_services.count() >= subscription.cloud_service_quota:
+    if subscription.cloud_services_in_use >= subscription.cloud_service_quota:
         raise ValidationError(
             {
                 "dns_name": ValidationError(
@@ -230,6 +263,7 @@ def storage_account_create(*, subscription: Subscription, name: str, region: Reg
             account.save()
     except IntegrityError as error:
         raise ValidationError({"name": "That storage account name is taken."}, code="name_taken") from error
+    subscription_usage_add(subscription=subscription, storage_accounts=1)
     return account
 
 
@@ -247,6 +281,7 @@ def storage_account_generated_for(*, subscription: Subscription, region: Region)
     )
     account.full_clean()
     account.save()
+    subscription_usage_add(subscription=subscription, storage_accounts=1)
     return account
 
 
@@ -274,6 +309,7 @@ def cloud_service_create(
             service.save()
     except IntegrityError as error:
         raise _dns_name_taken(name) from error
+    subscription_usage_add(subscription=subscription, cloud_services=1)
     return service
 
 
@@ -307,7 +343,10 @@ def vm_create(
     subnet: Subnet | None = None,
     user: AbstractBaseUser | None = None,
 ) -> VirtualMachine:
-    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock."""
+    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock.
+
+    The cloud service's subscription is the one whose counters the VM moves: pass the locked one in it.
+    """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
     for field, check in (
@@ -330,9 +369,11 @@ def vm_create(
     if errors:
         raise ValidationError(errors)
     cloud_service_capacity_check(cloud_service=cloud_service)
-    subscription_cores_check(subscription=cloud_service.subscription, size=size)
+    subscription = cloud_service.subscription
+    subscription_cores_check(subscription=subscription, size=size)
     vm = VirtualMachine(
         cloud_service=cloud_service,
+        subscription=subscription,
         name=name,
         image_version=image_version,
         size=size,
@@ -346,6 +387,7 @@ def vm_create(
     )
     vm.full_clean(validate_unique=False, validate_constraints=False)
     vm.save()
+    subscription_usage_add(subscription=subscription, cores=size.cores, virtual_machines=1)
     return vm
 
 
@@ -362,7 +404,9 @@ ALLOWED_FROM: dict[str, set[str]] = {
 
 def vm_lock_for_operation(*, vm: VirtualMachine, kind: str) -> VirtualMachine:
     """Lock a VM's row and refuse a new operation while another is in progress or the state forbids it."""
-    locked = VirtualMachine.objects.select_for_update().select_related("cloud_service").get(pk=vm.pk)
+    # Only the VM's row: locking its cloud service too would block deploys into the service while they hold the
+    # subscription's lock that this operation may need next (a deadlock).
+    locked = VirtualMachine.objects.select_for_update(of=("self",)).select_related("cloud_service").get(pk=vm.pk)
     running = Operation.objects.filter(virtual_machine=locked, status=Operation.Status.IN_PROGRESS).first()
     if running is not None:
         raise ValidationError(

@@ -15,6 +15,7 @@ from django.utils import timezone
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+from vms.services import subscription_usage_recount
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,7 @@ def build_rows(subscription, start: int, stop: int) -> None:
     vms = VirtualMachine.objects.bulk_create(
         VirtualMachine(
             cloud_service=service,
+            subscription=subscription,
             name=f"vm{i}",
             image_version=factories.image_version(),
             size=factories.size(),
@@ -89,6 +91,7 @@ def build_rows(subscription, start: int, stop: int) -> None:
         )
         for vm in vms
     )
+    subscription_usage_recount(subscription=subscription)
 
 
 def count_queries(client, url: str, **headers) -> int:
