@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from portal.models import Subscription
 from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
@@ -12,11 +13,37 @@ from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, S
 RECENT_OPERATIONS_SHOWN = 5
 
 
+def count_of(queryset: QuerySet, *, per: str) -> Coalesce:
+    """Count a related queryset's rows per outer row (filtered on `per` = the outer pk) as a correlated subquery.
+
+    Unlike a joined Count, which groups every row before the page is cut, the database evaluates this only for
+    the rows of the page.
+    """
+    counted = (
+        queryset.filter(**{per: OuterRef("pk")}).order_by().values(per).annotate(count=Count("pk")).values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+VM_LIST_FIELDS = (
+    "name",
+    "status",
+    "subscription_id",
+    "cloud_service__name",
+    "cloud_service__region__name",
+    "cloud_service__affinity_group__name",
+)
+
+
 def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
-    """Return the subscription's VMs with their cloud service and location."""
-    return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
-        "cloud_service__region",
-        "cloud_service__affinity_group",
+    """Return the subscription's VMs with their cloud service and location: only what the list shows.
+
+    It filters on the VM's own subscription, so that one index (subscription, name, id) serves filter and order.
+    """
+    return (
+        VirtualMachine.objects.filter(subscription=subscription)
+        .select_related("cloud_service__region", "cloud_service__affinity_group")
+        .only(*VM_LIST_FIELDS)
     )
 
 
@@ -25,8 +52,9 @@ def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:
     return (
         CloudService.objects.filter(subscription=subscription)
         .select_related("region", "affinity_group")
-        .annotate(vm_count=Count("virtual_machines", distinct=True))
-        .order_by("name")
+        .only("name", "subscription_id", "region__name", "affinity_group__name")
+        .annotate(vm_count=count_of(VirtualMachine.objects.all(), per="cloud_service"))
+        .order_by("name", "pk")
     )
 
 
@@ -73,5 +101,15 @@ def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
     return (
         Operation.objects.filter(subscription=subscription)
         .select_related("requested_by")
+        .only(
+            "title",
+            "status",
+            "message",
+            "started_at",
+            "ended_at",
+            "virtual_machine_id",
+            "subscription_id",
+            "requested_by__username",
+        )
         .order_by("-started_at", "-pk")
     )

@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
+from portal.pagination import keyset_paginate
 from vms import selectors, services
 from vms.list_forms import AffinityGroupForm, StorageAccountForm, VirtualNetworkForm
 
@@ -53,11 +54,13 @@ def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") 
 @subscription_required
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's virtual machines; the list refreshes itself while any of them is busy."""
-    listing = _paginate(request, virtual_machines_with_sets(request.subscription))
+    listing = keyset_paginate(
+        request, virtual_machines_with_sets(request.subscription), key="name", page_size=settings.PAGE_SIZE
+    )
     context = {
         "nav_section": "vms",
         "listing": listing,
-        "busy": any(vm.is_busy for vm in listing.page),
+        "busy": any(vm.is_busy for vm in listing),
     }
     return render_page(request, "vms/vm_list.html", "vm-list", context)
 
@@ -66,7 +69,9 @@ def vm_list(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's cloud services."""
-    listing = _paginate(request, cloud_services_with_set_counts(request.subscription))
+    listing = keyset_paginate(
+        request, cloud_services_with_set_counts(request.subscription), key="name", page_size=settings.PAGE_SIZE
+    )
     return render_page(
         request,
         "vms/cloud_service_list.html",
@@ -212,5 +217,11 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def activity_log(request: HtmxHttpRequest) -> HttpResponse:
     """List every operation of the subscription, newest first."""
-    listing = _paginate(request, selectors.operation_list(subscription=request.subscription))
+    listing = keyset_paginate(
+        request,
+        selectors.operation_list(subscription=request.subscription),
+        key="started_at",
+        descending=True,
+        page_size=settings.PAGE_SIZE,
+    )
     return render_page(request, "vms/activity.html", "activity", {"listing": listing})
