@@ -104,8 +104,20 @@ class ImageForm(forms.Form):
 
 
 class ReleaseDateChoiceField(forms.ModelChoiceField):
+    """An image's versions by release date; a posted one is found among those already read."""
+
+    versions: list[ImageVersion] | None = None
+
     def label_from_instance(self, obj: ImageVersion) -> str:
         return f"{obj.release_date:%m/%d/%Y}"
+
+    def to_python(self, value):
+        if self.versions is None or value in self.empty_values:
+            return super().to_python(value)
+        for version in self.versions:
+            if str(version.pk) == str(value):
+                return version
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
 
 
 class ConfigurationForm(forms.Form):
@@ -165,6 +177,7 @@ class ConfigurationForm(forms.Form):
         versions = list(image.versions.all()) if image else []
         if len(versions) > 1:
             self.fields["image_version"].queryset = image.versions.all()
+            self.fields["image_version"].versions = versions
             self.fields["image_version"].empty_label = None
             self.fields["image_version"].initial = versions[0].pk
         else:
@@ -271,6 +284,17 @@ class ConfigurationForm(forms.Form):
         }
 
 
+class LocationField(forms.ChoiceField):
+    """A choice among many locations that checks a posted one by looking up that one alone."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.resolve = lambda key: None
+
+    def valid_value(self, value: str) -> bool:
+        return self.resolve(value) is not None
+
+
 class ModeForm(forms.Form):
     """Page 3: Virtual machine mode."""
 
@@ -299,11 +323,13 @@ class ModeForm(forms.Form):
         required=False,
         empty_label="Use an automatically generated storage account",
     )
-    location = forms.ChoiceField(label="Region/Affinity Group/Virtual Network", required=False)
+    location = LocationField(label="Region/Affinity Group/Virtual Network", required=False)
 
-    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+    def __init__(self, *args, subscription: Subscription, service_checks: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.subscription = subscription
+        # Off when the wizard finishes: the deploy service applies the same rules, under the subscription's lock.
+        self.service_checks = service_checks
         self.fields["dns_name"].widget.attrs.update(
             {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
         )
@@ -321,27 +347,42 @@ class ModeForm(forms.Form):
             subscription=subscription
         ).select_related("region")
         self.fields["storage_account"].label_from_instance = lambda account: f"{account.name} ({account.region})"
-        self.locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
-        groups = [
-            ("Regions", Region.objects.all(), "region"),
-            ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
-            (
-                "Virtual Networks",
-                subscription.virtual_networks.select_related("affinity_group__region"),
-                "virtual-network",
-            ),
-        ]
+        self.locations: dict[str, Region | AffinityGroup | VirtualNetwork | None] = {}
+        # Read every location only to draw the list; a posted one is looked up by itself.
+        self.fields["location"].choices = self.location_choices
+        self.fields["location"].resolve = self.location_for
+
+    def location_sources(self) -> dict[str, QuerySet]:
+        return {
+            "region": Region.objects.all(),
+            "affinity-group": self.subscription.affinity_groups.select_related("region"),
+            "virtual-network": self.subscription.virtual_networks.select_related("affinity_group__region"),
+        }
+
+    def location_choices(self) -> list:
+        """List every region, affinity group and virtual network, grouped, for the select."""
+        if hasattr(self, "_location_choices"):
+            return self._location_choices
+        headings = {"region": "Regions", "affinity-group": "Affinity Groups", "virtual-network": "Virtual Networks"}
         choices: list = [("", "Choose a region, affinity group or virtual network")]
-        for heading, objects, kind in groups:
+        for kind, objects in self.location_sources().items():
             options = []
             for obj in objects:
                 key = f"{kind}-{obj.pk}"
                 self.locations[key] = obj
-                label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
-                options.append((key, label))
+                options.append((key, obj.name if kind == "region" else f"{obj.name} ({obj.region})"))
             if options:
-                choices.append((heading, options))
-        self.fields["location"].choices = choices
+                choices.append((headings[kind], options))
+        self._location_choices = choices
+        return choices
+
+    def location_for(self, key: str) -> Region | AffinityGroup | VirtualNetwork | None:
+        """Return the region, affinity group or virtual network a choice such as "region-3" names, or None."""
+        if key not in self.locations:
+            kind, _, pk = key.rpartition("-")
+            source = self.location_sources().get(kind)
+            self.locations[key] = source.filter(pk=pk).first() if source is not None and pk.isdigit() else None
+        return self.locations[key]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -361,6 +402,8 @@ class ModeForm(forms.Form):
 
     def check(self, rule, **arguments) -> None:
         """Apply one of the services' rules; its refusal lands beside the field it concerns."""
+        if not self.service_checks:
+            return
         try:
             rule(**arguments)
         except ValidationError as error:
@@ -442,10 +485,12 @@ class OptionsForm(forms.Form):
         *args,
         cloud_service: CloudService | None,
         virtual_network: VirtualNetwork | None,
+        service_checks: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.cloud_service = cloud_service
+        self.service_checks = service_checks
         self.fields["availability_set"].widget.attrs["class"] = "form-select"
         self.fields["availability_set_name"].widget.attrs["class"] = "form-control"
         self.sets = {
@@ -477,7 +522,7 @@ class OptionsForm(forms.Form):
             self.add_error(
                 "availability_set_name", ValidationError(self.error_messages["set_name_required"], code="required")
             )
-        elif self.cloud_service is not None:
+        elif self.cloud_service is not None and self.service_checks:
             try:
                 availability_set_name_check(cloud_service=self.cloud_service, name=name)
             except ValidationError as error:

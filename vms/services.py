@@ -267,11 +267,14 @@ def storage_account_create(*, subscription: Subscription, name: str, region: Reg
     return account
 
 
-def storage_account_generated_for(*, subscription: Subscription, region: Region) -> StorageAccount:
-    """Return the subscription's automatically generated account in a region, creating it the first time."""
+def storage_account_generated_for(*, subscription: Subscription, region: Region) -> tuple[StorageAccount, bool]:
+    """Return the subscription's automatically generated account in a region and whether it was made now.
+
+    The first time, it is made; the caller holds the subscription's lock and counts it in the usage.
+    """
     existing = StorageAccount.objects.filter(subscription=subscription, region=region, automatically_generated=True)
     if account := existing.first():
-        return account
+        return account, False
     storage_account_quota_check(subscription=subscription)
     account = StorageAccount(
         subscription=subscription,
@@ -279,10 +282,11 @@ def storage_account_generated_for(*, subscription: Subscription, region: Region)
         name=f"portalvhds{secrets.token_hex(7)}",
         automatically_generated=True,
     )
-    account.full_clean()
+    # The relations are the caller's own rows, the name is random and well formed, and the one account per region
+    # was looked for above: only the fields' own rules are left to check.
+    account.full_clean(exclude=["subscription", "region"], validate_unique=False, validate_constraints=False)
     account.save()
-    subscription_usage_add(subscription=subscription, storage_accounts=1)
-    return account
+    return account, True
 
 
 def cloud_service_create(
@@ -293,8 +297,15 @@ def cloud_service_create(
     affinity_group: AffinityGroup | None = None,
     virtual_network: VirtualNetwork | None = None,
 ) -> CloudService:
-    """Create a cloud service under the subscription's quota; its DNS name must be free everywhere."""
-    dns_name_check(name)
+    """Create a cloud service under the subscription's quota; its DNS name must be free everywhere.
+
+    The caller holds the subscription's lock and counts the service in the usage. A name taken meanwhile is
+    refused by the database's unique index, with the same message as dns_name_check.
+    """
+    try:
+        validate_dns_name(name)
+    except ValidationError as error:
+        raise ValidationError({"dns_name": error}) from error
     cloud_service_quota_check(subscription=subscription)
     service = CloudService(
         subscription=subscription,
@@ -303,13 +314,16 @@ def cloud_service_create(
         affinity_group=affinity_group,
         virtual_network=virtual_network,
     )
-    service.full_clean(validate_unique=False)
+    service.full_clean(
+        exclude=["subscription", "region", "affinity_group", "virtual_network"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     try:
         with transaction.atomic():
             service.save()
     except IntegrityError as error:
         raise _dns_name_taken(name) from error
-    subscription_usage_add(subscription=subscription, cloud_services=1)
     return service
 
 
@@ -342,15 +356,24 @@ def vm_create(
     ssh_certificate: bytes | None = None,
     subnet: Subnet | None = None,
     user: AbstractBaseUser | None = None,
+    cloud_service_is_new: bool = False,
 ) -> VirtualMachine:
-    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock.
+    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock and counts its usage.
 
-    The cloud service's subscription is the one whose counters the VM moves: pass the locked one in it.
+    The cloud service carries the locked subscription. One made in this transaction holds no VMs yet, so its
+    name and capacity checks are skipped.
     """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
     for field, check in (
-        ("name", lambda: vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)),
+        (
+            "name",
+            lambda: (
+                validate_vm_name(name, os_family)
+                if cloud_service_is_new
+                else vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)
+            ),
+        ),
         ("admin_username", lambda: validate_admin_username(admin_username, os_family)),
         ("admin_password", lambda: admin_password and validate_admin_password(admin_password)),
     ):
@@ -368,7 +391,8 @@ def vm_create(
         errors["admin_password"] = ValidationError("Provide a password, an SSH key, or both.", code="no_credentials")
     if errors:
         raise ValidationError(errors)
-    cloud_service_capacity_check(cloud_service=cloud_service)
+    if not cloud_service_is_new:
+        cloud_service_capacity_check(cloud_service=cloud_service)
     subscription = cloud_service.subscription
     subscription_cores_check(subscription=subscription, size=size)
     vm = VirtualMachine(
@@ -385,9 +409,13 @@ def vm_create(
         status=Status.PROVISIONING,
         created_by=user,
     )
-    vm.full_clean(validate_unique=False, validate_constraints=False)
+    # The relations are rows the caller read; clean() checks that they belong together.
+    vm.full_clean(
+        exclude=["cloud_service", "subscription", "image_version", "size", "storage_account", "subnet", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     vm.save()
-    subscription_usage_add(subscription=subscription, cores=size.cores, virtual_machines=1)
     return vm
 
 
@@ -432,23 +460,29 @@ def operation_begin(
     details: dict | None = None,
 ) -> Operation:
     """Record an operation on a locked VM, move it into the passing state and hand it to the worker on commit."""
-    vm.status = TRANSITIONS[kind].running
-    vm.save(update_fields=["status"])
-    try:
-        with transaction.atomic():
-            operation = Operation.objects.create(
-                subscription_id=vm.cloud_service.subscription_id,
-                requested_by=user if user and user.is_authenticated else None,
-                kind=kind,
-                virtual_machine=vm,
-                target_name=vm.name,
-                title=title,
-                details=details or {},
-            )
-    except IntegrityError as error:
-        raise ValidationError(
-            "Another operation is in progress on %(name)s.", code="busy", params={"name": vm.name}
-        ) from error
+    if vm.status != TRANSITIONS[kind].running:
+        vm.status = TRANSITIONS[kind].running
+        vm.save(update_fields=["status"])
+    operation = Operation(
+        subscription_id=vm.subscription_id,
+        requested_by=user if user and user.is_authenticated else None,
+        kind=kind,
+        virtual_machine=vm,
+        target_name=vm.name,
+        title=title,
+        details=details or {},
+    )
+    if kind == Kind.CREATE:
+        # A VM made in this transaction has no other operation.
+        operation.save()
+    else:
+        try:
+            with transaction.atomic():
+                operation.save()
+        except IntegrityError as error:
+            raise ValidationError(
+                "Another operation is in progress on %(name)s.", code="busy", params={"name": vm.name}
+            ) from error
     _enqueue_on_commit(operation)
     return operation
 
