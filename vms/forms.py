@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet
@@ -21,6 +22,7 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
+from vms.selectors import cloud_services_matching, cloud_services_to_connect
 from vms.services import (
     cloud_service_capacity_check,
     cloud_service_quota_check,
@@ -311,11 +313,18 @@ class ModeForm(forms.Form):
         initial=STANDALONE,
     )
     dns_name = forms.CharField(label="DNS Name", required=False, max_length=24)
+    # A subscription may hold a thousand cloud services: the field takes a DNS name, and the page suggests matching
+    # ones as it is typed (htmx) instead of listing them all.
     cloud_service = forms.ModelChoiceField(
         queryset=CloudService.objects.none(),
         label="Cloud Service",
         required=False,
-        empty_label="Choose a cloud service",
+        to_field_name="name",
+        widget=forms.TextInput,
+        help_text="Type the DNS name of the cloud service that holds the virtual machine to connect to.",
+        error_messages={
+            "invalid_choice": "None of this subscription's cloud services with a virtual machine is named %(value)s."
+        },
     )
     storage_account = forms.ModelChoiceField(
         queryset=StorageAccount.objects.none(),
@@ -333,16 +342,22 @@ class ModeForm(forms.Form):
         self.fields["dns_name"].widget.attrs.update(
             {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
         )
-        for name in ("cloud_service", "storage_account", "location"):
+        for name in ("storage_account", "location"):
             self.fields[name].widget.attrs["class"] = "form-select"
-        cloud_services = (
-            CloudService.objects.filter(subscription=subscription)
-            .annotate(vm_count=Count("virtual_machines"))
-            .filter(vm_count__gt=0)
-            .select_related("region", "virtual_network")
+        self.fields["cloud_service"].queryset = cloud_services_to_connect(subscription=subscription)
+        self.fields["cloud_service"].widget.attrs.update(
+            {
+                "class": "form-control",
+                "list": "cloud-service-options",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": reverse("vms:cloud-service-search"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#cloud-service-options",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
         )
-        self.fields["cloud_service"].queryset = cloud_services
-        self.fields["cloud_service"].label_from_instance = lambda service: f"{service.name} ({service.region})"
         self.fields["storage_account"].queryset = StorageAccount.objects.filter(
             subscription=subscription
         ).select_related("region")
@@ -351,6 +366,12 @@ class ModeForm(forms.Form):
         # Read every location only to draw the list; a posted one is looked up by itself.
         self.fields["location"].choices = self.location_choices
         self.fields["location"].resolve = self.location_for
+
+    def cloud_service_suggestions(self) -> list[CloudService]:
+        """The first cloud services whose name starts with what is in the field, for its list of suggestions."""
+        value = self["cloud_service"].value()
+        text = value if isinstance(value, str) else ""
+        return cloud_services_matching(subscription=self.subscription, text=text)
 
     def location_sources(self) -> dict[str, QuerySet]:
         return {

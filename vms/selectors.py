@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from portal.models import Subscription
@@ -56,6 +56,28 @@ def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:
         .annotate(vm_count=count_of(VirtualMachine.objects.all(), per="cloud_service"))
         .order_by("name", "pk")
     )
+
+
+CLOUD_SERVICES_SUGGESTED = 20
+
+
+def cloud_services_to_connect(*, subscription: Subscription) -> QuerySet[CloudService]:
+    """Return the subscription's cloud services that hold a VM to connect to, by name."""
+    return (
+        CloudService.objects.filter(subscription=subscription)
+        .filter(Exists(VirtualMachine.objects.filter(cloud_service=OuterRef("pk"))))
+        .select_related("region", "virtual_network")
+        .order_by("name", "pk")
+    )
+
+
+def cloud_services_matching(*, subscription: Subscription, text: str) -> list[CloudService]:
+    """Return the first few cloud services to connect to whose DNS name starts with the text typed."""
+    services = cloud_services_to_connect(subscription=subscription)
+    text = text.strip().lower()
+    if text:
+        services = services.filter(name__startswith=text)
+    return list(services[:CLOUD_SERVICES_SUGGESTED])
 
 
 def storage_account_list(*, subscription: Subscription) -> QuerySet[StorageAccount]:

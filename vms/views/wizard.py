@@ -30,6 +30,7 @@ from vms.forms import (
     gallery_filter,
     gallery_images,
 )
+from vms.selectors import cloud_services_matching
 
 IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
 STEP_TITLES = {
@@ -363,3 +364,14 @@ def dns_name_check(request: HtmxHttpRequest) -> HttpResponse:
     name = (request.GET.get("dns_name") or request.GET.get(f"{MODE}-dns_name") or "").strip()
     context = {"dns_name_check": True, "dns_name": name, "problem": dns_name_problem(name) if name else ""}
     return render_page(request, "vms/wizard.html", "dns_name_status", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def cloud_service_search(request: HtmxHttpRequest) -> HttpResponse:
+    """Suggest the cloud services to connect to whose DNS name starts with what was typed."""
+    subscription = subscription_or_404(request)
+    text = (request.GET.get("q") or request.GET.get(f"{MODE}-cloud_service") or "").strip()
+    services = cloud_services_matching(subscription=subscription, text=text)
+    context = {"cloud_service_search": True, "text": text, "services": services}
+    return render_page(request, "vms/cloud_service_search.html", "options", context)
