@@ -40,14 +40,24 @@ class KeysetListing:
 
 
 def keyset_paginate(
-    request: HttpRequest, queryset: QuerySet, *, key: str, descending: bool = False, page_size: int
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    key: str,
+    descending: bool = False,
+    page_size: int,
+    prefix: str = "",
 ) -> KeysetListing:
-    """Return the page the request's cursor asks for, ordered by (key, pk), ascending or descending."""
+    """Return the page the request's cursor asks for, ordered by (key, pk), ascending or descending.
+
+    prefix names the cursor's parameters (e.g. "groups_after") when a page holds more than one list.
+    """
+    after, before, last = (f"{prefix}{name}" for name in (AFTER, BEFORE, LAST))
     model = queryset.model
     direction = "-" if descending else ""
     forward = [f"{direction}{key}", f"{direction}pk"]
     backward = [f"{'' if descending else '-'}{key}", f"{'' if descending else '-'}pk"]
-    cursor_kind, cursor = _cursor(request, model, key)
+    cursor_kind, cursor = _cursor(request, model, key, prefix)
 
     if cursor_kind == AFTER:
         rows = list(queryset.filter(_beyond(key, cursor, descending)).order_by(*forward)[: page_size + 1])
@@ -68,7 +78,7 @@ def keyset_paginate(
 
     def link(kind: str = "", value: str = "") -> str:
         query = request.GET.copy()
-        for name in (AFTER, BEFORE, LAST):
+        for name in (after, before, last):
             query.pop(name, None)
         if kind:
             query[kind] = value
@@ -78,9 +88,9 @@ def keyset_paginate(
     return KeysetListing(
         rows=rows,
         first_url=link() if has_previous else "",
-        previous_url=link(BEFORE, _encode(rows[0], key)) if has_previous and rows else "",
-        next_url=link(AFTER, _encode(rows[-1], key)) if has_next and rows else "",
-        last_url=link(LAST, "1") if has_next else "",
+        previous_url=link(before, _encode(rows[0], key)) if has_previous and rows else "",
+        next_url=link(after, _encode(rows[-1], key)) if has_next and rows else "",
+        last_url=link(last, "1") if has_next else "",
     )
 
 
@@ -98,12 +108,12 @@ def _encode(row: Model, key: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _cursor(request: HttpRequest, model: type[Model], key: str) -> tuple[str, tuple | None]:
+def _cursor(request: HttpRequest, model: type[Model], key: str, prefix: str) -> tuple[str, tuple | None]:
     """Read the page's cursor; a missing or malformed one means the first page."""
-    if request.GET.get(LAST):
+    if request.GET.get(f"{prefix}{LAST}"):
         return LAST, None
     for kind in (AFTER, BEFORE):
-        raw = request.GET.get(kind)
+        raw = request.GET.get(f"{prefix}{kind}")
         if not raw:
             continue
         try:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -24,30 +21,6 @@ from vms import selectors, services
 from vms.list_forms import AffinityGroupForm, StorageAccountForm, VirtualNetworkForm
 
 RECENT_WINDOW = timedelta(minutes=10)
-
-
-class Listing(NamedTuple):
-    """One page of a list, with links to its neighbours that keep the rest of the query string."""
-
-    page: Page
-    previous_url: str
-    next_url: str
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") -> Listing:
-    """Return the requested page of a queryset, PAGE_SIZE rows at a time."""
-    page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get(param))
-
-    def link(number: int) -> str:
-        query = request.GET.copy()
-        query[param] = number
-        return f"{request.path}?{query.urlencode()}"
-
-    return Listing(
-        page=page,
-        previous_url=link(page.previous_page_number()) if page.has_previous() else "",
-        next_url=link(page.next_page_number()) if page.has_next() else "",
-    )
 
 
 @vary_on_headers("HX-Request")
@@ -84,7 +57,12 @@ def _storage_page(request: HtmxHttpRequest, form: StorageAccountForm | None = No
     """Render the Storage page, or for htmx its list and form."""
     context = {
         "nav_section": "storage",
-        "listing": _paginate(request, selectors.storage_account_list(subscription=request.subscription)),
+        "listing": keyset_paginate(
+            request,
+            selectors.storage_account_list(subscription=request.subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+        ),
         "form": form or StorageAccountForm(),
         **extra,
     }
@@ -102,9 +80,19 @@ def _networks_page(
     subscription = request.subscription
     context = {
         "nav_section": "networks",
-        "groups": _paginate(request, selectors.affinity_group_list(subscription=subscription), param="groups_page"),
-        "networks": _paginate(
-            request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
+        "groups": keyset_paginate(
+            request,
+            selectors.affinity_group_list(subscription=subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+            prefix="groups_",
+        ),
+        "networks": keyset_paginate(
+            request,
+            selectors.virtual_network_list(subscription=subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+            prefix="networks_",
         ),
         "group_form": group_form or AffinityGroupForm(prefix="affinity_group"),
         "network_form": network_form or VirtualNetworkForm(subscription=subscription, prefix="virtual_network"),
