@@ -383,6 +383,12 @@ class Operation(models.Model):
         indexes = [
             models.Index(fields=["subscription", "status"]),
             models.Index(fields=["subscription", "-started_at", "-id"], name="operation_activity_order"),
+            # The notification area's operations in progress: few, whatever the size of the log.
+            models.Index(
+                fields=["subscription", "-started_at", "-id"],
+                name="operation_in_progress",
+                condition=Q(status="in_progress"),
+            ),
             models.Index(
                 fields=["subscription", "-ended_at", "-id"],
                 name="operation_recently_finished",
