@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced, rebalance_plan
 from portal.models import Subscription
 from vms.models import CloudService, Operation, VirtualMachine
-from vms.selectors import cloud_service_list, vm_list
+from vms.selectors import VM_LIST_FIELDS, cloud_service_list, count_of, vm_list
 
 RECENT_OPERATIONS = 10
 SLA_MINIMUM_MEMBERS = 2
@@ -33,13 +33,17 @@ def virtual_machines_for(subscription: Subscription) -> QuerySet[VirtualMachine]
 
 def virtual_machines_with_sets(subscription: Subscription) -> QuerySet[VirtualMachine]:
     """Return the rows of the VM list with each VM's availability set joined."""
-    return vm_list(subscription=subscription).select_related("membership__availability_set")
+    return (
+        vm_list(subscription=subscription)
+        .select_related("membership__availability_set")
+        .only(*VM_LIST_FIELDS, "membership__availability_set__name")
+    )
 
 
 def cloud_services_with_set_counts(subscription: Subscription) -> QuerySet[CloudService]:
     """Return the rows of the cloud-service list with how many availability sets each holds."""
     return cloud_service_list(subscription=subscription).annotate(
-        availability_set_count=Count("availability_sets", distinct=True)
+        availability_set_count=count_of(AvailabilitySet.objects.all(), per="cloud_service")
     )
 
 

@@ -11,6 +11,7 @@ from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
 from availability.selectors import availability_set_rebalance_moves, rebalance_plan_key
 from portal.models import Subscription
+from portal.services import subscription_usage_add
 from portal.validators import validate_visible_name
 from vms.models import (
     AffinityGroup,
@@ -55,13 +56,11 @@ def availability_set_create(*, cloud_service: CloudService, name: str) -> Availa
         raise ValidationError(
             {"availability_set_name": ValidationError("Enter a name for the availability set.", code="required")}
         )
-    try:
-        availability_set_name_check(cloud_service=cloud_service, name=name)
-    except ValidationError as error:
-        raise ValidationError({"availability_set_name": error}) from error
+    # A name taken in any case is refused by the database's unique index on (cloud service, lower(name)) below,
+    # with the message availability_set_name_check gives.
     availability_set = AvailabilitySet(cloud_service=cloud_service, name=name)
     try:
-        availability_set.full_clean(validate_constraints=False)
+        availability_set.full_clean(exclude=["cloud_service"], validate_constraints=False)
     except ValidationError as error:
         raise ValidationError({"availability_set_name": error.message_dict.get("name", error.messages)}) from error
     try:
@@ -80,8 +79,14 @@ def _set_name_taken(cloud_service: CloudService, name: str) -> ValidationError:
     )
 
 
-def availability_set_join(*, vm: VirtualMachine, availability_set: AvailabilitySet) -> Membership:
-    """Put a VM into a set of its own cloud service, in the slot that keeps the spread even."""
+def availability_set_join(
+    *, vm: VirtualMachine, availability_set: AvailabilitySet, new_set: bool = False
+) -> Membership:
+    """Put a VM into a set of its own cloud service, in the slot that keeps the spread even.
+
+    new_set: the set and the VM were both made in this transaction, so the set is empty, nobody else sees it and
+    the VM is in no other set: there is nothing to lock, read or leave.
+    """
     if availability_set.cloud_service_id != vm.cloud_service_id:
         raise ValidationError(
             {
@@ -91,25 +96,32 @@ def availability_set_join(*, vm: VirtualMachine, availability_set: AvailabilityS
                 )
             }
         )
-    # Locking the set makes concurrent joins take turns, so two never read the same counts.
-    locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
-    taken = [
-        Slot(fault_domain, update_domain)
-        for fault_domain, update_domain in locked.memberships.exclude(virtual_machine=vm).values_list(
-            "fault_domain", "update_domain"
-        )
-    ]
+    if new_set:
+        locked, taken = availability_set, []
+    else:
+        # Locking the set makes concurrent joins take turns, so two never read the same counts.
+        locked = AvailabilitySet.objects.select_for_update().get(pk=availability_set.pk)
+        taken = [
+            Slot(fault_domain, update_domain)
+            for fault_domain, update_domain in locked.memberships.exclude(virtual_machine=vm).values_list(
+                "fault_domain", "update_domain"
+            )
+        ]
     slot = next_slot(
         taken, fault_domain_count=locked.fault_domain_count, update_domain_count=locked.update_domain_count
     )
-    Membership.objects.filter(virtual_machine=vm).delete()
+    if not new_set:
+        Membership.objects.filter(virtual_machine=vm).delete()
     membership = Membership(
         virtual_machine=vm,
         availability_set=locked,
         fault_domain=slot.fault_domain,
         update_domain=slot.update_domain,
     )
-    membership.full_clean(validate_unique=False)
+    # The slot comes from placement inside the set's domains, and both rows are the caller's.
+    membership.full_clean(
+        exclude=["virtual_machine", "availability_set"], validate_unique=False, validate_constraints=False
+    )
     membership.save()
     return membership
 
@@ -205,9 +217,15 @@ def virtual_machine_deploy(
         raise ValidationError(
             {"subnet": ValidationError("Choose a subnet of the cloud service's virtual network.", code="subnet")}
         )
+    else:
+        # The locked subscription: the VM's usage is counted on it.
+        cloud_service.subscription = subscription
 
+    created_storage_account = False
     if storage_account is None:
-        storage_account = storage_account_generated_for(subscription=subscription, region=cloud_service.region)
+        storage_account, created_storage_account = storage_account_generated_for(
+            subscription=subscription, region=cloud_service.region
+        )
     else:
         storage_account_region_check(storage_account=storage_account, region=cloud_service.region)
 
@@ -222,10 +240,20 @@ def virtual_machine_deploy(
         ssh_certificate=ssh_certificate,
         subnet=subnet,
         user=user,
+        cloud_service_is_new=created_cloud_service,
+    )
+    # Everything the deploy made, counted once on the locked subscription.
+    subscription_usage_add(
+        subscription=subscription,
+        cores=size.cores,
+        virtual_machines=1,
+        cloud_services=int(created_cloud_service),
+        storage_accounts=int(created_storage_account),
     )
     if availability_set_name:
         availability_set = availability_set_create(cloud_service=cloud_service, name=availability_set_name)
-    if availability_set is not None:
+        availability_set_join(vm=vm, availability_set=availability_set, new_set=True)
+    elif availability_set is not None:
         availability_set_join(vm=vm, availability_set=availability_set)
     return operation_begin(
         vm=vm,
@@ -255,9 +283,12 @@ def virtual_machine_configure(
     changes = []
 
     if size.pk != vm.size_id:
-        subscription_cores_check(subscription=subscription_lock(vm.cloud_service.subscription), size=size, excluding=vm)
+        subscription = subscription_lock(vm.cloud_service.subscription)
+        old_cores = vm.size.cores
+        subscription_cores_check(subscription=subscription, size=size, excluding=vm)
         vm.size = size
         vm.save(update_fields=["size"])
+        subscription_usage_add(subscription=subscription, cores=size.cores - old_cores)
         changes.append(f"size {size.name}")
 
     if availability_set_name:

@@ -19,9 +19,17 @@ class Subscription(models.Model):
     core_quota = models.PositiveIntegerField(default=20, help_text="Cores all virtual machines may use together.")
     cloud_service_quota = models.PositiveIntegerField(default=20)
     storage_account_quota = models.PositiveIntegerField(default=20)
+    # What the subscription uses now, kept by every write that changes it (in the same transaction), so that quota
+    # checks read one row instead of counting. `manage.py check_usage` recounts them and reports any drift.
+    cores_in_use = models.PositiveIntegerField(default=0, editable=False)
+    virtual_machines_in_use = models.PositiveIntegerField(default=0, editable=False)
+    cloud_services_in_use = models.PositiveIntegerField(default=0, editable=False)
+    storage_accounts_in_use = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     operations_version = models.PositiveBigIntegerField(
-        default=0, editable=False, help_text="Moves on whenever an operation of the subscription starts, ends or changes."
+        default=0,
+        editable=False,
+        help_text="Moves on whenever an operation of the subscription starts, ends or changes.",
     )
 
     class Meta:

@@ -15,6 +15,7 @@ from django.contrib.auth.hashers import make_password
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_deploy
 from portal.models import Subscription
+from portal.services import subscription_usage_add
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -114,29 +115,55 @@ class SubnetFactory(factory.django.DjangoModelFactory):
     address_prefix = "10.0.0.0/24"
 
 
-class StorageAccountFactory(factory.django.DjangoModelFactory):
+class UsageCountingFactory(factory.django.DjangoModelFactory):
+    """Count what a factory makes in its subscription's usage, as the services do."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        obj = super()._create(model_class, *args, **kwargs)
+        subscription_usage_add(subscription=kwargs["subscription"], **cls.usage(obj))
+        return obj
+
+    @classmethod
+    def usage(cls, obj) -> dict[str, int]:
+        raise NotImplementedError
+
+
+class StorageAccountFactory(UsageCountingFactory):
     class Meta:
         model = StorageAccount
+
+    @classmethod
+    def usage(cls, obj) -> dict[str, int]:
+        return {"storage_accounts": 1}
 
     subscription = factory.SubFactory(SubscriptionFactory)
     name = factory.Sequence(lambda n: f"storage{n:04d}")
     region = factory.LazyFunction(region)
 
 
-class CloudServiceFactory(factory.django.DjangoModelFactory):
+class CloudServiceFactory(UsageCountingFactory):
     class Meta:
         model = CloudService
+
+    @classmethod
+    def usage(cls, obj) -> dict[str, int]:
+        return {"cloud_services": 1}
 
     subscription = factory.SubFactory(SubscriptionFactory)
     name = factory.Sequence(lambda n: f"service{n:04d}")
     region = factory.LazyFunction(region)
 
 
-class VirtualMachineFactory(factory.django.DjangoModelFactory):
+class VirtualMachineFactory(UsageCountingFactory):
     class Meta:
         model = VirtualMachine
 
     cloud_service = factory.SubFactory(CloudServiceFactory)
+    subscription = factory.SelfAttribute("cloud_service.subscription")
     name = factory.Sequence(lambda n: f"vm{n}")
     image_version = factory.LazyFunction(image_version)
     size = factory.LazyFunction(size)
@@ -148,6 +175,10 @@ class VirtualMachineFactory(factory.django.DjangoModelFactory):
     admin_username = "portaladmin"
     password_hash = factory.LazyFunction(lambda: make_password(STRONG_PASSWORD))
     status = VirtualMachine.Status.RUNNING
+
+    @classmethod
+    def usage(cls, obj) -> dict[str, int]:
+        return {"cores": obj.size.cores, "virtual_machines": 1}
 
 
 class AvailabilitySetFactory(factory.django.DjangoModelFactory):

@@ -91,3 +91,26 @@ class TestProductionRefusesThePublicKey:
     def test_development_needs_no_key(self):
         result = self.run_without_key(DJANGO_DEBUG="true")
         assert result.returncode == 0, result.stderr
+
+
+def connection_settings(**environment: str) -> str:
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.db import connection; "
+        "print(connection.settings_dict['CONN_MAX_AGE'], connection.settings_dict['CONN_HEALTH_CHECKS'])",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/portal_settings_probe",
+        DJANGO_SECRET_KEY="x" * 20 + "a-long-random-production-secret-key-0123456789",
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_keeps_database_connections_with_health_checks():
+    assert connection_settings(DJANGO_DEBUG="false") == "60 True"
+
+
+def test_development_opens_a_connection_per_request_and_the_age_can_be_set():
+    assert connection_settings(DJANGO_DEBUG="true") == "0 True"
+    assert connection_settings(DJANGO_DEBUG="false", DATABASE_CONN_MAX_AGE="300") == "300 True"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from portal.admin import ValidatedModelForm
+from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -21,8 +24,29 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.services import subscription_cores_check, vm_name_check
+from vms.services import subscription_cores_check, subscription_usage_recount, vm_name_check
 from vms.validators import validate_admin_username, validate_dns_name, validate_storage_account_name
+
+
+class UsageRecountingAdmin(admin.ModelAdmin):
+    """Staff saves and deletes recount the subscription's usage in the same transaction, under its lock."""
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            subscription_usage_recount(subscription=Subscription(pk=obj.subscription_id))
+
+    def delete_model(self, request: HttpRequest, obj) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            subscription_usage_recount(subscription=Subscription(pk=obj.subscription_id))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            subscription_ids = set(queryset.values_list("subscription_id", flat=True))
+            super().delete_queryset(request, queryset)
+            for subscription_id in sorted(subscription_ids):
+                subscription_usage_recount(subscription=Subscription(pk=subscription_id))
 
 
 @admin.register(Region)
@@ -112,7 +136,7 @@ class StorageAccountForm(ValidatedModelForm):
 
 
 @admin.register(StorageAccount)
-class StorageAccountAdmin(admin.ModelAdmin):
+class StorageAccountAdmin(UsageRecountingAdmin):
     form = StorageAccountForm
     list_display = ["name", "region", "automatically_generated", "subscription", "created_at"]
     list_filter = ["automatically_generated", "region", "subscription"]
@@ -158,7 +182,7 @@ class CloudServiceForm(ValidatedModelForm):
 
 
 @admin.register(CloudService)
-class CloudServiceAdmin(admin.ModelAdmin):
+class CloudServiceAdmin(UsageRecountingAdmin):
     form = CloudServiceForm
     list_display = ["name", "region", "affinity_group", "virtual_network", "subscription", "created_at"]
     list_filter = ["region", "subscription"]
@@ -210,7 +234,7 @@ class VirtualMachineForm(ValidatedModelForm):
 
 
 @admin.register(VirtualMachine)
-class VirtualMachineAdmin(admin.ModelAdmin):
+class VirtualMachineAdmin(UsageRecountingAdmin):
     """VMs are created by the New wizard; staff may correct one here, but never see or set its password."""
 
     form = VirtualMachineForm

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet
@@ -22,6 +23,7 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
+from vms.selectors import cloud_services_matching, cloud_services_to_connect
 from vms.services import (
     cloud_service_capacity_check,
     cloud_service_quota_check,
@@ -149,8 +151,20 @@ class ImageForm(forms.Form):
 
 
 class ReleaseDateChoiceField(forms.ModelChoiceField):
+    """An image's versions by release date; a posted one is found among those already read."""
+
+    versions: list[ImageVersion] | None = None
+
     def label_from_instance(self, obj: ImageVersion) -> str:
         return f"{obj.release_date:%m/%d/%Y}"
+
+    def to_python(self, value):
+        if self.versions is None or value in self.empty_values:
+            return super().to_python(value)
+        for version in self.versions:
+            if str(version.pk) == str(value):
+                return version
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
 
 
 class ConfigurationForm(forms.Form):
@@ -210,6 +224,7 @@ class ConfigurationForm(forms.Form):
         versions = list(image.versions.all()) if image else []
         if len(versions) > 1:
             self.fields["image_version"].queryset = image.versions.all()
+            self.fields["image_version"].versions = versions
             self.fields["image_version"].empty_label = None
             self.fields["image_version"].initial = versions[0].pk
         else:
@@ -317,6 +332,17 @@ class ConfigurationForm(forms.Form):
         }
 
 
+class LocationField(forms.ChoiceField):
+    """A choice among many locations that checks a posted one by looking up that one alone."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.resolve = lambda key: None
+
+    def valid_value(self, value: str) -> bool:
+        return self.resolve(value) is not None
+
+
 class ModeForm(forms.Form):
     """Page 3: Virtual machine mode."""
 
@@ -333,11 +359,18 @@ class ModeForm(forms.Form):
         initial=STANDALONE,
     )
     dns_name = forms.CharField(label="DNS Name", required=False, max_length=24)
+    # A subscription may hold a thousand cloud services: the field takes a DNS name, and the page suggests matching
+    # ones as it is typed (htmx) instead of listing them all.
     cloud_service = forms.ModelChoiceField(
         queryset=CloudService.objects.none(),
         label="Cloud Service",
         required=False,
-        empty_label="Choose a cloud service",
+        to_field_name="name",
+        widget=forms.TextInput,
+        help_text="Type the DNS name of the cloud service that holds the virtual machine to connect to.",
+        error_messages={
+            "invalid_choice": "None of this subscription's cloud services with a virtual machine is named %(value)s."
+        },
     )
     storage_account = forms.ModelChoiceField(
         queryset=StorageAccount.objects.none(),
@@ -345,30 +378,79 @@ class ModeForm(forms.Form):
         required=False,
         empty_label="Use an automatically generated storage account",
     )
-    location = forms.ChoiceField(label="Region/Affinity Group/Virtual Network", required=False)
+    location = LocationField(label="Region/Affinity Group/Virtual Network", required=False)
 
-    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
+    def __init__(self, *args, subscription: Subscription, service_checks: bool = True, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.subscription = subscription
+        # Off when the wizard finishes: the deploy service applies the same rules, under the subscription's lock.
+        self.service_checks = service_checks
         self.fields["dns_name"].widget.attrs.update(
             {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
         )
-        for name in ("cloud_service", "storage_account", "location"):
+        for name in ("storage_account", "location"):
             self.fields[name].widget.attrs["class"] = "form-select"
-        cloud_services = (
-            CloudService.objects.filter(subscription=subscription)
-            .annotate(vm_count=Count("virtual_machines"))
-            .filter(vm_count__gt=0)
-            .select_related("region", "virtual_network")
+        self.fields["cloud_service"].queryset = cloud_services_to_connect(subscription=subscription)
+        self.fields["cloud_service"].widget.attrs.update(
+            {
+                "class": "form-control",
+                "list": "cloud-service-options",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": reverse("vms:cloud-service-search"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#cloud-service-options",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
         )
-        self.fields["cloud_service"].queryset = cloud_services
-        self.fields["cloud_service"].label_from_instance = lambda service: f"{service.name} ({service.region})"
         self.fields["storage_account"].queryset = StorageAccount.objects.filter(
             subscription=subscription
         ).select_related("region")
         self.fields["storage_account"].label_from_instance = lambda account: f"{account.name} ({account.region})"
-        self.fields["location"].choices, self.locations = location_choices(subscription)
+        self.locations: dict[str, Region | AffinityGroup | VirtualNetwork | None] = {}
+        # Read every location only to draw the list; a posted one is looked up by itself.
+        self.fields["location"].choices = self.location_choices
+        self.fields["location"].resolve = self.location_for
         self.fields["dns_name"].explanation = DNS_NAME_HELP
+
+    def cloud_service_suggestions(self) -> list[CloudService]:
+        """The first cloud services whose name starts with what is in the field, for its list of suggestions."""
+        value = self["cloud_service"].value()
+        text = value if isinstance(value, str) else ""
+        return cloud_services_matching(subscription=self.subscription, text=text)
+
+    def location_sources(self) -> dict[str, QuerySet]:
+        return {
+            "region": Region.objects.all(),
+            "affinity-group": self.subscription.affinity_groups.select_related("region"),
+            "virtual-network": self.subscription.virtual_networks.select_related("affinity_group__region"),
+        }
+
+    def location_choices(self) -> list:
+        """List every region, affinity group and virtual network, grouped, for the select."""
+        if hasattr(self, "_location_choices"):
+            return self._location_choices
+        headings = {"region": "Regions", "affinity-group": "Affinity Groups", "virtual-network": "Virtual Networks"}
+        choices: list = [("", "Choose a region, affinity group or virtual network")]
+        for kind, objects in self.location_sources().items():
+            options = []
+            for obj in objects:
+                key = f"{kind}-{obj.pk}"
+                self.locations[key] = obj
+                options.append((key, obj.name if kind == "region" else f"{obj.name} ({obj.region})"))
+            if options:
+                choices.append((headings[kind], options))
+        self._location_choices = choices
+        return choices
+
+    def location_for(self, key: str) -> Region | AffinityGroup | VirtualNetwork | None:
+        """Return the region, affinity group or virtual network a choice such as "region-3" names, or None."""
+        if key not in self.locations:
+            kind, _, pk = key.rpartition("-")
+            source = self.location_sources().get(kind)
+            self.locations[key] = source.filter(pk=pk).first() if source is not None and pk.isdigit() else None
+        return self.locations[key]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -388,6 +470,8 @@ class ModeForm(forms.Form):
 
     def check(self, rule, **arguments) -> None:
         """Apply one of the services' rules; its refusal lands beside the field it concerns."""
+        if not self.service_checks:
+            return
         try:
             rule(**arguments)
         except ValidationError as error:
@@ -469,10 +553,12 @@ class OptionsForm(forms.Form):
         *args,
         cloud_service: CloudService | None,
         virtual_network: VirtualNetwork | None,
+        service_checks: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.cloud_service = cloud_service
+        self.service_checks = service_checks
         self.fields["availability_set"].widget.attrs["class"] = "form-select"
         self.fields["availability_set_name"].widget.attrs["class"] = "form-control"
         self.fields["availability_set"].explanation = AVAILABILITY_SET_HELP
@@ -505,7 +591,7 @@ class OptionsForm(forms.Form):
             self.add_error(
                 "availability_set_name", ValidationError(self.error_messages["set_name_required"], code="required")
             )
-        elif self.cloud_service is not None:
+        elif self.cloud_service is not None and self.service_checks:
             try:
                 availability_set_name_check(cloud_service=self.cloud_service, name=name)
             except ValidationError as error:

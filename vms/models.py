@@ -236,6 +236,7 @@ class CloudService(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["subscription", "name", "id"], name="cloud_service_list_order")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(name__regex=r"^[a-z0-9]{3,24}$"),
@@ -272,6 +273,10 @@ class VirtualMachine(models.Model):
         DELETING = "deleting", "Deleting"
 
     cloud_service = models.ForeignKey(CloudService, on_delete=models.CASCADE, related_name="virtual_machines")
+    # The cloud service's subscription, copied so that one index serves the VM list's filter and sort.
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="virtual_machines", editable=False
+    )
     name = models.CharField("Virtual Machine Name", max_length=64, validators=[validate_visible_name])
     image_version = models.ForeignKey(ImageVersion, on_delete=models.PROTECT, related_name="virtual_machines")
     size = models.ForeignKey(RoleSize, on_delete=models.PROTECT, related_name="virtual_machines")
@@ -290,6 +295,7 @@ class VirtualMachine(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
+        indexes = [models.Index(fields=["subscription", "name", "id"], name="vm_list_order")]
         constraints = [
             models.UniqueConstraint(
                 "cloud_service",
@@ -314,6 +320,8 @@ class VirtualMachine(models.Model):
 
     def clean(self) -> None:
         errors = {}
+        if self.cloud_service_id and self.subscription_id != self.cloud_service.subscription_id:
+            errors["cloud_service"] = "Choose a cloud service of the virtual machine's subscription."
         if self.storage_account_id and self.cloud_service_id:
             if self.storage_account.subscription_id != self.cloud_service.subscription_id:
                 errors["storage_account"] = "Choose a storage account of the same subscription."
@@ -327,10 +335,6 @@ class VirtualMachine(models.Model):
             errors["subnet"] = "Choose a subnet of the cloud service's virtual network."
         if errors:
             raise ValidationError(errors, code="inconsistent")
-
-    @property
-    def subscription(self) -> Subscription:
-        return self.cloud_service.subscription
 
     @property
     def os_family(self) -> str:
@@ -379,7 +383,18 @@ class Operation(models.Model):
         ordering = ["-started_at", "-pk"]
         indexes = [
             models.Index(fields=["subscription", "status"]),
-            models.Index(fields=["subscription", "ended_at"], name="operation_subscription_ended"),
+            models.Index(fields=["subscription", "-started_at", "-id"], name="operation_activity_order"),
+            # The notification area's operations in progress: few, whatever the size of the log.
+            models.Index(
+                fields=["subscription", "-started_at", "-id"],
+                name="operation_in_progress",
+                condition=Q(status="in_progress"),
+            ),
+            models.Index(
+                fields=["subscription", "-ended_at", "-id"],
+                name="operation_recently_finished",
+                condition=Q(ended_at__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

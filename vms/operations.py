@@ -10,7 +10,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from portal.models import Subscription
-from vms.models import Operation, VirtualMachine
+from portal.services import subscription_usage_add
+from vms.models import CloudService, Operation, VirtualMachine
 
 Status = VirtualMachine.Status
 Kind = Operation.Kind
@@ -54,9 +55,9 @@ def _operation_succeed(operation: Operation, vm: VirtualMachine | None) -> None:
     outcome = f"{operation.target_name} was deleted."
     if vm is not None and operation.kind == Kind.DELETE:
         cloud_service = vm.cloud_service
-        vm.delete()
+        _vm_remove(vm)
         if operation.details.get("delete_cloud_service") and not cloud_service.virtual_machines.exists():
-            cloud_service.delete()
+            _cloud_service_remove(cloud_service)
             outcome = f"{operation.target_name} and its cloud service {cloud_service.name} were deleted."
     elif vm is not None:
         vm.status = TRANSITIONS[operation.kind].succeeded
@@ -69,9 +70,9 @@ def operation_fail(operation: Operation, vm: VirtualMachine | None, error: str) 
     if vm is not None and operation.kind == Kind.CREATE:
         # A VM that never came up is removed, with the cloud service made for it, so nothing stays half made.
         cloud_service = vm.cloud_service
-        vm.delete()
+        _vm_remove(vm)
         if operation.details.get("created_cloud_service") and not cloud_service.virtual_machines.exists():
-            cloud_service.delete()
+            _cloud_service_remove(cloud_service)
         outcome = "The virtual machine was not created; nothing else was changed."
     elif vm is not None:
         vm.status = TRANSITIONS[operation.kind].failed
@@ -80,6 +81,19 @@ def operation_fail(operation: Operation, vm: VirtualMachine | None, error: str) 
     else:
         outcome = ""
     _operation_end(operation, Operation.Status.FAILED, f"{operation.title}: failed. {error} {outcome}".strip())
+
+
+def _vm_remove(vm: VirtualMachine) -> None:
+    """Delete a VM's row and give its cores and its place back to the subscription's usage."""
+    cores = vm.size.cores
+    vm.delete()
+    subscription_usage_add(subscription_id=vm.subscription_id, cores=-cores, virtual_machines=-1)
+
+
+def _cloud_service_remove(cloud_service: CloudService) -> None:
+    """Delete an empty cloud service's row and give its place back to the subscription's usage."""
+    cloud_service.delete()
+    subscription_usage_add(subscription_id=cloud_service.subscription_id, cloud_services=-1)
 
 
 def _operation_end(operation: Operation, status: str, message: str) -> None:

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from portal.models import Subscription
 from vms.models import (
@@ -27,11 +28,37 @@ SSH_PORT = 22
 NOTIFICATIONS_SHOWN = 20
 
 
+def count_of(queryset: QuerySet, *, per: str) -> Coalesce:
+    """Count a related queryset's rows per outer row (filtered on `per` = the outer pk) as a correlated subquery.
+
+    Unlike a joined Count, which groups every row before the page is cut, the database evaluates this only for
+    the rows of the page.
+    """
+    counted = (
+        queryset.filter(**{per: OuterRef("pk")}).order_by().values(per).annotate(count=Count("pk")).values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+VM_LIST_FIELDS = (
+    "name",
+    "status",
+    "subscription_id",
+    "cloud_service__name",
+    "cloud_service__region__name",
+    "cloud_service__affinity_group__name",
+)
+
+
 def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
-    """Return the subscription's VMs with their cloud service and location."""
-    return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
-        "cloud_service__region",
-        "cloud_service__affinity_group",
+    """Return the subscription's VMs with their cloud service and location: only what the list shows.
+
+    It filters on the VM's own subscription, so that one index (subscription, name, id) serves filter and order.
+    """
+    return (
+        VirtualMachine.objects.filter(subscription=subscription)
+        .select_related("cloud_service__region", "cloud_service__affinity_group")
+        .only(*VM_LIST_FIELDS)
     )
 
 
@@ -40,9 +67,32 @@ def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:
     return (
         CloudService.objects.filter(subscription=subscription)
         .select_related("region", "affinity_group")
-        .annotate(vm_count=Count("virtual_machines", distinct=True))
-        .order_by("name")
+        .only("name", "subscription_id", "region__name", "affinity_group__name")
+        .annotate(vm_count=count_of(VirtualMachine.objects.all(), per="cloud_service"))
+        .order_by("name", "pk")
     )
+
+
+CLOUD_SERVICES_SUGGESTED = 20
+
+
+def cloud_services_to_connect(*, subscription: Subscription) -> QuerySet[CloudService]:
+    """Return the subscription's cloud services that hold a VM to connect to, by name."""
+    return (
+        CloudService.objects.filter(subscription=subscription)
+        .filter(Exists(VirtualMachine.objects.filter(cloud_service=OuterRef("pk"))))
+        .select_related("region", "virtual_network")
+        .order_by("name", "pk")
+    )
+
+
+def cloud_services_matching(*, subscription: Subscription, text: str) -> list[CloudService]:
+    """Return the first few cloud services to connect to whose DNS name starts with the text typed."""
+    services = cloud_services_to_connect(subscription=subscription)
+    text = text.strip().lower()
+    if text:
+        services = services.filter(name__startswith=text)
+    return list(services[:CLOUD_SERVICES_SUGGESTED])
 
 
 def storage_account_list(*, subscription: Subscription) -> QuerySet[StorageAccount]:
@@ -111,6 +161,16 @@ def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
     return (
         Operation.objects.filter(subscription=subscription)
         .select_related("requested_by")
+        .only(
+            "title",
+            "status",
+            "message",
+            "started_at",
+            "ended_at",
+            "virtual_machine_id",
+            "subscription_id",
+            "requested_by__username",
+        )
         .order_by("-started_at", "-pk")
     )
 

@@ -10,11 +10,12 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Subscription
+from portal.services import USAGE_FIELDS, subscription_usage_add
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -50,11 +51,43 @@ def subscription_lock(subscription: Subscription) -> Subscription:
 
 
 def subscription_cores_in_use(subscription: Subscription, *, excluding: VirtualMachine | None = None) -> int:
-    """Count the cores the subscription's VMs hold (a shared core counts as a full one)."""
-    vms = VirtualMachine.objects.filter(cloud_service__subscription=subscription)
+    """Return the cores the subscription's VMs hold (a shared core counts as a full one), from its counter."""
+    in_use = subscription.cores_in_use
     if excluding is not None:
-        vms = vms.exclude(pk=excluding.pk)
-    return vms.aggregate(total=Sum("size__cores"))["total"] or 0
+        in_use -= excluding.size.cores
+    return in_use
+
+
+def subscription_usage_counted(subscription: Subscription) -> dict[str, int]:
+    """Count what the subscription uses from its rows: what its usage counters should say."""
+    vms = VirtualMachine.objects.filter(cloud_service__subscription=subscription).aggregate(
+        cores=Sum("size__cores"), count=Count("pk")
+    )
+    return {
+        "cores_in_use": vms["cores"] or 0,
+        "virtual_machines_in_use": vms["count"],
+        "cloud_services_in_use": CloudService.objects.filter(subscription=subscription).count(),
+        "storage_accounts_in_use": StorageAccount.objects.filter(subscription=subscription).count(),
+    }
+
+
+@transaction.atomic
+def subscription_usage_recount(*, subscription: Subscription, fix: bool = True) -> dict[str, tuple[int, int]]:
+    """Recount a subscription's usage under its lock; return each counter that drifted as (kept, counted).
+
+    With fix, the counters are set to what was counted. Staff edits in the admin use this after each change.
+    """
+    locked = subscription_lock(subscription)
+    counted = subscription_usage_counted(locked)
+    drift = {
+        field: (getattr(locked, field), value) for field, value in counted.items() if getattr(locked, field) != value
+    }
+    if fix and drift:
+        Subscription.objects.filter(pk=locked.pk).update(**counted)
+    if fix:
+        for field in USAGE_FIELDS:
+            setattr(subscription, field, counted[field])
+    return drift
 
 
 def subscription_cores_check(
@@ -139,7 +172,7 @@ def virtual_network_create(
 
 def storage_account_quota_check(*, subscription: Subscription, field: str = "storage_account") -> None:
     """Refuse another storage account once the subscription has its quota of them."""
-    if subscription.storage_accounts.count() >= subscription.storage_account_quota:
+    if subscription.storage_accounts_in_use >= subscription.storage_account_quota:
         raise ValidationError(
             {
                 field: ValidationError(
@@ -188,7 +221,7 @@ def dns_name_check(name: str) -> None:
 
 def cloud_service_quota_check(*, subscription: Subscription) -> None:
     """Refuse another cloud service once the subscription has its quota of them."""
-    if subscription.cloud_services.count() >= subscription.cloud_service_quota:
+    if subscription.cloud_services_in_use >= subscription.cloud_service_quota:
         raise ValidationError(
             {
                 "dns_name": ValidationError(
@@ -238,14 +271,18 @@ def storage_account_create(*, subscription: Subscription, name: str, region: Reg
             account.save()
     except IntegrityError as error:
         raise ValidationError({"name": "That storage account name is taken."}, code="name_taken") from error
+    subscription_usage_add(subscription=subscription, storage_accounts=1)
     return account
 
 
-def storage_account_generated_for(*, subscription: Subscription, region: Region) -> StorageAccount:
-    """Return the subscription's automatically generated account in a region, creating it the first time."""
+def storage_account_generated_for(*, subscription: Subscription, region: Region) -> tuple[StorageAccount, bool]:
+    """Return the subscription's automatically generated account in a region and whether it was made now.
+
+    The first time, it is made; the caller holds the subscription's lock and counts it in the usage.
+    """
     existing = StorageAccount.objects.filter(subscription=subscription, region=region, automatically_generated=True)
     if account := existing.first():
-        return account
+        return account, False
     storage_account_quota_check(subscription=subscription)
     account = StorageAccount(
         subscription=subscription,
@@ -253,9 +290,11 @@ def storage_account_generated_for(*, subscription: Subscription, region: Region)
         name=f"portalvhds{secrets.token_hex(7)}",
         automatically_generated=True,
     )
-    account.full_clean()
+    # The relations are the caller's own rows, the name is random and well formed, and the one account per region
+    # was looked for above: only the fields' own rules are left to check.
+    account.full_clean(exclude=["subscription", "region"], validate_unique=False, validate_constraints=False)
     account.save()
-    return account
+    return account, True
 
 
 def cloud_service_create(
@@ -266,8 +305,15 @@ def cloud_service_create(
     affinity_group: AffinityGroup | None = None,
     virtual_network: VirtualNetwork | None = None,
 ) -> CloudService:
-    """Create a cloud service under the subscription's quota; its DNS name must be free everywhere."""
-    dns_name_check(name)
+    """Create a cloud service under the subscription's quota; its DNS name must be free everywhere.
+
+    The caller holds the subscription's lock and counts the service in the usage. A name taken meanwhile is
+    refused by the database's unique index, with the same message as dns_name_check.
+    """
+    try:
+        validate_dns_name(name)
+    except ValidationError as error:
+        raise ValidationError({"dns_name": error}) from error
     cloud_service_quota_check(subscription=subscription)
     service = CloudService(
         subscription=subscription,
@@ -276,7 +322,11 @@ def cloud_service_create(
         affinity_group=affinity_group,
         virtual_network=virtual_network,
     )
-    service.full_clean(validate_unique=False)
+    service.full_clean(
+        exclude=["subscription", "region", "affinity_group", "virtual_network"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     try:
         with transaction.atomic():
             service.save()
@@ -288,7 +338,10 @@ def cloud_service_create(
 @transaction.atomic
 def cloud_service_add(*, subscription: Subscription, name: str, region: Region) -> CloudService:
     """Create an empty cloud service (New -> Cloud Service) under the subscription's lock, as a deploy does."""
-    return cloud_service_create(subscription=subscription_lock(subscription), name=name, region=region)
+    subscription = subscription_lock(subscription)
+    service = cloud_service_create(subscription=subscription, name=name, region=region)
+    subscription_usage_add(subscription=subscription, cloud_services=1)
+    return service
 
 
 def vm_name_check(
@@ -320,12 +373,24 @@ def vm_create(
     ssh_certificate: bytes | None = None,
     subnet: Subnet | None = None,
     user: AbstractBaseUser | None = None,
+    cloud_service_is_new: bool = False,
 ) -> VirtualMachine:
-    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock."""
+    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock and counts its usage.
+
+    The cloud service carries the locked subscription. One made in this transaction holds no VMs yet, so its
+    name and capacity checks are skipped.
+    """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
     for field, check in (
-        ("name", lambda: vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)),
+        (
+            "name",
+            lambda: (
+                validate_vm_name(name, os_family)
+                if cloud_service_is_new
+                else vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)
+            ),
+        ),
         ("admin_username", lambda: validate_admin_username(admin_username, os_family)),
         ("admin_password", lambda: admin_password and validate_admin_password(admin_password)),
     ):
@@ -343,10 +408,13 @@ def vm_create(
         errors["admin_password"] = ValidationError("Provide a password, an SSH key, or both.", code="no_credentials")
     if errors:
         raise ValidationError(errors)
-    cloud_service_capacity_check(cloud_service=cloud_service)
-    subscription_cores_check(subscription=cloud_service.subscription, size=size)
+    if not cloud_service_is_new:
+        cloud_service_capacity_check(cloud_service=cloud_service)
+    subscription = cloud_service.subscription
+    subscription_cores_check(subscription=subscription, size=size)
     vm = VirtualMachine(
         cloud_service=cloud_service,
+        subscription=subscription,
         name=name,
         image_version=image_version,
         size=size,
@@ -358,7 +426,12 @@ def vm_create(
         status=Status.PROVISIONING,
         created_by=user,
     )
-    vm.full_clean(validate_unique=False, validate_constraints=False)
+    # The relations are rows the caller read; clean() checks that they belong together.
+    vm.full_clean(
+        exclude=["cloud_service", "subscription", "image_version", "size", "storage_account", "subnet", "created_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     vm.save()
     return vm
 
@@ -404,23 +477,29 @@ def operation_begin(
     details: dict | None = None,
 ) -> Operation:
     """Record an operation on a locked VM, move it into the passing state and hand it to the worker on commit."""
-    vm.status = TRANSITIONS[kind].running
-    vm.save(update_fields=["status"])
-    try:
-        with transaction.atomic():
-            operation = Operation.objects.create(
-                subscription_id=vm.cloud_service.subscription_id,
-                requested_by=user if user and user.is_authenticated else None,
-                kind=kind,
-                virtual_machine=vm,
-                target_name=vm.name,
-                title=title,
-                details=details or {},
-            )
-    except IntegrityError as error:
-        raise ValidationError(
-            "Another operation is in progress on %(name)s.", code="busy", params={"name": vm.name}
-        ) from error
+    if vm.status != TRANSITIONS[kind].running:
+        vm.status = TRANSITIONS[kind].running
+        vm.save(update_fields=["status"])
+    operation = Operation(
+        subscription_id=vm.subscription_id,
+        requested_by=user if user and user.is_authenticated else None,
+        kind=kind,
+        virtual_machine=vm,
+        target_name=vm.name,
+        title=title,
+        details=details or {},
+    )
+    if kind == Kind.CREATE:
+        # A VM made in this transaction has no other operation.
+        operation.save()
+    else:
+        try:
+            with transaction.atomic():
+                operation.save()
+        except IntegrityError as error:
+            raise ValidationError(
+                "Another operation is in progress on %(name)s.", code="busy", params={"name": vm.name}
+            ) from error
     operations_changed(subscription_id=operation.subscription_id)
     _enqueue_on_commit(operation)
     return operation

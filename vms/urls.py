@@ -11,6 +11,7 @@ urlpatterns = [
     path("virtual-machines/new/", wizard.wizard_start, name="wizard"),
     path("virtual-machines/quick-create/", create.quick_create, name="quick-create"),
     path("virtual-machines/new/dns-name/", wizard.dns_name_check, name="dns-name-check"),
+    path("virtual-machines/new/cloud-services/", wizard.cloud_service_search, name="cloud-service-search"),
     path("virtual-machines/new/<str:step>/", wizard.CreateVirtualMachineWizard.as_view(), name="wizard-step"),
     path("virtual-machines/<int:pk>/", machine.dashboard, name="dashboard"),
     path("virtual-machines/<int:pk>/configure/", machine.configure, name="configure"),

@@ -33,11 +33,14 @@ class EncryptedSessionStorage(BaseStorage):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.init_data()
+        self.loaded = b""
         token = self.request.session.get(self.prefix)
         if token:
             try:
-                self.data = json.loads(draft_cipher().decrypt(token.encode(), ttl=DRAFT_MAX_AGE_SECONDS))
+                self.loaded = draft_cipher().decrypt(token.encode(), ttl=DRAFT_MAX_AGE_SECONDS)
+                self.data = json.loads(self.loaded)
             except (InvalidToken, ValueError):
+                self.loaded = b""
                 self.init_data()
 
     def is_empty(self) -> bool:
@@ -48,5 +51,7 @@ class EncryptedSessionStorage(BaseStorage):
             self.request.session.pop(self.prefix, None)
         else:
             plain = json.dumps(self.data, cls=DjangoJSONEncoder).encode()
-            self.request.session[self.prefix] = draft_cipher().encrypt(plain).decode()
+            # An unchanged draft keeps its token, so a page that only shows the draft does not write the session.
+            if plain != self.loaded:
+                self.request.session[self.prefix] = draft_cipher().encrypt(plain).decode()
         super().update_response(response)

@@ -511,15 +511,13 @@ class TestQueryBudget:
         assert few == many
 
     @pytest.mark.parametrize("members", [2, 40])
-    def test_the_dashboard_stays_within_its_budget(
-        self, signed_in, subscription, members, django_assert_max_num_queries
-    ):
+    def test_the_dashboard_runs_its_pinned_queries(self, signed_in, subscription, members, django_assert_num_queries):
         first = members_of(factories.AvailabilitySetFactory(cloud_service__subscription=subscription), members)[0]
-        with django_assert_max_num_queries(10):
+        with django_assert_num_queries(8):
             assert signed_in.get(dashboard_url(first)).status_code == 200
 
     @pytest.mark.parametrize("sets", [1, 30])
-    def test_the_configure_tab_stays_within_its_budget(self, signed_in, vm, sets, django_assert_max_num_queries):
+    def test_the_configure_tab_runs_its_pinned_queries(self, signed_in, vm, sets, django_assert_num_queries):
         factories.AvailabilitySetFactory.create_batch(sets, cloud_service=vm.cloud_service)
-        with django_assert_max_num_queries(8):
+        with django_assert_num_queries(8):
             assert signed_in.get(configure_url(vm)).status_code == 200

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -17,33 +14,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
+from portal.pagination import keyset_paginate
 from vms import selectors, services
 
 RECENT_WINDOW = timedelta(minutes=10)
-
-
-class Listing(NamedTuple):
-    """One page of a list, with links to its neighbours that keep the rest of the query string."""
-
-    page: Page
-    previous_url: str
-    next_url: str
-
-
-def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") -> Listing:
-    """Return the requested page of a queryset, PAGE_SIZE rows at a time."""
-    page = Paginator(queryset, settings.PAGE_SIZE).get_page(request.GET.get(param))
-
-    def link(number: int) -> str:
-        query = request.GET.copy()
-        query[param] = number
-        return f"{request.path}?{query.urlencode()}"
-
-    return Listing(
-        page=page,
-        previous_url=link(page.previous_page_number()) if page.has_previous() else "",
-        next_url=link(page.next_page_number()) if page.has_next() else "",
-    )
 
 
 @require_safe
@@ -51,11 +25,13 @@ def _paginate(request: HttpRequest, queryset: QuerySet, *, param: str = "page") 
 @subscription_required
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's virtual machines; the list refreshes itself while any of them is busy."""
-    listing = _paginate(request, virtual_machines_with_sets(request.subscription))
+    listing = keyset_paginate(
+        request, virtual_machines_with_sets(request.subscription), key="name", page_size=settings.PAGE_SIZE
+    )
     context = {
         "nav_section": "vms",
         "listing": listing,
-        "busy": any(vm.is_busy for vm in listing.page),
+        "busy": any(vm.is_busy for vm in listing),
     }
     return render_page(request, "vms/vm_list.html", "vm-list", context)
 
@@ -65,7 +41,9 @@ def vm_list(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's cloud services."""
-    listing = _paginate(request, cloud_services_with_set_counts(request.subscription))
+    listing = keyset_paginate(
+        request, cloud_services_with_set_counts(request.subscription), key="name", page_size=settings.PAGE_SIZE
+    )
     return render_page(
         request,
         "vms/cloud_service_list.html",
@@ -81,7 +59,12 @@ def storage_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's storage accounts."""
     context = {
         "nav_section": "storage",
-        "listing": _paginate(request, selectors.storage_account_list(subscription=request.subscription)),
+        "listing": keyset_paginate(
+            request,
+            selectors.storage_account_list(subscription=request.subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+        ),
     }
     return render_page(request, "vms/storage_list.html", "storage", context)
 
@@ -94,9 +77,19 @@ def network_list(request: HtmxHttpRequest) -> HttpResponse:
     subscription = request.subscription
     context = {
         "nav_section": "networks",
-        "groups": _paginate(request, selectors.affinity_group_list(subscription=subscription), param="groups_page"),
-        "networks": _paginate(
-            request, selectors.virtual_network_list(subscription=subscription), param="networks_page"
+        "groups": keyset_paginate(
+            request,
+            selectors.affinity_group_list(subscription=subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+            prefix="groups_",
+        ),
+        "networks": keyset_paginate(
+            request,
+            selectors.virtual_network_list(subscription=subscription),
+            key="name",
+            page_size=settings.PAGE_SIZE,
+            prefix="networks_",
         ),
     }
     return render_page(request, "vms/network_list.html", "networks", context)
@@ -149,5 +142,11 @@ def notification_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @subscription_required
 def activity_log(request: HtmxHttpRequest) -> HttpResponse:
     """List every operation of the subscription, newest first."""
-    listing = _paginate(request, selectors.operation_list(subscription=request.subscription))
+    listing = keyset_paginate(
+        request,
+        selectors.operation_list(subscription=request.subscription),
+        key="started_at",
+        descending=True,
+        page_size=settings.PAGE_SIZE,
+    )
     return render_page(request, "vms/activity.html", "activity", {"listing": listing})

@@ -28,6 +28,7 @@ from vms.forms import (
     gallery_filter,
     gallery_images,
 )
+from vms.selectors import cloud_services_matching
 
 IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
 STEP_TITLES = {
@@ -51,6 +52,8 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
     url_name = "vms:wizard-step"
     done_step_name = "finished"
     request: HtmxHttpRequest
+    # True while the last page is posted: the deploy service then checks what the pages' service rules would.
+    finishing = False
 
     @classmethod
     def get_initkwargs(cls, *args, **kwargs):
@@ -92,6 +95,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             self.keep_entries(posted_step)
             self.storage.current_step = goto_step
             return self.show_step(goto_step)
+        self.finishing = posted_step == self.steps.last
         return super().post(request, *args, **kwargs)
 
     def discard(self) -> HttpResponse:
@@ -134,13 +138,35 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         """Validate every page again, then create the VM; a page that no longer validates is shown again."""
         final_forms = {}
         for step in self.step_names():
-            step_form = self.get_form(
-                step=step, data=self.storage.get_step_data(step), files=self.storage.get_step_files(step)
-            )
-            if not step_form.is_valid():
+            # The page just posted was validated a moment ago, with the data now saved for it.
+            step_form = form if step == self.steps.current else self.saved_form(step)
+            if step_form is None or not step_form.is_valid():
                 return self.render_revalidation_failure(step, step_form)
             final_forms[step] = step_form
         return self.done(list(final_forms.values()), form_dict=final_forms, **kwargs)
+
+    def saved_form(self, step: str) -> Form | None:
+        """Return a page's form built from what was saved for it and validated, once per request.
+
+        The later pages' choices depend on the earlier pages' answers, so each request reads those answers several
+        times; building and checking each page once keeps the wizard's queries few.
+        """
+        cache = self.__dict__.setdefault("_saved_forms", {})
+        if step not in cache:
+            data = self.storage.get_step_data(step)
+            form = None
+            if data is not None:
+                form = self.get_form(step=step, data=data, files=self.storage.get_step_files(step))
+                form.is_valid()
+            cache[step] = form
+        return cache[step]
+
+    def forget_saved_form(self, step: str) -> None:
+        self.__dict__.get("_saved_forms", {}).pop(step, None)
+
+    def get_cleaned_data_for_step(self, step: str) -> dict | None:
+        form = self.saved_form(step) if step in self.form_list else None
+        return form.cleaned_data if form is not None and form.is_valid() else None
 
     # Forms and the draft
 
@@ -150,13 +176,14 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             image = (self.get_cleaned_data_for_step(IMAGE) or {}).get("image")
             return {"image": image, "subscription": subscription}
         if step == MODE:
-            return {"subscription": subscription}
+            return {"subscription": subscription, "service_checks": not self.finishing}
         if step == OPTIONS:
-            mode_form = self.get_form(MODE, data=self.storage.get_step_data(MODE))
-            valid = mode_form.is_valid()
+            mode_form = self.saved_form(MODE)
+            valid = mode_form is not None and mode_form.is_valid()
             return {
                 "cloud_service": mode_form.cleaned_data.get("cloud_service") if valid else None,
                 "virtual_network": mode_form.virtual_network if valid else None,
+                "service_checks": not self.finishing,
             }
         return {}
 
@@ -183,6 +210,8 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         return data, files
 
     def process_step(self, form: Form) -> dict:
+        # What is saved for the page changes now: build its form afresh when it is next needed.
+        self.forget_saved_form(form.prefix)
         self.storage.extra_data.get(DRAFTS, {}).pop(form.prefix, None)
         return {key: form.data.getlist(key) for key in form.data if key.startswith(f"{form.prefix}-")}
 
@@ -214,7 +243,7 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             form = self.get_form(step)
             form.initial.update(draft)
             return form
-        return self.get_form(step, data=self.storage.get_step_data(step), files=self.storage.get_step_files(step))
+        return self.saved_form(step) or self.get_form(step)
 
     # Rendering
 
@@ -341,3 +370,14 @@ def dns_name_check(request: HtmxHttpRequest) -> HttpResponse:
     name = (request.GET.get("dns_name") or request.GET.get(f"{MODE}-dns_name") or "").strip()
     context = {"dns_name_check": True, "dns_name": name, "problem": dns_name_problem(name) if name else ""}
     return render_page(request, "vms/wizard.html", "dns_name_status", context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def cloud_service_search(request: HtmxHttpRequest) -> HttpResponse:
+    """Suggest the cloud services to connect to whose DNS name starts with what was typed."""
+    subscription = subscription_or_404(request)
+    text = (request.GET.get("q") or request.GET.get(f"{MODE}-cloud_service") or "").strip()
+    services = cloud_services_matching(subscription=subscription, text=text)
+    context = {"cloud_service_search": True, "text": text, "services": services}
+    return render_page(request, "vms/cloud_service_search.html", "options", context)
