@@ -256,7 +256,7 @@ class TestSetRebalance:
         response = signed_in.post(rebalance_url(web_set))
         html = response.content.decode()
         assert "<html" in html
-        assert 'role="dialog"' in html
+        assert '<dialog class="portal-modal' in html
         assert "Rebalance availability set webset?" in html
         assert (
             '<th scope="row">web4</th>\n'
@@ -271,7 +271,7 @@ class TestSetRebalance:
         web4 = unbalanced_members(web_set)[1].virtual_machine
         html = signed_in.post(rebalance_url(web_set), **HTMX).content.decode()
         assert "<html" not in html
-        assert html.lstrip().startswith('<div class="modal d-block" role="dialog"')
+        assert html.lstrip().startswith('<dialog class="portal-modal')
         assert 'name="confirmed" value="True"' in html
         assert f'name="plan" value="{web4.pk}:1/3&gt;0/0"' in html
         assert "hx-on" not in html
