@@ -146,6 +146,10 @@ TASKS = {
 FABRIC_OPERATION_SECONDS = float(os.environ.get("FABRIC_OPERATION_SECONDS", "4"))
 OPERATION_TIMEOUT_SECONDS = int(os.environ.get("OPERATION_TIMEOUT_SECONDS", "120"))
 OPERATION_MAX_ATTEMPTS = int(os.environ.get("OPERATION_MAX_ATTEMPTS", "2"))
+# How often the worker's schedule looks for lost operations and task rows whose worker died.
+OPERATION_SWEEP_SECONDS = float(os.environ.get("OPERATION_SWEEP_SECONDS", "5"))
+# The worker's longest wait between two attempts to reach a database that went away.
+WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "30"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))

@@ -1,11 +1,19 @@
-"""How an operation ends: the states a VM passes through and what success or failure leaves behind."""
+"""How an operation ends: the states a VM passes through and what success or failure leaves behind.
+
+A feature that runs a chain of operations (a rebalance's moves, a drill's steps) names a follow-up in the operation's
+``details["follow_up"]``; whatever ends the operation (the worker, or the recovery sweep failing it) then calls that
+follow-up in the same transaction, so the chain goes on or stops without anybody watching. Follow-ups are declared
+with :func:`operation_follow_up` in an app's ``operations`` module.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from vms.models import Operation, VirtualMachine
 
@@ -27,6 +35,26 @@ TRANSITIONS: dict[str, Transition] = {
     Kind.CONFIGURE: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
     Kind.DELETE: Transition(Status.DELETING, "", Status.STOPPED),
 }
+
+
+FollowUp = Callable[["Operation"], None]
+_follow_ups: dict[str, FollowUp] = {}
+
+
+def operation_follow_up(name: str) -> Callable[[FollowUp], FollowUp]:
+    """Register what to do when an operation naming `name` in details["follow_up"] ends, however it ends."""
+
+    def register(function: FollowUp) -> FollowUp:
+        _follow_ups[name] = function
+        return function
+
+    return register
+
+
+def _follow_up_for(name: str) -> FollowUp:
+    if name not in _follow_ups:
+        autodiscover_modules("operations")
+    return _follow_ups[name]
 
 
 @transaction.atomic
@@ -80,3 +108,6 @@ def _operation_end(operation: Operation, status: str, message: str) -> None:
     operation.message = message
     operation.ended_at = timezone.now()
     operation.save(update_fields=["status", "message", "ended_at"])
+    follow_up = operation.details.get("follow_up")
+    if follow_up:
+        _follow_up_for(follow_up)(operation)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
+from vms.services import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -476,30 +477,21 @@ class TestNotifications:
         html = signed_in.get(reverse("vms:notifications")).content.decode()
         assert "<html" in html and "<h1>Notifications</h1>" in html and "Restarting virtual machine" in html
 
-    def test_retries_an_operation_whose_worker_stopped(self, signed_in, subscription, settings):
-        settings.OPERATION_MAX_ATTEMPTS = 2
-        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
-        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
-        signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
-        operation.refresh_from_db()
-        assert operation.attempts == 2 and operation.in_progress
-
-    def test_fails_an_operation_out_of_attempts(self, signed_in, subscription, settings):
-        settings.OPERATION_MAX_ATTEMPTS = 1
+    def test_reading_the_area_recovers_nothing_the_worker_does(self, signed_in, subscription, settings):
         operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
         Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
         html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
         operation.refresh_from_db()
-        assert operation.status == Operation.Status.FAILED
-        assert "Failed" in html and "every 2s" not in html
+        assert operation.attempts == 1 and operation.in_progress
+        assert "every 2s" in html
 
-    def test_leaves_other_subscriptions_operations_alone(self, signed_in, settings):
+    def test_shows_an_operation_the_sweep_failed(self, signed_in, subscription, settings):
         settings.OPERATION_MAX_ATTEMPTS = 1
-        operation = factories.OperationFactory()
+        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
         Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
-        signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true")
-        operation.refresh_from_db()
-        assert operation.in_progress
+        operations_recover_stale()
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert "Failed" in html and "was abandoned" in html and "every 2s" not in html
 
     def test_person_without_subscription_gets_an_empty_area(self, client, user):
         client.force_login(user)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from tests.factories import certificate_pem
 from vms.forms import ConfigurationForm, ModeForm, OptionsForm
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
-from vms.wizard_storage import draft_cipher
+from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 
 pytestmark = pytest.mark.django_db
 
@@ -685,6 +688,20 @@ class TestSecrets:
         assert factories.STRONG_PASSWORD not in json.dumps(stored)
         draft = json.loads(draft_cipher().decrypt(stored[SESSION_KEY].encode()))
         assert draft["step_data"]["configuration"]["configuration-admin_password"] == [factories.STRONG_PASSWORD]
+
+    def test_a_session_holding_a_draft_expires_with_it_and_gets_its_usual_life_back_after(self, signed_in, settings):
+        """The hourly clean-up of expired sessions then removes an abandoned draft's encrypted password in a day."""
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        submit(signed_in, "configuration", configuration(UBUNTU, use_password=True))
+        row = Session.objects.get(session_key=signed_in.session.session_key)
+        assert DRAFT_MAX_AGE_SECONDS + DRAFT_PRUNE_SECONDS <= 24 * 60 * 60
+        assert row.expire_date <= timezone.now() + timedelta(seconds=DRAFT_MAX_AGE_SECONDS)
+
+        signed_in.post(url())  # closing the dialog discards the draft
+        row = Session.objects.get(session_key=signed_in.session.session_key)
+        assert row.expire_date > timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+        assert SESSION_KEY not in row.get_decoded()
 
     def test_no_table_holds_the_password_after_a_run(self, signed_in, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):

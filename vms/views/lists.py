@@ -197,7 +197,6 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
     """Show operations in progress and those that just finished; the area polls itself while any is in progress."""
     subscription = request.subscription
     if subscription:
-        services.operations_recover_stale(subscription=subscription)
         in_progress = list(selectors.operations_in_progress(subscription=subscription))
         finished = list(
             selectors.operations_recently_finished(subscription=subscription, since=timezone.now() - RECENT_WINDOW)
