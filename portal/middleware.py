@@ -1,10 +1,12 @@
-"""Attach the signed-in person's current subscription to each request."""
+"""Refuse request bodies over the portal's size limit; attach the signed-in person's current subscription."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 
 from portal.models import Subscription
@@ -29,4 +31,28 @@ class SubscriptionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.subscription = SimpleLazyObject(lambda: current_subscription(request))
+        return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose body is larger than MAX_REQUEST_BYTES, before anything reads it.
+
+    Django reads no more than Content-Length says (none without one), so the header is the whole of what a request can
+    make the portal read; uploads and form fields within the limit stay in memory and never reach the disk.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django treats an unreadable length as an empty body
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            html = render_to_string("413.html", {"limit_kb": limit // 1024, "length_kb": -(-length // 1024)})
+            response = HttpResponse(html, status=413)
+            response["Connection"] = "close"  # the unread body is not worth reading to keep the connection
+            return response
         return self.get_response(request)

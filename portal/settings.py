@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,6 +130,13 @@ STORAGES = {
         )
     },
 }
+# Request size: the whole body (files included) is refused with 413 above MAX_REQUEST_BYTES; form fields other than
+# files may take DATA_UPLOAD_MAX_MEMORY_SIZE; uploads within the limit stay in memory, so none is spooled to disk.
+MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(256 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(MAX_REQUEST_BYTES)))
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "10"))
+
 # Uploaded SSH certificates wait here between the wizard's pages; they are public keys.
 WIZARD_UPLOAD_ROOT = Path(os.environ.get("WIZARD_UPLOAD_ROOT", BASE_DIR / "var" / "wizard-uploads"))
 
