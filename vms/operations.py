@@ -37,7 +37,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
-FollowUp = Callable[["Operation"], None]
+FollowUp = Callable[[Operation], None]
 _follow_ups: dict[str, FollowUp] = {}
 
 
