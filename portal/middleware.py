@@ -52,7 +52,5 @@ class RequestSizeLimitMiddleware:
         limit = settings.MAX_REQUEST_BYTES
         if length > limit:
             html = render_to_string("413.html", {"limit_kb": limit // 1024, "length_kb": -(-length // 1024)})
-            response = HttpResponse(html, status=413)
-            response["Connection"] = "close"  # the unread body is not worth reading to keep the connection
-            return response
+            return HttpResponse(html, status=413)
         return self.get_response(request)
