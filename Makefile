@@ -51,7 +51,7 @@ run: setup
 	@$(PY) manage.py prune_wizard_uploads
 	@echo "Portal: http://$(HOST):$(PORT)/  (staff pages at /admin/)"
 	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) manage.py worker --interval 0.5 --no-reload & \
+	while :; do $(PY) manage.py worker --interval 0.5 --no-reload; echo "The worker stopped; restarting it" >&2; sleep 1; done & \
 	$(PY) manage.py runserver --noreload "$(HOST):$(PORT)"
 
 test: setup browser

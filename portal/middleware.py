@@ -1,4 +1,4 @@
-"""The shell's middleware: the signed-in person's current subscription, and the headers every answer carries."""
+"""The shell's middleware: the request size limit, the current subscription, and the headers every answer carries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject
 
@@ -65,3 +66,25 @@ class PermissionsPolicyMiddleware:
         if self.header:
             response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose body is larger than MAX_REQUEST_BYTES, before anything reads it.
+
+    Django reads no more than Content-Length says (none without one), so the header is the whole of what a request can
+    make the portal read; uploads and form fields within the limit stay in memory and never reach the disk.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django treats an unreadable length as an empty body
+        limit = settings.MAX_REQUEST_BYTES
+        if length > limit:
+            html = render_to_string("413.html", {"limit_kb": limit // 1024, "length_kb": -(-length // 1024)})
+            return HttpResponse(html, status=413)
+        return self.get_response(request)

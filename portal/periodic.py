@@ -4,8 +4,11 @@ An app declares its jobs in its own ``periodic.py`` module::
 
     from portal.periodic import periodic
 
-    @periodic(name="vms.recover_stale_operations", seconds=5)
+    @periodic(name="vms.recover_stale_operations", seconds=lambda: settings.OPERATION_SWEEP_SECONDS)
     def recover_stale_operations() -> None: ...
+
+``seconds`` is a number or a function returning one, read each time the job is claimed (so a setting counts as it is
+now, not as it was at import).
 
 Every worker process calls :func:`periodic_run_due` between tasks. A job's row in ``PeriodicRun`` is claimed under a
 row lock (skipping rows another worker holds), so with several workers on one database each job still runs once per
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
@@ -31,17 +35,25 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    seconds: float
+    seconds: float | Callable[[], float]
     function: Callable[[], object]
+
+    @property
+    def interval(self) -> float:
+        """The seconds between two runs, as the job's setting says now."""
+        return float(self.seconds() if callable(self.seconds) else self.seconds)
 
 
 _registry: dict[str, PeriodicJob] = {}
 
 
-def periodic(*, name: str, seconds: float) -> Callable[[Callable[[], object]], Callable[[], object]]:
+Job = Callable[[], object]
+
+
+def periodic(*, name: str, seconds: float | Callable[[], float]) -> Callable[[Job], Job]:
     """Register a function to run every `seconds` in the background worker."""
 
-    def register(function: Callable[[], object]) -> Callable[[], object]:
+    def register(function: Job) -> Job:
         _registry[name] = PeriodicJob(name=name, seconds=seconds, function=function)
         return function
 
@@ -64,7 +76,7 @@ def _claim(job: PeriodicJob, now: datetime) -> bool:
         run = rows.first()
         if run is None:
             return False
-        run.next_run_at = now + timedelta(seconds=job.seconds)
+        run.next_run_at = now + timedelta(seconds=job.interval)
         run.last_started_at = now
         run.save(update_fields=["next_run_at", "last_started_at"])
         return True
@@ -86,3 +98,21 @@ def periodic_run_due(*, now: datetime | None = None) -> list[str]:
         PeriodicRun.objects.filter(name=job.name).update(last_finished_at=timezone.now(), last_error=error)
         ran.append(job.name)
     return ran
+
+
+# The shell's own jobs (other apps declare theirs in their own periodic.py).
+from portal.services import sessions_clear_expired, task_results_mark_abandoned  # noqa: E402
+
+SESSION_PRUNE_SECONDS = 60 * 60
+
+
+@periodic(name="portal.mark_abandoned_tasks", seconds=lambda: settings.OPERATION_SWEEP_SECONDS)
+def mark_abandoned_tasks() -> None:
+    """Mark task rows whose worker died as failed, so they are not taken for running work."""
+    task_results_mark_abandoned()
+
+
+@periodic(name="portal.clear_expired_sessions", seconds=SESSION_PRUNE_SECONDS)
+def clear_expired_sessions() -> None:
+    """Delete expired sessions (and the wizard drafts in them)."""
+    sessions_clear_expired()

@@ -1,8 +1,16 @@
-"""Writes for the shell: a subscription's usage counters."""
+"""Writes for the shell: usage counters, task rows whose worker died, and expired sign-in sessions."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
 from django.db.models import F
+from django.tasks import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from portal.models import Subscription
 
@@ -35,3 +43,35 @@ def subscription_usage_add(
         return
     for field, amount in changes.items():
         setattr(subscription, field, getattr(subscription, field) + amount)
+
+
+ABANDONED_TASK_ERROR = "portal.services.TaskAbandoned"
+
+
+@transaction.atomic
+def task_results_mark_abandoned(*, now: datetime | None = None) -> int:
+    """Mark as failed every task row still RUNNING past OPERATION_TIMEOUT_SECONDS: its worker died under it.
+
+    The work itself is recovered by its own sweep (an operation is retried or failed); this keeps the task table from
+    showing dead work as running. Return how many rows were marked.
+    """
+    now = now or timezone.now()
+    timeout = settings.OPERATION_TIMEOUT_SECONDS
+    stale = DBTaskResult.objects.running().filter(started_at__lt=now - timedelta(seconds=timeout))
+    if not stale.exists():
+        return 0
+    ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+    return DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path=ABANDONED_TASK_ERROR,
+        traceback=(
+            f"The worker running this task stopped answering: it was still running {timeout} seconds after it "
+            f"started (OPERATION_TIMEOUT_SECONDS). Its work is retried or failed by the recovery sweep."
+        ),
+    )
+
+
+def sessions_clear_expired() -> None:
+    """Delete expired sessions, and with them any wizard draft (and its encrypted password) they held."""
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +151,13 @@ STORAGES = {
         )
     },
 }
+# Request size: the whole body (files included) is refused with 413 above MAX_REQUEST_BYTES; form fields other than
+# files may take DATA_UPLOAD_MAX_MEMORY_SIZE; uploads within the limit stay in memory, so none is spooled to disk.
+MAX_REQUEST_BYTES = int(os.environ.get("PORTAL_MAX_REQUEST_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(256 * 1024)))
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("FILE_UPLOAD_MAX_MEMORY_SIZE", str(MAX_REQUEST_BYTES)))
+DATA_UPLOAD_MAX_NUMBER_FILES = int(os.environ.get("DATA_UPLOAD_MAX_NUMBER_FILES", "10"))
+
 # Uploaded SSH certificates wait here between the wizard's pages; they are public keys.
 WIZARD_UPLOAD_ROOT = Path(os.environ.get("WIZARD_UPLOAD_ROOT", BASE_DIR / "var" / "wizard-uploads"))
 
@@ -167,6 +175,10 @@ TASKS = {
 FABRIC_OPERATION_SECONDS = float(os.environ.get("FABRIC_OPERATION_SECONDS", "4"))
 OPERATION_TIMEOUT_SECONDS = int(os.environ.get("OPERATION_TIMEOUT_SECONDS", "120"))
 OPERATION_MAX_ATTEMPTS = int(os.environ.get("OPERATION_MAX_ATTEMPTS", "2"))
+# How often the worker's schedule looks for lost operations and task rows whose worker died.
+OPERATION_SWEEP_SECONDS = float(os.environ.get("OPERATION_SWEEP_SECONDS", "5"))
+# The worker's longest wait between two attempts to reach a database that went away.
+WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "30"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))

@@ -1,18 +1,41 @@
-"""The background worker: django-tasks-db's task loop with the portal's periodic schedule beside it."""
+"""The background worker: django-tasks-db's task loop with the portal's periodic schedule beside it.
+
+The worker outlives its database: when PostgreSQL restarts or the network drops, the loop closes its broken
+connections, waits (0.5 s, then twice as long each time, at most WORKER_RECONNECT_MAX_SECONDS) and carries on. A task
+cut off that way is left unfinished; the recovery sweep retries its operation once OPERATION_TIMEOUT_SECONDS pass.
+"""
 
 from __future__ import annotations
 
 import logging
+import random
 import time
 
-from django.db import close_old_connections
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
-from django_tasks_db.utils import exclusive_transaction
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from portal.periodic import periodic_run_due
 
 logger = logging.getLogger(__name__)
+
+FIRST_RECONNECT_DELAY = 0.5
+
+
+def reconnect_delay(failures: int, *, cap: float, first: float = FIRST_RECONNECT_DELAY) -> float:
+    """Seconds to wait after `failures` failed attempts in a row: doubling from `first`, never more than `cap`."""
+    return min(cap, first * 2 ** max(failures - 1, 0))
+
+
+def close_broken_connections() -> None:
+    """Close every open database connection, ignoring the errors a dead connection raises while closing."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception:
+            logger.debug("Closing a broken connection to %s failed", connection.alias, exc_info=True)
 
 
 class PortalWorker(Worker):
@@ -39,8 +62,31 @@ class PortalWorker(Worker):
 
     def run(self) -> None:
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 - spreads workers started together, not security
+        failures = 0
         while self.running:
-            ran = self.run_once()
+            try:
+                ran = self.run_once()
+            except (OperationalError, InterfaceError) as error:
+                if isinstance(error, OperationalError) and is_locked_database_exception(error):
+                    ran = False  # SQLite is busy with another writer; it frees up by itself
+                else:
+                    failures += 1
+                    delay = reconnect_delay(failures, cap=settings.WORKER_RECONNECT_MAX_SECONDS)
+                    logger.warning(
+                        "Database unavailable (%s: %s); reconnecting in %.1f s (attempt %d)",
+                        type(error).__name__,
+                        str(error).strip().splitlines()[0] if str(error).strip() else "",
+                        delay,
+                        failures,
+                    )
+                    close_broken_connections()
+                    time.sleep(delay)
+                    continue
+            if failures:
+                logger.warning("Database reachable again after %d failed attempt(s); carrying on", failures)
+                failures = 0
             if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                 return
             if self.batch and not ran:

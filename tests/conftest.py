@@ -10,6 +10,30 @@ from django.apps import apps
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
 
 
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _restores_migrated_data(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("serialized_rollback"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Among the tests in real transactions, run those that restore the migrated data (serialized_rollback) first.
+
+    Any other such test ends with a flush that recreates the content types under new ids; a restoring test after it
+    would then insert the saved content types beside them and fail on their unique names, whatever the order of files.
+    """
+    positions = [index for index, item in enumerate(items) if _transactional(item)]
+    block = sorted((items[index] for index in positions), key=lambda item: not _restores_migrated_data(item))
+    for index, item in zip(positions, block, strict=True):
+        items[index] = item
+
+
 @pytest.fixture(autouse=True)
 def instant_fabric(settings):
     """Run tasks in-process as soon as their transaction commits, with no simulated delay."""

@@ -114,3 +114,26 @@ def test_production_keeps_database_connections_with_health_checks():
 def test_development_opens_a_connection_per_request_and_the_age_can_be_set():
     assert connection_settings(DJANGO_DEBUG="true") == "0 True"
     assert connection_settings(DJANGO_DEBUG="false", DATABASE_CONN_MAX_AGE="300") == "300 True"
+
+
+def test_the_worker_and_upload_limits_come_from_the_environment():
+    names = [
+        "OPERATION_SWEEP_SECONDS",
+        "WORKER_RECONNECT_MAX_SECONDS",
+        "MAX_REQUEST_BYTES",
+        "DATA_UPLOAD_MAX_MEMORY_SIZE",
+        "FILE_UPLOAD_MAX_MEMORY_SIZE",
+        "DATA_UPLOAD_MAX_NUMBER_FILES",
+    ]
+    result = run_manage(
+        "shell",
+        "-c",
+        f"from django.conf import settings; print(*(getattr(settings, name) for name in {names!r}))",
+        OPERATION_SWEEP_SECONDS="2",
+        WORKER_RECONNECT_MAX_SECONDS="8",
+        PORTAL_MAX_REQUEST_BYTES="500000",
+        DATA_UPLOAD_MAX_MEMORY_SIZE="1000",
+        DATA_UPLOAD_MAX_NUMBER_FILES="3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["2.0", "8.0", "500000", "1000", "500000", "3"]

@@ -268,10 +268,13 @@ class ConfigurationForm(forms.Form):
 
     def clean_ssh_certificate(self):
         certificate = self.cleaned_data.get("ssh_certificate")
-        if not certificate or not self.cleaned_data.get("use_ssh_key"):
+        if not certificate:
             return certificate
+        # Checked whatever else is posted: a file too large is refused even when the SSH key option is clear.
         if certificate.size > MAX_CERTIFICATE_BYTES:
             raise ValidationError(self.error_messages["certificate_too_large"], code="certificate_too_large")
+        if not self.cleaned_data.get("use_ssh_key"):
+            return None  # not asked for, so not kept
         certificate.seek(0)
         self.ssh_thumbprint = ssh_certificate_thumbprint(certificate.read())
         certificate.seek(0)

@@ -1,13 +1,21 @@
-"""How an operation ends: the states a VM passes through and what success or failure leaves behind."""
+"""How an operation ends: the states a VM passes through and what success or failure leaves behind.
+
+A feature that runs a chain of operations (a rebalance's moves, a drill's steps) names a follow-up in the operation's
+``details["follow_up"]``; whatever ends the operation (the worker, or the recovery sweep failing it) then calls that
+follow-up in the same transaction, so the chain goes on or stops without anybody watching. Follow-ups are declared
+with :func:`operation_follow_up` in an app's ``operations`` module.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.module_loading import autodiscover_modules
 
 from portal.models import Subscription
 from portal.services import subscription_usage_add
@@ -35,6 +43,26 @@ TRANSITIONS: dict[str, Transition] = {
     Kind.CONFIGURE: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
     Kind.DELETE: Transition(Status.DELETING, "", Status.STOPPED),
 }
+
+
+FollowUp = Callable[[Operation], None]
+_follow_ups: dict[str, FollowUp] = {}
+
+
+def operation_follow_up(name: str) -> Callable[[FollowUp], FollowUp]:
+    """Register what to do when an operation naming `name` in details["follow_up"] ends, however it ends."""
+
+    def register(function: FollowUp) -> FollowUp:
+        _follow_ups[name] = function
+        return function
+
+    return register
+
+
+def _follow_up_for(name: str) -> FollowUp:
+    if name not in _follow_ups:
+        autodiscover_modules("operations")
+    return _follow_ups[name]
 
 
 @transaction.atomic
@@ -103,6 +131,9 @@ def _operation_end(operation: Operation, status: str, message: str) -> None:
     operation.save(update_fields=["status", "message", "ended_at"])
     operations_changed(subscription_id=operation.subscription_id)
     operation_finished.send(sender=Operation, operation=operation)
+    follow_up = operation.details.get("follow_up")
+    if follow_up:
+        _follow_up_for(follow_up)(operation)
 
 
 def operations_changed(*, subscription_id: int) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -38,6 +40,7 @@ from vms.validators import (
     validate_dns_name,
     validate_vm_name,
 )
+from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS
 
 VMS_PER_CLOUD_SERVICE = 50
 
@@ -547,20 +550,20 @@ def vm_delete(*, vm: VirtualMachine, user: AbstractBaseUser | None, delete_cloud
     )
 
 
-def operations_recover_stale(
-    *, subscription: Subscription | None = None, now: datetime | None = None
-) -> list[Operation]:
-    """Retry, or fail once out of attempts, every operation whose worker stopped before finishing it."""
+@transaction.atomic
+def operations_recover_stale(*, now: datetime | None = None) -> list[Operation]:
+    """Retry, or fail once out of attempts, every operation whose attempt ran past OPERATION_TIMEOUT_SECONDS.
+
+    The worker's schedule runs this every OPERATION_SWEEP_SECONDS (vms/periodic.py). It covers every operation,
+    whatever feature started it; rows another sweep holds are skipped, so several workers never recover one twice.
+    """
     now = now or timezone.now()
     deadline = now - timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS)
     stale = Operation.objects.filter(status=Operation.Status.IN_PROGRESS, attempt_started_at__lt=deadline)
-    if subscription is not None:
-        stale = stale.filter(subscription=subscription)
-    # Pages poll this; a plain read first keeps them from taking a write lock when nothing is stale.
+    # The sweep runs every few seconds; a plain read first keeps it from taking row locks when nothing is stale.
     if not stale.exists():
         return []
-    with transaction.atomic():
-        return [_operation_recover(operation, now) for operation in stale.select_for_update(skip_locked=True)]
+    return [_operation_recover(operation, now) for operation in stale.select_for_update(skip_locked=True)]
 
 
 def _operation_recover(operation: Operation, now: datetime) -> Operation:
@@ -596,3 +599,15 @@ def notification_dismiss(*, user: AbstractBaseUser, subscription: Subscription, 
     dismissal = OperationDismissal(user=user, operation=operation)
     dismissal.full_clean()
     dismissal.save()
+
+
+def wizard_uploads_prune(*, older_than: float = DRAFT_MAX_AGE_SECONDS) -> int:
+    """Delete uploaded certificates older than any wizard draft can live; return how many went."""
+    root = Path(settings.WIZARD_UPLOAD_ROOT)
+    cutoff = time.time() - older_than
+    removed = 0
+    for path in root.rglob("*") if root.exists() else []:
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -1,4 +1,10 @@
-"""The wizard's draft, kept in the session encrypted so that no entered secret is readable there."""
+"""The wizard's draft, kept in the session encrypted so that no entered secret is readable there.
+
+A draft (and the encrypted password in it) lives at most DRAFT_MAX_AGE_SECONDS after its last change: the token
+stops decrypting then, and the session holding it is set to expire at the same moment. The worker's hourly jobs
+delete expired sessions (portal/periodic.py) and uploads older than that (vms/periodic.py), so an abandoned draft is
+gone from the database and the disk within a day.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from formtools.wizard.storage.base import BaseStorage
 
-DRAFT_MAX_AGE_SECONDS = 24 * 60 * 60
+DRAFT_PRUNE_SECONDS = 60 * 60
+DRAFT_MAX_AGE_SECONDS = 24 * 60 * 60 - DRAFT_PRUNE_SECONDS
 KEY_PURPOSE = b"portal.vms.wizard-storage"
 
 
@@ -47,11 +54,15 @@ class EncryptedSessionStorage(BaseStorage):
         return not (self.data[self.step_data_key] or self.data[self.step_files_key] or self.data[self.extra_data_key])
 
     def update_response(self, response) -> None:
+        session = self.request.session
         if self.is_empty() and self.current_step is None:
-            self.request.session.pop(self.prefix, None)
+            if session.pop(self.prefix, None) is not None:
+                session.set_expiry(None)  # back to the sign-in's usual lifetime
         else:
             plain = json.dumps(self.data, cls=DjangoJSONEncoder).encode()
             # An unchanged draft keeps its token, so a page that only shows the draft does not write the session.
             if plain != self.loaded:
-                self.request.session[self.prefix] = draft_cipher().encrypt(plain).decode()
+                session[self.prefix] = draft_cipher().encrypt(plain).decode()
+                # The session row holding the draft expires with it, so the hourly clean-up deletes both.
+                session.set_expiry(DRAFT_MAX_AGE_SECONDS)
         super().update_response(response)

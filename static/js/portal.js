@@ -269,3 +269,12 @@ const setExpanded = (button, expanded) => {
     selected = null;
   });
 })();
+
+// A request the portal refused as too large (413) is not swapped by htmx; show its page in place of this one.
+document.addEventListener("htmx:responseError", (event) => {
+  const response = event.detail.xhr;
+  if (response.status !== 413) return;
+  document.open();
+  document.write(response.responseText);
+  document.close();
+});

@@ -10,6 +10,8 @@ from django.utils import timezone
 from portal import periodic as schedule
 from portal.models import PeriodicRun
 from portal.worker import PortalWorker
+from tests import factories
+from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +71,46 @@ def test_the_worker_runs_the_schedule_with_no_task_queued(jobs, settings, monkey
     assert jobs == ["sweep"]
 
 
-def test_the_apps_jobs_are_discovered():
-    names = [job.name for job in schedule.periodic_jobs()]
-    assert names == sorted(names)
+def test_an_interval_given_as_a_function_follows_the_setting_as_it_is_now(jobs, settings):
+    settings.OPERATION_SWEEP_SECONDS = 7
+    schedule.periodic(name="sweep", seconds=lambda: settings.OPERATION_SWEEP_SECONDS)(lambda: jobs.append("s"))
+    start = timezone.now()
+    schedule.periodic_run_due(now=start)
+    assert PeriodicRun.objects.get(name="sweep").next_run_at == start + timedelta(seconds=7)
+    settings.OPERATION_SWEEP_SECONDS = 2
+    schedule.periodic_run_due(now=start + timedelta(seconds=7))
+    assert PeriodicRun.objects.get(name="sweep").next_run_at == start + timedelta(seconds=9)
+
+
+def test_the_apps_jobs_are_discovered(settings):
+    settings.OPERATION_SWEEP_SECONDS = 3
+    jobs = {job.name: job.interval for job in schedule.periodic_jobs()}
+    assert list(jobs) == sorted(jobs)
+    expected = {
+        "portal.clear_expired_sessions": 3600,
+        "portal.mark_abandoned_tasks": 3,
+        "vms.prune_wizard_uploads": 3600,
+        "vms.recover_stale_operations": 3,
+    }
+    assert {name: jobs.get(name) for name in expected} == expected
+
+
+def test_the_schedule_alone_retries_and_then_fails_a_lost_operation(settings):
+    """With no page requested, the worker's schedule takes a VM out of its passing state."""
+    settings.OPERATION_MAX_ATTEMPTS = 2
+    vm = factories.VirtualMachineFactory(status=VirtualMachine.Status.RESTARTING)
+    operation = factories.OperationFactory(virtual_machine=vm)
+    lost_at = timezone.now() - timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS + 1)
+    Operation.objects.filter(pk=operation.pk).update(attempt_started_at=lost_at)
+
+    assert "vms.recover_stale_operations" in schedule.periodic_run_due()
+    operation.refresh_from_db()
+    assert (operation.attempts, operation.status) == (2, Operation.Status.IN_PROGRESS)
+
+    Operation.objects.filter(pk=operation.pk).update(attempt_started_at=lost_at)  # the retry was lost too
+    next_sweep = timezone.now() + timedelta(seconds=settings.OPERATION_SWEEP_SECONDS)
+    assert "vms.recover_stale_operations" in schedule.periodic_run_due(now=next_sweep)
+    operation.refresh_from_db()
+    vm.refresh_from_db()
+    assert operation.status == Operation.Status.FAILED
+    assert vm.status == VirtualMachine.Status.STOPPED

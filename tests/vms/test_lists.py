@@ -28,7 +28,7 @@ from vms.models import (
 from vms.operations import operation_complete
 from vms.periodic import recover_stale_operations
 from vms.selectors import notifications_for, notifications_query
-from vms.services import subscription_usage_recount, vm_restart
+from vms.services import operations_recover_stale, subscription_usage_recount, vm_restart
 
 pytestmark = pytest.mark.django_db
 
@@ -627,6 +627,14 @@ class TestNotifications:
         other = signed_in.get(reverse("vms:list")).content.decode()
         assert 'id="notifications-panel" class="portal-notifications-panel" hidden' in other
         assert 'aria-controls="notifications-panel"' in other
+
+    def test_shows_an_operation_the_sweep_failed(self, signed_in, subscription, settings):
+        settings.OPERATION_MAX_ATTEMPTS = 1
+        operation = factories.OperationFactory(virtual_machine__cloud_service__subscription=subscription)
+        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(hours=1))
+        operations_recover_stale()
+        html = signed_in.get(reverse("vms:notifications"), HTTP_HX_REQUEST="true").content.decode()
+        assert "Failed" in html and "was abandoned" in html
 
     def test_person_without_subscription_gets_an_empty_area(self, client, user):
         client.force_login(user)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from vms.models import CloudService, Operation, VirtualMachine
+from vms.services import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -135,50 +136,46 @@ class TestDashboard:
         response = signed_in.get(url, HTTP_HX_TARGET="vm-status", **HTMX)
         assert response["HX-Redirect"] == reverse("vms:list")
 
-    def test_a_person_without_a_subscription_finds_nothing_and_recovers_nothing(self, client, foreign_vm):
-        stale = in_progress(foreign_vm)
-        Operation.objects.filter(pk=stale.pk).update(attempt_started_at=timezone.now() - timedelta(days=1))
+    def test_a_person_without_a_subscription_finds_nothing(self, client, foreign_vm):
         client.force_login(factories.UserFactory())
         assert client.get(dashboard_url(foreign_vm)).status_code == 404
-        stale.refresh_from_db()
-        assert stale.attempts == 1
 
     def test_only_get_is_allowed(self, signed_in, vm):
         assert signed_in.post(dashboard_url(vm)).status_code == 405
 
 
 class TestStaleOperationsOnTheDashboard:
-    def test_a_restart_whose_worker_stopped_is_retried_and_the_page_says_so(self, signed_in, vm, settings):
-        VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
-        operation = in_progress(vm)
-        Operation.objects.filter(pk=operation.pk).update(
-            attempt_started_at=timezone.now() - timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS + 1)
-        )
-        html = signed_in.get(dashboard_url(vm)).content.decode()
-        operation.refresh_from_db()
-        assert operation.attempts == 2
-        assert "retrying (attempt 2 of 2)" in html
+    """Recovery is the worker's: the dashboard shows what the sweep did and changes nothing itself."""
 
-    def test_once_out_of_attempts_the_operation_fails_and_the_vm_leaves_restarting(self, signed_in, vm, settings):
+    def stale_restart(self, vm, settings, *, attempts: int = 1):
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
-        operation = in_progress(vm, attempts=settings.OPERATION_MAX_ATTEMPTS)
+        operation = in_progress(vm, attempts=attempts)
         Operation.objects.filter(pk=operation.pk).update(
             attempt_started_at=timezone.now() - timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS + 1)
         )
+        return operation
+
+    def test_viewing_a_dashboard_recovers_nothing(self, signed_in, vm, settings):
+        operation = self.stale_restart(vm, settings)
+        signed_in.get(dashboard_url(vm))
+        signed_in.get(dashboard_url(vm), HTTP_HX_TARGET="vm-status", **HTMX)
+        operation.refresh_from_db()
+        assert operation.attempts == 1 and operation.in_progress
+
+    def test_a_restart_the_sweep_retried_says_so(self, signed_in, vm, settings):
+        self.stale_restart(vm, settings)
+        operations_recover_stale()
+        assert "retrying (attempt 2 of 2)" in signed_in.get(dashboard_url(vm)).content.decode()
+
+    def test_once_the_sweep_fails_it_the_vm_leaves_restarting_and_polling_stops(self, signed_in, vm, settings):
+        self.stale_restart(vm, settings, attempts=settings.OPERATION_MAX_ATTEMPTS)
+        operations_recover_stale()
         response = signed_in.get(dashboard_url(vm), HTTP_HX_TARGET="vm-status", **HTMX)
         vm.refresh_from_db()
         assert vm.status == Status.STOPPED
         html = response.content.decode()
         assert "was abandoned" in html
         assert 'hx-trigger="every 2s"' not in html
-
-    def test_only_the_current_subscriptions_operations_are_recovered(self, signed_in, vm, foreign_vm):
-        theirs = in_progress(foreign_vm)
-        Operation.objects.filter(pk=theirs.pk).update(attempt_started_at=timezone.now() - timedelta(days=1))
-        signed_in.get(dashboard_url(vm))
-        theirs.refresh_from_db()
-        assert theirs.attempts == 1
-        assert theirs.in_progress
 
 
 class TestCommands:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from tests import factories
-from vms import tasks
+from vms import operations, tasks
 from vms.models import CloudService, Operation, VirtualMachine
 from vms.operations import operation_complete
 from vms.services import operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
@@ -128,16 +128,16 @@ class TestStaleRecovery:
         settings.OPERATION_MAX_ATTEMPTS = 2
         operation = self.stalled_restart(vm, settings)
 
-        assert operations_recover_stale(subscription=vm.cloud_service.subscription) == [operation]
+        assert operations_recover_stale() == [operation]
         operation.refresh_from_db()
         assert operation.attempts == 2
         assert operation.in_progress
         assert operation.message == ("The worker stopped before this operation finished; retrying (attempt 2 of 2).")
         assert refreshed(vm).status == Status.RESTARTING
 
-        assert operations_recover_stale(subscription=vm.cloud_service.subscription) == []
+        assert operations_recover_stale() == []
         later = timezone.now() + timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS + 5)
-        assert operations_recover_stale(subscription=vm.cloud_service.subscription, now=later) == [operation]
+        assert operations_recover_stale(now=later) == [operation]
         operation.refresh_from_db()
         assert operation.status == Operation.Status.FAILED
         assert "did not finish within" in operation.message
@@ -160,7 +160,44 @@ class TestStaleRecovery:
         assert operation_complete(operation_id=operation.pk, attempt=2) is not None
         assert refreshed(vm).status == Status.RUNNING
 
-    def test_recovery_is_scoped_to_a_subscription(self, vm, settings):
+    def test_every_subscriptions_operations_are_recovered(self, vm, settings):
+        theirs = self.stalled_restart(factories.VirtualMachineFactory(status=Status.RESTARTING), settings)
+        ours = self.stalled_restart(vm, settings)
+        assert set(operations_recover_stale()) == {theirs, ours}
+
+    def test_a_queued_attempts_clock_starts_when_the_worker_takes_it_up(self, vm, settings, monkeypatch):
+        """Time an operation waits in the queue behind other work does not count towards its timeout."""
         operation = self.stalled_restart(vm, settings)
-        assert operations_recover_stale(subscription=factories.SubscriptionFactory()) == []
+        seen = []
+        monkeypatch.setattr(tasks.fabric, "carry_out", lambda op: seen.append(operations_recover_stale()) or "")
+        assert tasks.carry_out_operation.call(operation.pk, 1) == Operation.Status.SUCCEEDED
+        assert seen == [[]]
         assert refreshed(operation).attempts == 1
+
+
+class TestFollowUps:
+    """A chain of operations goes on however each link ends: by the worker, or failed by the recovery sweep."""
+
+    @pytest.fixture
+    def ended(self, monkeypatch):
+        calls = []
+        monkeypatch.setattr(operations, "_follow_ups", {})
+        operations.operation_follow_up("tests.next_move")(lambda operation: calls.append(refreshed(operation)))
+        return calls
+
+    def test_the_follow_up_runs_when_the_worker_finishes_the_operation(self, vm, ended):
+        operation = factories.OperationFactory(virtual_machine=vm, details={"follow_up": "tests.next_move"})
+        tasks.carry_out_operation.call(operation.pk, 1)
+        assert [(op.pk, op.status) for op in ended] == [(operation.pk, Operation.Status.SUCCEEDED)]
+
+    def test_the_follow_up_runs_when_the_sweep_fails_the_operation(self, vm, settings, ended):
+        settings.OPERATION_MAX_ATTEMPTS = 1
+        operation = factories.OperationFactory(virtual_machine=vm, details={"follow_up": "tests.next_move"})
+        Operation.objects.filter(pk=operation.pk).update(attempt_started_at=timezone.now() - timedelta(days=1))
+        operations_recover_stale()
+        assert [(op.pk, op.status) for op in ended] == [(operation.pk, Operation.Status.FAILED)]
+
+    def test_an_operation_without_a_follow_up_ends_alone(self, vm, ended):
+        operation = factories.OperationFactory(virtual_machine=vm)
+        tasks.carry_out_operation.call(operation.pk, 1)
+        assert ended == []

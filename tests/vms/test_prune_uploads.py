@@ -7,6 +7,9 @@ import time
 
 from django.core.management import call_command
 
+from vms.periodic import prune_wizard_uploads
+from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS
+
 
 def test_old_uploads_go_and_recent_ones_stay(settings, tmp_path, capsys):
     settings.WIZARD_UPLOAD_ROOT = tmp_path
@@ -28,3 +31,18 @@ def test_a_missing_upload_folder_is_not_an_error(settings, tmp_path, capsys):
     settings.WIZARD_UPLOAD_ROOT = tmp_path / "never-created"
     call_command("prune_wizard_uploads")
     assert "Removed 0" in capsys.readouterr().out
+
+
+def test_the_workers_hourly_job_removes_uploads_a_draft_can_no_longer_use(settings, tmp_path):
+    settings.WIZARD_UPLOAD_ROOT = tmp_path
+    expired, live = tmp_path / "expired.pem", tmp_path / "live.pem"
+    expired.write_text("expired")
+    live.write_text("live")
+    just_past = time.time() - DRAFT_MAX_AGE_SECONDS - 1
+    os.utime(expired, (just_past, just_past))
+
+    prune_wizard_uploads()
+
+    assert not expired.exists()
+    assert live.exists()
+    assert DRAFT_MAX_AGE_SECONDS + DRAFT_PRUNE_SECONDS <= 24 * 60 * 60  # gone within a day of the draft's last change

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from tests.factories import certificate_pem
-from vms.forms import ConfigurationForm, ModeForm, OptionsForm
+from vms.forms import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
-from vms.wizard_storage import draft_cipher
+from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 
 pytestmark = pytest.mark.django_db
 
@@ -691,6 +694,20 @@ class TestSecrets:
         draft = json.loads(draft_cipher().decrypt(stored[SESSION_KEY].encode()))
         assert draft["step_data"]["configuration"]["configuration-admin_password"] == [factories.STRONG_PASSWORD]
 
+    def test_a_session_holding_a_draft_expires_with_it_and_gets_its_usual_life_back_after(self, signed_in, settings):
+        """The hourly clean-up of expired sessions then removes an abandoned draft's encrypted password in a day."""
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        submit(signed_in, "configuration", configuration(UBUNTU, use_password=True))
+        row = Session.objects.get(session_key=signed_in.session.session_key)
+        assert DRAFT_MAX_AGE_SECONDS + DRAFT_PRUNE_SECONDS <= 24 * 60 * 60
+        assert row.expire_date <= timezone.now() + timedelta(seconds=DRAFT_MAX_AGE_SECONDS)
+
+        signed_in.post(url())  # closing the dialog discards the draft
+        row = Session.objects.get(session_key=signed_in.session.session_key)
+        assert row.expire_date > timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+        assert SESSION_KEY not in row.get_decoded()
+
     def test_no_table_holds_the_password_after_a_run(self, signed_in, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             run(signed_in)
@@ -712,6 +729,48 @@ class TestSecrets:
             "configuration-admin_password",
             "configuration-confirm_password",
         }
+
+    def test_a_certificate_posted_without_the_ssh_key_option_is_not_kept(self, signed_in, upload_root):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        certificate = SimpleUploadedFile("key.pem", certificate_pem())
+        response = submit(
+            signed_in, "configuration", configuration(UBUNTU, use_password=True, ssh_certificate=certificate)
+        )
+        assert "Virtual machine mode" in page_of(response)
+        assert not upload_root.exists() or list(upload_root.iterdir()) == []
+
+    def test_only_the_certificate_field_is_stored_and_other_posted_files_are_dropped(self, signed_in, upload_root):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        pem = certificate_pem()
+        extras = {f"configuration-{index}": SimpleUploadedFile(f"extra{index}.bin", b"x" * 1000) for index in range(5)}
+        fields = configuration(
+            UBUNTU,
+            use_ssh_key=True,
+            use_password=True,
+            ssh_certificate=SimpleUploadedFile("key.pem", pem),
+        )
+        data = {CURRENT_STEP: "configuration", **{f"configuration-{k}": v for k, v in fields.items() if v is not True}}
+        data |= {"configuration-use_ssh_key": "on", "configuration-use_password": "on", **extras}
+        response = signed_in.post(url("configuration"), data, follow=True)
+        assert "Virtual machine mode" in page_of(response)
+        stored = list(upload_root.iterdir())
+        assert len(stored) == 1
+        assert stored[0].read_bytes() == pem
+
+    @pytest.mark.parametrize("use_ssh_key", [True, False])
+    def test_a_certificate_too_large_is_refused_beside_its_field_whatever_else_is_posted(
+        self, signed_in, upload_root, use_ssh_key
+    ):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image(UBUNTU).pk})
+        too_large = SimpleUploadedFile("key.pem", b"x" * (MAX_CERTIFICATE_BYTES + 1))
+        fields = configuration(UBUNTU, use_ssh_key=use_ssh_key, use_password=True, ssh_certificate=too_large)
+        html = page_of(submit(signed_in, "configuration", fields))
+        assert "Virtual machine configuration" in html
+        assert "The certificate file is too large for a .pem certificate." in html
+        assert not upload_root.exists() or list(upload_root.iterdir()) == []
 
     def test_uploaded_certificate_is_removed_when_the_wizard_ends(self, signed_in, upload_root):
         signed_in.get(url())
@@ -751,7 +810,7 @@ class TestDnsNameCheck:
     def test_mode_page_checks_the_dns_name_as_it_is_typed(self, signed_in):
         TestTampering().reach_mode(signed_in)
         html = page_of(signed_in.get(url("mode")))
-        assert f'hx-get="{reverse("vms:dns-name-check")}" hx-trigger="input changed delay:500ms"' in html
+        assert f'hx-get="{reverse("vms:dns-name-check")}" hx-trigger="load, input changed delay:500ms"' in html
         assert ">DNS Name</label>" in html
         assert '<span class="input-group-text">.cloudapp.net</span>' in html
         for label in ("Stand-alone virtual machine", "Connect to existing Virtual Machine", "Storage Account"):

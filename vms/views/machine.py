@@ -23,7 +23,7 @@ from availability.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import vm_remote_access
-from vms.services import ALLOWED_FROM, operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services import ALLOWED_FROM, vm_delete, vm_restart, vm_shut_down, vm_start
 
 TEMPLATE = "vms/machine.html"
 STATUS_TARGET = "vm-status"
@@ -79,9 +79,8 @@ def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> Htt
 @require_safe
 @vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Show the VM's quick glance, its set and its activity; settle operations whose worker stopped."""
+    """Show the VM's quick glance, its set and its activity."""
     subscription = subscription_or_404(request)
-    operations_recover_stale(subscription=subscription)
     polling = wants_fragment(request) and request.htmx.target == STATUS_TARGET
     vm = virtual_machines_for(subscription).filter(pk=pk).first()
     if vm is None:

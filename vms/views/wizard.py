@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
 from django.core.files.storage import FileSystemStorage
-from django.forms import FileInput, Form, PasswordInput
+from django.forms import FileField, FileInput, Form, PasswordInput
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -216,7 +216,13 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         return {key: form.data.getlist(key) for key in form.data if key.startswith(f"{form.prefix}-")}
 
     def process_step_files(self, form: Form) -> dict:
-        uploaded = {key: file for key, file in self.request.FILES.items() if key.startswith(f"{form.prefix}-")}
+        """Keep only the page's own file fields that validated to a file; any other posted file is dropped unread."""
+        wanted = {
+            form.add_prefix(name)
+            for name, field in form.fields.items()
+            if isinstance(field, FileField) and form.cleaned_data.get(name)
+        }
+        uploaded = {key: file for key, file in self.request.FILES.items() if key in wanted}
         stored = self.storage.data[self.storage.step_files_key].get(form.prefix, {})
         for key in uploaded.keys() & stored.keys():
             self.storage.file_storage.delete(stored.pop(key)["tmp_name"])

@@ -1,0 +1,106 @@
+"""The worker's loop: it waits and reconnects when the database goes away, and carries on afterwards."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import InterfaceError, OperationalError
+
+from portal import worker as worker_module
+from portal.worker import PortalWorker, reconnect_delay
+
+
+def test_the_reconnect_delay_doubles_from_half_a_second_up_to_the_cap():
+    assert [reconnect_delay(failures, cap=5) for failures in range(1, 7)] == [0.5, 1, 2, 4, 5, 5]
+    assert reconnect_delay(1, cap=0.2) == 0.2
+
+
+def make_worker() -> PortalWorker:
+    return PortalWorker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+
+
+@pytest.fixture
+def slept(monkeypatch):
+    delays: list[float] = []
+    monkeypatch.setattr(worker_module.time, "sleep", delays.append)
+    return delays
+
+
+def test_the_worker_backs_off_closes_its_connections_and_carries_on(monkeypatch, slept, settings, caplog):
+    settings.WORKER_RECONNECT_MAX_SECONDS = 1.5
+    outcomes = iter(
+        [
+            OperationalError("connection refused"),
+            InterfaceError("connection already closed"),
+            OperationalError("connection refused"),
+            True,  # a task ran once the database was back
+            False,  # nothing left: a batch worker stops here
+        ]
+    )
+
+    def run_once() -> bool:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    closed = []
+    monkeypatch.setattr(worker_module, "close_broken_connections", lambda: closed.append(True))
+    worker = make_worker()
+    monkeypatch.setattr(worker, "run_once", run_once)
+
+    with caplog.at_level(logging.WARNING, logger="portal.worker"):
+        worker.run()
+
+    assert slept == [0.5, 1, 1.5]
+    assert len(closed) == 3
+    assert "Database unavailable (OperationalError: connection refused); reconnecting in 0.5 s" in caplog.text
+    assert "Database reachable again after 3 failed attempt(s)" in caplog.text
+    assert next(outcomes, "used up") == "used up"
+
+
+def test_a_busy_sqlite_database_is_waited_out_without_backing_off(monkeypatch, slept):
+    outcomes = iter([OperationalError("database is locked"), False])
+
+    def run_once() -> bool:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    worker = make_worker()
+    monkeypatch.setattr(worker, "run_once", run_once)
+    worker.batch = False
+    worker.max_tasks = None
+    calls = []
+
+    def stop_after_the_first_wait(delay: float) -> None:
+        calls.append(delay)
+        if len(calls) == 1:
+            worker.running = False
+
+    monkeypatch.setattr(worker_module.time, "sleep", stop_after_the_first_wait)
+    worker.run()
+
+    assert calls == [0]  # the ordinary idle interval, no reconnect back-off
+
+
+def test_other_errors_still_stop_the_worker(monkeypatch, slept):
+    worker = make_worker()
+
+    def run_once() -> bool:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(worker, "run_once", run_once)
+    with pytest.raises(RuntimeError):
+        worker.run()
