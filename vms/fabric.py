@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 
-from vms.models import Operation
+from vms.models import Operation, VirtualMachine
 
 FAILURE_REASONS = {
     Operation.Kind.CREATE: "The fabric could not allocate the virtual machine in this region.",
@@ -25,3 +25,8 @@ def carry_out(operation: Operation) -> str:
     if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
         return FAILURE_REASONS[operation.kind]
     return ""
+
+
+def probe_answers(*, status: str, probe_fails: bool) -> bool:
+    """Play the load balancer's probe of one VM: it answers while the VM is Running and not told to fail."""
+    return status == VirtualMachine.Status.RUNNING and not probe_fails
