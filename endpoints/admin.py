@@ -153,9 +153,6 @@ class LoadBalancedSetAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: LoadBalancedSet, form: LoadBalancedSetForm, change: bool) -> None:
         form.service_call()
 
-    def save_related(self, request, form, formsets, change) -> None:
-        pass  # members are read-only here
-
     def delete_model(self, request: HttpRequest, obj: LoadBalancedSet) -> None:
         load_balanced_set_delete(load_balanced_set=obj)
 

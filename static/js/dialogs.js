@@ -2,7 +2,10 @@
 // data-discard-form (or just closes it); links marked data-close-dialog close it instead of leaving the page.
 (() => {
   const open = (root) => {
-    for (const dialog of root.querySelectorAll ? root.querySelectorAll("dialog[data-modal]") : []) {
+    if (!root.querySelectorAll) return;
+    const dialogs = [...root.querySelectorAll("dialog[data-modal]")];
+    if (root.matches("dialog[data-modal]")) dialogs.push(root);
+    for (const dialog of dialogs) {
       if (!dialog.open) dialog.showModal();
     }
   };

@@ -160,3 +160,14 @@ def test_a_restarted_vm_goes_out_of_rotation_and_back_through_the_worker(web_set
     assert rotation(lb_set) == {"web1": True, "web2": True}
     assert Endpoint.objects.filter(in_rotation=True).count() == 2
     assert not RotationChange.objects.filter(endpoint__virtual_machine=vms[1], in_rotation=False).exists()
+
+
+def test_the_schedule_keeps_running_while_the_fabric_takes_its_time(monkeypatch):
+    """A single worker busy restarting a VM still runs its probe rounds, so the restart is seen."""
+    from vms import fabric
+
+    rounds: list[int] = []
+    monkeypatch.setattr(fabric, "SCHEDULE_STEP_SECONDS", 0.05)
+    monkeypatch.setattr(fabric, "periodic_run_due", lambda: rounds.append(1))
+    fabric.simulate_time(0.2)
+    assert len(rounds) >= 3

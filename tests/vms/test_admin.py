@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from endpoints.models import RotationChange
 from portal.models import PeriodicRun
 from tests import factories
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
@@ -56,6 +57,9 @@ def one_of_each(settings, user):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     carry_out_operation.enqueue(1, 1)
     PeriodicRun.objects.create(name="vms.example", next_run_at=timezone.now())
+    lb_set = factories.LoadBalancedSetFactory(cloud_service=membership.virtual_machine.cloud_service)
+    member = factories.EndpointFactory(virtual_machine=membership.virtual_machine, load_balanced_set=lb_set)
+    RotationChange.objects.create(load_balanced_set=lb_set, endpoint=member, in_rotation=True, at=timezone.now())
     return membership
 
 
