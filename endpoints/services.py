@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from endpoints.models import (
     DEFAULT_PROBE_COUNT,
@@ -501,7 +501,8 @@ class ProbeRound:
 def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
     """Probe the members of every set that is due, move them in or out of rotation and prune old history.
 
-    One query reads every due member with its VM and set; the writes are bulk, whatever the number of members.
+    One query reads every due member with its VM and set; at most five bulk writes follow (three groups of members,
+    the history, the sets' next probe) and one prune, whatever the number of members.
     """
     due = Q(load_balanced_set__next_probe_at__isnull=True) | Q(load_balanced_set__next_probe_at__lte=now)
     rows = Endpoint.objects.filter(due, load_balanced_set__isnull=False).values_list(
@@ -514,7 +515,9 @@ def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
         "virtual_machine__status",
         "virtual_machine__probe_fails",
     )
-    changed: list[Endpoint] = []
+    answered_ids: list[int] = []  # back to no failures, in rotation
+    failed_ids: list[int] = []  # one more failure in a row
+    leaving_ids: list[int] = []  # out of rotation
     history: list[RotationChange] = []
     next_probe: dict[int, datetime] = {}
     probed = 0
@@ -524,14 +527,26 @@ def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
         before = MemberState(failures, in_rotation)
         answered = fabric.probe_answers(status=status, probe_fails=probe_fails)
         after = probe_outcome(before, answered=answered, probe_count=probe_count)
-        if after != before:
-            changed.append(Endpoint(pk=pk, probe_failures=after.failures, in_rotation=after.in_rotation))
+        if after == before:
+            continue
+        if answered:
+            answered_ids.append(pk)
+        elif after.failures > before.failures:
+            failed_ids.append(pk)
+        if before.in_rotation and not after.in_rotation:
+            leaving_ids.append(pk)
         if after.in_rotation != before.in_rotation:
             history.append(
                 RotationChange(load_balanced_set_id=set_id, endpoint_id=pk, in_rotation=after.in_rotation, at=now)
             )
-    if changed:
-        Endpoint.objects.bulk_update(changed, ["probe_failures", "in_rotation"])
+    # Every member's new state falls in one of three groups, so three updates write them all.
+    members = Endpoint.objects.all()
+    if answered_ids:
+        members.filter(pk__in=answered_ids).update(probe_failures=0, in_rotation=True)
+    if failed_ids:
+        members.filter(pk__in=failed_ids).update(probe_failures=F("probe_failures") + 1)
+    if leaving_ids:
+        members.filter(pk__in=leaving_ids).update(in_rotation=False)
     if history:
         RotationChange.objects.bulk_create(history)
     if next_probe:
