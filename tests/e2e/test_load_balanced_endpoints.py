@@ -9,7 +9,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from availability.models import AvailabilitySet
-from availability.services import availability_set_join
 from tests.factories import deploy
 from vms.models import VirtualMachine
 
@@ -20,12 +19,12 @@ pytestmark = pytest.mark.usefixtures("worker")
 def web_vms(user, subscription, settings):
     """iis1 and iis2, running in one cloud service and one availability set."""
     settings.ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = 1
-    first = deploy(user, subscription, name="iis1", dns_name="contosoweb").virtual_machine
-    second = deploy(user, subscription, name="iis2", dns_name="", cloud_service=first.cloud_service).virtual_machine
-    web_set = AvailabilitySet.objects.create(cloud_service=first.cloud_service, name="webset")
-    for vm in (first, second):
-        availability_set_join(vm=vm, availability_set=web_set)
-    return first, second
+    first = deploy(user, subscription, name="iis1", dns_name="contosoweb", availability_set_name="webset")
+    web_set = AvailabilitySet.objects.get(name="webset")
+    second = deploy(
+        user, subscription, name="iis2", dns_name="", cloud_service=web_set.cloud_service, availability_set=web_set
+    )
+    return first.virtual_machine, second.virtual_machine
 
 
 def wait_running(*vms: VirtualMachine) -> None:

@@ -12,6 +12,7 @@ from endpoints.selectors import load_balanced_sets_for_vms
 from endpoints.services import endpoint_create, load_balanced_sets_probe
 from portal import periodic as schedule
 from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
+from vms import fabric
 from vms.models import VirtualMachine
 from vms.operations import operation_complete
 from vms.services import vm_restart
@@ -164,8 +165,6 @@ def test_a_restarted_vm_goes_out_of_rotation_and_back_through_the_worker(web_set
 
 def test_the_schedule_keeps_running_while_the_fabric_takes_its_time(monkeypatch):
     """A single worker busy restarting a VM still runs its probe rounds, so the restart is seen."""
-    from vms import fabric
-
     rounds: list[int] = []
     monkeypatch.setattr(fabric, "SCHEDULE_STEP_SECONDS", 0.05)
     monkeypatch.setattr(fabric, "periodic_run_due", lambda: rounds.append(1))
