@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from endpoints.services import ProbeRound, load_balanced_sets_probe
+from endpoints.services import ProbeRound, load_balanced_sets_probe, load_balanced_sets_remove_empty
 from portal.periodic import periodic
 
 # Each round probes only the sets whose own interval has passed, so a short tick costs one small read when none is due.
@@ -15,3 +15,9 @@ PROBE_TICK_SECONDS = 1
 def probe_load_balanced_sets() -> ProbeRound:
     """Run one probe round of the fabric's load balancer."""
     return load_balanced_sets_probe(now=timezone.now())
+
+
+@periodic(name="endpoints.remove_empty_sets", seconds=10)
+def remove_empty_load_balanced_sets() -> int:
+    """Remove the sets left without members by deleted VMs, as deleting the last member's endpoint does."""
+    return load_balanced_sets_remove_empty()

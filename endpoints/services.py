@@ -487,6 +487,15 @@ def endpoints_create_defaults(*, vm: VirtualMachine, rng: random.Random | None =
     return created
 
 
+@transaction.atomic
+def load_balanced_sets_remove_empty() -> int:
+    """Remove the sets whose last member went with its deleted VM; return how many."""
+    empty = list(LoadBalancedSet.objects.filter(members__isnull=True).values_list("pk", flat=True))
+    if empty:
+        LoadBalancedSet.objects.filter(pk__in=empty, members__isnull=True).delete()
+    return len(empty)
+
+
 # The fabric's load balancer: one probe round over every set that is due.
 
 

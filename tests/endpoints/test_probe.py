@@ -15,7 +15,7 @@ from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSe
 from vms import fabric
 from vms.models import VirtualMachine
 from vms.operations import operation_complete
-from vms.services import vm_restart
+from vms.services import vm_delete, vm_restart
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +170,14 @@ def test_the_schedule_keeps_running_while_the_fabric_takes_its_time(monkeypatch)
     monkeypatch.setattr(fabric, "periodic_run_due", lambda: rounds.append(1))
     fabric.simulate_time(0.2)
     assert len(rounds) >= 3
+
+
+def test_a_set_left_empty_by_deleted_vms_is_removed_by_the_worker(web_set, user, django_capture_on_commit_callbacks):
+    lb_set, vms = web_set
+    for vm in vms:
+        with django_capture_on_commit_callbacks(execute=True):
+            vm_delete(vm=vm, user=user)  # carried out at once: the VMs and their endpoints are gone
+    assert not Endpoint.objects.filter(load_balanced_set=lb_set).exists()
+    assert LoadBalancedSet.objects.filter(pk=lb_set.pk).exists()
+    assert "endpoints.remove_empty_sets" in schedule.periodic_run_due(now=timezone.now())
+    assert not LoadBalancedSet.objects.filter(pk=lb_set.pk).exists()
