@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
 from availability.selectors import availability_set_rebalance_moves, rebalance_plan_key
+from endpoints.services import endpoints_create_defaults
 from portal.models import Subscription
 from portal.services import subscription_usage_add
 from portal.validators import validate_visible_name
@@ -250,6 +251,7 @@ def virtual_machine_deploy(
         cloud_services=int(created_cloud_service),
         storage_accounts=int(created_storage_account),
     )
+    endpoints_create_defaults(vm=vm)
     if availability_set_name:
         availability_set = availability_set_create(cloud_service=cloud_service, name=availability_set_name)
         availability_set_join(vm=vm, availability_set=availability_set, new_set=True)

@@ -77,6 +77,16 @@ TARGETS = {
     "password_hash_median_ms": (1000.0, "ms"),
     # Every set page plans its Rebalance: the widest set (50 members, 3 x 20 domains), all in one fault domain.
     "rebalance_plan_median_ms": (20.0, "ms"),
+    # A VM's Endpoints tab and its cloud service's page (every endpoint, each set's members and last hour).
+    "endpoints_tab_3_queries": (10, "queries"),
+    "endpoints_tab_150_queries": (10, "queries"),
+    "endpoints_tab_150_median_ms": (150.0, "ms"),
+    "cloud_service_page_3_queries": (12, "queries"),
+    "cloud_service_page_150_queries": (12, "queries"),
+    "cloud_service_page_150_median_ms": (150.0, "ms"),
+    # One probe round over 1,000 members of 25 sets, every member changing state: one read, bulk writes.
+    "probe_round_1000_queries": (10, "queries"),
+    "probe_round_1000_median_ms": (500.0, "ms"),
 }
 HTTP_P50_VS_FLOOR = 1.5
 HTTP_P99_VS_P50 = 4.0
@@ -307,6 +317,135 @@ def measure_rebalance_plan(repeat: int) -> float:
     return timed(lambda: rebalance_plan(crowded, fault_domain_count=3, update_domain_count=20), repeat)
 
 
+def endpoint_rows(vm, count: int, *, prefix: str, load_balanced_set=None, start: int = 1000) -> list:
+    from endpoints.models import Endpoint
+
+    return [
+        Endpoint(
+            virtual_machine=vm,
+            cloud_service_id=vm.cloud_service_id,
+            name=f"{prefix}{i}",
+            protocol="tcp",
+            public_port=start + i,
+            private_port=start + i,
+            load_balanced_set=load_balanced_set,
+        )
+        for i in range(count)
+    ]
+
+
+def measure_endpoints(client: Client, subscription, repeat: int) -> dict[str, float]:
+    """Endpoint pages with 3 and with 150 endpoints in a cloud service, and a probe round over 1,000 members."""
+    from django.utils import timezone
+
+    from endpoints.models import Endpoint, LoadBalancedSet
+    from endpoints.services import load_balanced_sets_probe
+    from tests import factories
+    from vms.models import CloudService, VirtualMachine
+
+    results: dict[str, float] = {}
+    storage = factories.StorageAccountFactory(subscription=subscription)
+    for count in (3, 150):
+        service = factories.CloudServiceFactory(subscription=subscription, region=storage.region)
+        vms = factories.VirtualMachineFactory.create_batch(10, cloud_service=service, storage_account=storage)
+        lb_set = factories.LoadBalancedSetFactory(cloud_service=service, public_port=80)
+        members = min(count, len(vms))
+        Endpoint.objects.bulk_create(
+            [
+                row
+                for vm in vms[:members]
+                for row in endpoint_rows(vm, 1, prefix="web", load_balanced_set=lb_set, start=80)
+            ]
+        )
+        Endpoint.objects.bulk_create(endpoint_rows(vms[0], count - members, prefix="e", start=2000))
+        load_balanced_sets_probe(now=timezone.now())
+        for name, url in (
+            ("endpoints_tab", f"/virtual-machines/{vms[0].pk}/endpoints/"),
+            ("cloud_service_page", f"/cloud-services/{service.pk}/"),
+        ):
+            assert client.get(url).status_code == 200, url
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url)
+            results[f"{name}_{count}_queries"] = len(queries)
+            if count == 150:
+                results[f"{name}_{count}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+
+    # 25 cloud services of 40 VMs, each with one load-balanced set over all 40.
+    template = VirtualMachine.objects.filter(cloud_service__subscription=subscription).first()
+    sets = []
+    for index in range(25):
+        service = CloudService.objects.create(
+            subscription=subscription, name=f"probe{index:04d}", region=storage.region
+        )
+        vms = VirtualMachine.objects.bulk_create(
+            VirtualMachine(
+                cloud_service=service,
+                subscription=subscription,
+                name=f"member{i}",
+                image_version_id=template.image_version_id,
+                size_id=template.size_id,
+                storage_account=storage,
+                admin_username="azureuser",
+                password_hash="!",
+                status=VirtualMachine.Status.RUNNING,
+            )
+            for i in range(40)
+        )
+        lb_set = LoadBalancedSet.objects.create(
+            cloud_service=service,
+            name="web",
+            protocol="tcp",
+            public_port=80,
+            private_port=80,
+            probe_protocol="tcp",
+            probe_port=80,
+            probe_interval=5,
+            probe_count=2,
+        )
+        Endpoint.objects.bulk_create(
+            Endpoint(
+                virtual_machine=vm,
+                cloud_service=service,
+                name="HTTP",
+                protocol="tcp",
+                public_port=80,
+                private_port=80,
+                load_balanced_set=lb_set,
+                probe_failures=2,
+            )
+            for vm in vms
+        )
+        sets.append(lb_set)
+    probe_sets = LoadBalancedSet.objects.filter(pk__in=[lb_set.pk for lb_set in sets])
+    member_vms = VirtualMachine.objects.filter(cloud_service__load_balanced_sets__in=probe_sets)
+    assert Endpoint.objects.filter(load_balanced_set__in=probe_sets).count() == 1000
+
+    def full_round() -> None:
+        # Every member flips: all enter, then all leave (two failed probes), so each round writes 1,000 rows.
+        probe_sets.update(next_probe_at=None)
+        running = Endpoint.objects.filter(load_balanced_set__in=probe_sets, in_rotation=False).exists()
+        member_vms.update(status=VirtualMachine.Status.RUNNING if running else VirtualMachine.Status.STOPPED)
+        load_balanced_sets_probe(now=timezone.now())
+
+    full_round()
+    member_vms.update(status=VirtualMachine.Status.RUNNING)
+    Endpoint.objects.filter(load_balanced_set__in=probe_sets).update(in_rotation=False, probe_failures=2)
+    probe_sets.update(next_probe_at=None)
+    with CaptureQueriesContext(connection) as queries:
+        outcome = load_balanced_sets_probe(now=timezone.now())
+    assert outcome.probed == 1000 and outcome.entered == 1000, outcome
+    results["probe_round_1000_queries"] = len(queries)
+    samples = []
+    for _ in range(max(repeat // 4, 3)):
+        probe_sets.update(next_probe_at=None)
+        Endpoint.objects.filter(load_balanced_set__in=probe_sets).update(in_rotation=False, probe_failures=2)
+        started = time.perf_counter()
+        load_balanced_sets_probe(now=timezone.now())
+        samples.append((time.perf_counter() - started) * 1000)
+    results["probe_round_1000_median_ms"] = statistics.median(samples)
+    return results
+
+
 def explain(large: Tenant) -> None:
     """Print PostgreSQL's plan (EXPLAIN ANALYZE) for each list's first page in the large subscription."""
     from django.utils import timezone
@@ -519,6 +658,9 @@ def main() -> int:
         if options.explain and connection.vendor == "postgresql":
             explain(large)
         results.update(measure_pages(small, large, options.repeat))
+        endpoints_client = Client()
+        endpoints_client.force_login(small.user)
+        results.update(measure_endpoints(endpoints_client, small.subscription, options.repeat))
         results.update(measure_deploys(large, max(10, options.repeat // 2)))
         results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
         results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "portal",
     "vms",
     "availability",
+    "endpoints",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,8 @@ OPERATION_SWEEP_SECONDS = float(os.environ.get("OPERATION_SWEEP_SECONDS", "5"))
 # The worker's longest wait between two attempts to reach a database that went away.
 WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "30"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
+# The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
+ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
 

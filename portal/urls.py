@@ -19,6 +19,8 @@ urlpatterns = [
     path("signin/", auth_views.LoginView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("subscription/", views.subscription_switch, name="subscription-switch"),
+    # Before vms: a VM's Endpoints tab would otherwise read as a command on the VM.
+    path("", include("endpoints.urls")),
     path("", include("vms.urls")),
     path("", include("availability.urls")),
 ]

@@ -288,6 +288,11 @@ class VirtualMachine(models.Model):
     )
     ssh_certificate_thumbprint = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROVISIONING)
+    probe_fails = models.BooleanField(
+        "Probe fails",
+        default=False,
+        help_text="For drills and tests: the fabric's load balancer gets no answer from this virtual machine's probes.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from endpoints.models import RotationChange
 from portal.models import PeriodicRun
 from tests import factories
 from vms.models import CloudService, Operation, OperationDismissal, StorageAccount, VirtualMachine
@@ -62,6 +63,9 @@ def one_of_each(settings, user):
     visitor = Client()
     visitor.post(reverse("login"), {"username": "nobody", "password": "not-the-password"})
     visitor.post(reverse("login"), {"username": user.username, "password": factories.STRONG_PASSWORD})
+    lb_set = factories.LoadBalancedSetFactory(cloud_service=membership.virtual_machine.cloud_service)
+    member = factories.EndpointFactory(virtual_machine=membership.virtual_machine, load_balanced_set=lb_set)
+    RotationChange.objects.create(load_balanced_set=lb_set, endpoint=member, in_rotation=True, at=timezone.now())
     return membership
 
 

@@ -1,0 +1,352 @@
+"""A VM's Endpoints tab with its Add wizard, Edit and Delete dialogs, and the cloud service page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+from formtools.wizard.views import NamedUrlSessionWizardView
+
+from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, SetForm
+from endpoints.models import Endpoint
+from endpoints.selectors import (
+    cloud_service_endpoints,
+    cloud_service_load_balanced_sets,
+    cloud_service_virtual_machines,
+    cloud_services_for,
+    endpoints_for,
+    load_balanced_set_choices,
+    virtual_machine_endpoints,
+    virtual_machines_for,
+)
+from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from vms.models import VirtualMachine
+
+MACHINE_TEMPLATE = "vms/machine.html"
+WIZARD_TEMPLATE = "endpoints/add_wizard.html"
+DIALOG_TEMPLATE = "endpoints/endpoint_dialog.html"
+CLOUD_SERVICE_TEMPLATE = "endpoints/cloud_service.html"
+SETS_TARGET = "load-balanced-sets"
+
+KIND, DETAILS, SET = "kind", "details", "set"
+STEP_TITLES = {
+    KIND: "Add an endpoint to a virtual machine",
+    DETAILS: "Specify the details of the endpoint",
+    SET: "Configure the load-balanced set",
+}
+
+
+def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
+    """Return one of the current subscription's VMs, or 404."""
+    return get_object_or_404(virtual_machines_for(subscription_or_404(request)), pk=pk)
+
+
+def get_endpoint(request: HtmxHttpRequest, vm: VirtualMachine, value: str | None) -> Endpoint:
+    """Return the chosen endpoint of this VM, or 404 for a missing, malformed or foreign one."""
+    if not value or not value.isdigit():
+        raise Http404("Choose an endpoint.")
+    return get_object_or_404(endpoints_for(subscription_or_404(request)).filter(virtual_machine=vm), pk=int(value))
+
+
+def machine_tab_url(vm: VirtualMachine) -> str:
+    return reverse("endpoints:machine", args=[vm.pk])
+
+
+def render_endpoints_tab(request: HtmxHttpRequest, vm: VirtualMachine, **context) -> HttpResponse:
+    """Render the VM page's Endpoints tab: the whole page, or with htmx its main part."""
+    context = {
+        "vm": vm,
+        "tab": "endpoints",
+        "nav_section": "vms",
+        "fragment": wants_fragment(request),
+        "endpoints": virtual_machine_endpoints(vm),
+        **context,
+    }
+    return render_page(request, MACHINE_TEMPLATE, "main", context)
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def machine_endpoints(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """List a VM's endpoints: name, protocol, ports and load-balanced set."""
+    return render_endpoints_tab(request, get_machine(request, pk))
+
+
+def render_dialog(request: HtmxHttpRequest, context: dict) -> HttpResponse:
+    """Render an Edit or Delete dialog, or a page of its own without htmx."""
+    context = {"nav_section": "vms", "fragment": wants_fragment(request), **context}
+    return render_page(request, DIALOG_TEMPLATE, "dialog", context)
+
+
+def leave_dialog(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
+    url = machine_tab_url(vm)
+    return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def endpoint_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show or save the Edit dialog of the endpoint chosen on the Endpoints tab."""
+    vm = get_machine(request, pk)
+    data = request.POST if request.method == "POST" else None
+    endpoint = get_endpoint(request, vm, (data or request.GET).get("endpoint"))
+    form = EditForm(data, endpoint=endpoint)
+    if form.is_valid():
+        try:
+            endpoint_update(endpoint=endpoint, **form.endpoint_arguments())
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return leave_dialog(request, vm)
+    return render_dialog(request, {"vm": vm, "endpoint": endpoint, "form": form, "action": "edit"})
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def endpoint_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Ask to confirm, then delete the chosen endpoint (and its set, when it was the last member)."""
+    vm = get_machine(request, pk)
+    data = request.POST if request.method == "POST" else None
+    endpoint = get_endpoint(request, vm, (data or request.GET).get("endpoint"))
+    form = DeleteForm(data)
+    if form.is_valid():
+        endpoint_delete(endpoint=endpoint)
+        return leave_dialog(request, vm)
+    return render_dialog(request, {"vm": vm, "endpoint": endpoint, "form": form, "action": "delete"})
+
+
+def add_service_errors(form: Form, error: ValidationError) -> None:
+    """Put a service's refusals beside the form's fields, the rest above them."""
+    errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+    for field, field_errors in errors.items():
+        form.add_error(field if field in form.fields else None, field_errors)
+
+
+def wants_set(wizard: AddEndpointWizard) -> bool:
+    """Show the set page only for a stand-alone endpoint that creates a set."""
+    details = wizard.get_cleaned_data_for_step(DETAILS) or {}
+    return bool(details.get("create_set"))
+
+
+@method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
+class AddEndpointWizard(NamedUrlSessionWizardView):
+    """Add an endpoint to a VM, one page at a time, in a dialog or as a page of its own."""
+
+    form_list = [(KIND, KindForm), (DETAILS, DetailsForm), (SET, SetForm)]
+    condition_dict = {SET: wants_set}
+    template_name = WIZARD_TEMPLATE
+    url_name = "endpoints:add-step"
+    done_step_name = "finished"
+    request: HtmxHttpRequest
+
+    @classmethod
+    def get_initkwargs(cls, *args, **kwargs):
+        kwargs.setdefault("url_name", cls.url_name)
+        kwargs.setdefault("done_step_name", cls.done_step_name)
+        return super().get_initkwargs(*args, **kwargs)
+
+    def dispatch(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        self.vm = get_machine(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_prefix(self, request, *args, **kwargs) -> str:
+        return f"add_endpoint_{kwargs['pk']}"
+
+    def get_step_url(self, step: str) -> str:
+        return reverse(self.url_name, kwargs={"pk": self.vm.pk, "step": step})
+
+    # Navigation
+
+    def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        step = kwargs.get("step")
+        if step is None:
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+            return self.show_step(self.steps.first)
+        if not self.is_reachable(step):
+            return redirect(self.get_step_url(self.first_incomplete_step()))
+        self.storage.current_step = step
+        return self.render(self.get_form(step, data=self.storage.get_step_data(step)))
+
+    def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        if kwargs.get("step") is None:
+            return self.discard()
+        posted_step = request.POST.get(f"{self.prefix}-current_step", "")
+        if not self.is_reachable(posted_step):
+            raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
+        goto_step = request.POST.get("wizard_goto_step")
+        if goto_step is not None:
+            if not self.is_reachable(goto_step):
+                raise SuspiciousOperation("The wizard cannot go to a step it has not reached.")
+            self.storage.current_step = goto_step
+            return self.show_step(goto_step)
+        return super().post(request, *args, **kwargs)
+
+    def discard(self) -> HttpResponse:
+        """Throw the draft away, as closing the dialog does."""
+        self.storage.reset()
+        if wants_fragment(self.request):
+            return HttpResponse("")
+        return redirect(machine_tab_url(self.vm))
+
+    def step_names(self) -> list[str]:
+        return list(self.get_form_list())
+
+    def first_incomplete_step(self) -> str:
+        for step in self.step_names():
+            if self.storage.get_step_data(step) is None:
+                return step
+        return self.steps.last
+
+    def is_reachable(self, step: str) -> bool:
+        names = self.step_names()
+        return step in names and names.index(step) <= names.index(self.first_incomplete_step())
+
+    def show_step(self, step: str) -> HttpResponse:
+        if wants_fragment(self.request):
+            return self.render(self.get_form(step, data=self.storage.get_step_data(step)))
+        return redirect(self.get_step_url(step))
+
+    def render_next_step(self, form: Form, **kwargs) -> HttpResponse:
+        next_step = self.steps.next
+        self.storage.current_step = next_step
+        return self.show_step(next_step)
+
+    def render_revalidation_failure(self, failed_step: str, form: Form, **kwargs) -> HttpResponse:
+        self.storage.current_step = failed_step
+        return self.show_step(failed_step)
+
+    def render_done(self, form: Form, **kwargs) -> HttpResponse:
+        """Validate every page again, then add the endpoint; a page that no longer validates is shown again."""
+        final_forms = {}
+        for step in self.step_names():
+            step_form = self.get_form(step=step, data=self.storage.get_step_data(step))
+            if not step_form.is_valid():
+                return self.render_revalidation_failure(step, step_form)
+            final_forms[step] = step_form
+        return self.done(list(final_forms.values()), form_dict=final_forms, **kwargs)
+
+    # Forms
+
+    def chosen_set(self):
+        kind = self.get_cleaned_data_for_step(KIND) or {}
+        return kind.get("load_balanced_set") if kind.get("kind") == EXISTING else None
+
+    def get_form_kwargs(self, step: str | None = None) -> dict:
+        if step == KIND:
+            return {"load_balanced_sets": load_balanced_set_choices(self.vm)}
+        if step == DETAILS:
+            return {"vm": self.vm, "load_balanced_set": self.chosen_set()}
+        if step == SET:
+            details = self.get_cleaned_data_for_step(DETAILS) or {}
+            return {"vm": self.vm, "private_port": details.get("private_port")}
+        return {}
+
+    # Rendering
+
+    @property
+    def in_dialog(self) -> bool:
+        if not wants_fragment(self.request):
+            return False
+        htmx = self.request.htmx
+        if htmx.target == "dialog-root":
+            return True
+        start = reverse("endpoints:add", args=[self.vm.pk])
+        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(start)
+
+    def get_template_names(self) -> list[str]:
+        if not wants_fragment(self.request):
+            return [self.template_name]
+        if self.request.htmx.target == "wizard-page":
+            return [f"{self.template_name}#wizard_page"]
+        return [f"{self.template_name}#wizard_dialog"]
+
+    def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
+        response = super().render(form, **kwargs)
+        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
+            response["HX-Push-Url"] = self.get_step_url(self.steps.current)
+        return response
+
+    def get_context_data(self, form: Form, **kwargs) -> dict:
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        names = self.step_names()
+        context.update(
+            vm=self.vm,
+            step=step,
+            step_title=STEP_TITLES[step],
+            step_list=[
+                {"number": index, "title": STEP_TITLES[name], "current": name == step}
+                for index, name in enumerate(names, start=1)
+            ],
+            step_url=self.get_step_url(step),
+            start_url=reverse("endpoints:add", args=[self.vm.pk]),
+            in_dialog=self.in_dialog,
+            nav_section="vms",
+            well_known=[(name, protocol.label, port) for name, (protocol, port) in WELL_KNOWN.items()],
+        )
+        if form.is_bound:
+            form.is_valid()
+        return context
+
+    # Finishing
+
+    def done(self, form_list: list[Form], form_dict: dict[str, Form], **kwargs) -> HttpResponse:
+        """Add the endpoint with one call to the service; its refusals land beside the fields they concern."""
+        arguments = dict(form_dict[DETAILS].endpoint_arguments())
+        arguments["load_balanced_set"] = self.chosen_set()
+        if SET in form_dict:
+            arguments.update(form_dict[SET].endpoint_arguments())
+        try:
+            endpoint_create(vm=self.vm, **arguments)
+        except ValidationError as error:
+            return self.render_service_errors(error, form_dict)
+        self.storage.reset()
+        url = machine_tab_url(self.vm)
+        return HttpResponseClientRedirect(url) if wants_fragment(self.request) else redirect(url)
+
+    def render_service_errors(self, error: ValidationError, form_dict: dict[str, Form]) -> HttpResponse:
+        """Show the first page that owns a field the service refused, with the message beside it."""
+        names = self.step_names()
+        errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+        failing, first_index = names[-1], len(names)
+        for field, field_errors in errors.items():
+            step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
+            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
+            if names.index(step) < first_index:
+                failing, first_index = step, names.index(step)
+        self.storage.current_step = failing
+        return self.render(form_dict[failing])
+
+
+add_wizard = AddEndpointWizard.as_view()
+
+
+@require_safe
+@vary_on_headers("HX-Request", "HX-Target")
+def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Show a cloud service: its VMs, every endpoint, and each load-balanced set with who is in rotation."""
+    cloud_service = get_object_or_404(cloud_services_for(subscription_or_404(request)), pk=pk)
+    context = {
+        "nav_section": "cloud-services",
+        "fragment": wants_fragment(request),
+        "cloud_service": cloud_service,
+        "load_balanced_sets": cloud_service_load_balanced_sets(cloud_service, now=timezone.now()),
+    }
+    if wants_fragment(request) and request.htmx.target == SETS_TARGET:
+        return render(request, f"{CLOUD_SERVICE_TEMPLATE}#sets", context)
+    context |= {
+        "virtual_machines": cloud_service_virtual_machines(cloud_service),
+        "endpoints": cloud_service_endpoints(cloud_service),
+    }
+    return render_page(request, CLOUD_SERVICE_TEMPLATE, "main", context)
