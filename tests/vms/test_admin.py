@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -12,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from api.services import api_token_create
 from availability.models import AvailabilitySet, Membership
 from portal.models import PeriodicRun
 from tests import factories
@@ -56,6 +59,13 @@ def one_of_each(settings, user):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     carry_out_operation.enqueue(1, 1)
     PeriodicRun.objects.create(name="vms.example", next_run_at=timezone.now())
+    owner = factories.UserFactory()
+    api_token_create(
+        user=owner,
+        subscription=factories.SubscriptionFactory(members=[owner]),
+        name="monitor",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     return membership
 
 
