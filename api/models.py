@@ -47,3 +47,48 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return not self.is_revoked and not self.is_expired
+
+
+class ApiRequestCount(models.Model):
+    """How many requests a token made in one fixed window of the rate limit; shared by every web process."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="request_counts")
+    window = models.BigIntegerField(help_text="The window's number: seconds since the epoch divided by its length.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "window"],
+                name="api_request_count_one_row_per_window",
+                violation_error_message="A token has one request count per window.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id} @ {self.window}: {self.count}"
+
+
+class ApiIdempotentRequest(models.Model):
+    """The first answer to a create sent with an Idempotency-Key, replayed when the same key comes again."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="idempotent_requests")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    location = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "key"],
+                name="api_idempotency_key_unique_per_token",
+                violation_error_message="This token already used that Idempotency-Key.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

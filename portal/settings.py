@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "formtools",
+    "ninja",
     "django_tasks_db",
     "portal",
     "vms",
@@ -150,6 +151,12 @@ OPERATION_MAX_ATTEMPTS = int(os.environ.get("OPERATION_MAX_ATTEMPTS", "2"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
+
+# The JSON API: requests each token may make per window (0 turns the limit off), counted in the database so that
+# every web process shares one count; and how long an Idempotency-Key's first answer is kept.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
+API_RATE_WINDOW_SECONDS = int(os.environ.get("API_RATE_WINDOW_SECONDS", "60"))
+API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

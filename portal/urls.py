@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("vms.urls")),
     path("", include("availability.urls")),
     path("", include("api.urls")),
+    path("", include("api.v1.urls")),
 ]
