@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_ID = 2**63 - 1
 NO_NUL = r"^[^\x00]*$"
@@ -30,6 +30,21 @@ def text(max_length: int, *, min_length: int = 0) -> object:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Input(Schema):
+    """A request body: a JSON object with only the fields the operation knows, so a misspelt one is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            raise ValueError("Send a JSON object.")
+        return data
+
+
 Name63 = text(63, min_length=1)
 Name64 = text(64, min_length=1)
 
@@ -84,7 +99,7 @@ class AffinityGroup(Schema):
     created_at: datetime
 
 
-class AffinityGroupCreate(Schema):
+class AffinityGroupCreate(Input):
     name: Name63
     region: text(50, min_length=1) = Field(description="A region's name, as GET /regions lists them.")
 
@@ -105,7 +120,7 @@ class VirtualNetwork(Schema):
     created_at: datetime
 
 
-class VirtualNetworkCreate(Schema):
+class VirtualNetworkCreate(Input):
     name: Name63
     affinity_group: Id
     address_space: text(18, min_length=1) = "10.0.0.0/16"
@@ -121,7 +136,7 @@ class StorageAccount(Schema):
     created_at: datetime
 
 
-class StorageAccountCreate(Schema):
+class StorageAccountCreate(Input):
     name: text(24, min_length=1) = Field(description="3 to 24 lowercase letters and numbers.")
     region: text(50, min_length=1)
 
@@ -136,7 +151,7 @@ class CloudService(Schema):
     created_at: datetime
 
 
-class CloudServiceCreate(Schema):
+class CloudServiceCreate(Input):
     dns_name: text(24, min_length=1) = Field(description="NAME of NAME.cloudapp.net, free across the platform.")
     region: text(50, min_length=1) | None = None
     affinity_group: Id | None = None
@@ -177,7 +192,7 @@ class VirtualMachine(Schema):
     created_at: datetime
 
 
-class VirtualMachineCreate(Schema):
+class VirtualMachineCreate(Input):
     """The From Gallery wizard's fields. Give dns_name for a stand-alone VM in a new cloud service (with a region,
     affinity_group or virtual_network), or cloud_service to connect to an existing one."""
 
@@ -199,7 +214,7 @@ class VirtualMachineCreate(Schema):
     availability_set_name: text(64) = Field("", description="Create a set of this name with the VM.")
 
 
-class VirtualMachineConfigure(Schema):
+class VirtualMachineConfigure(Input):
     """The Configure tab: a field left out keeps its value. availability_set null takes the VM out of its set."""
 
     size: text(30, min_length=1) | None = None
@@ -250,7 +265,7 @@ class AvailabilitySet(Schema):
     created_at: datetime
 
 
-class AvailabilitySetCreate(Schema):
+class AvailabilitySetCreate(Input):
     cloud_service: Id
     name: Name64
 
