@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 MAX_ID = 2**63 - 1
 NO_NUL = r"^[^\x00]*$"
@@ -32,7 +32,7 @@ def text(max_length: int, *, min_length: int = 0) -> object:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-class Input(Schema):
+class Input(BaseModel):
     """A request body: a JSON object with only the fields the operation knows, so a misspelt one is refused."""
 
     model_config = ConfigDict(extra="forbid")
