@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 
 from django import forms
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, JsonResponse
 from ninja import Header, Path, Query, Schema
+from ninja.responses import NinjaJSONEncoder
 from pydantic import Field
 
 from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_from_validation
@@ -120,8 +122,8 @@ def create_once(request: HttpRequest, key: str | None, create: Callable[[], Answ
 
 
 def dump(schema: type[Schema], data: Mapping) -> dict:
-    """Validate a representation against its schema and return it as JSON-ready values."""
-    return schema.model_validate(dict(data)).model_dump(mode="json")
+    """Validate a representation against its schema and return it as JSON values, encoded as every answer is."""
+    return json.loads(json.dumps(schema.model_validate(dict(data)).model_dump(), cls=NinjaJSONEncoder))
 
 
 def errors(*statuses: int) -> dict:

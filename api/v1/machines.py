@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from api import schemas
 from api.idempotency import Answer
@@ -216,7 +216,7 @@ def virtual_machine_configure_route(
     except ValidationError as error:
         raise refuse(error) from error
     if operation is None:
-        return 200, virtual_machine_out(machine_or_404(request, vm_id))
+        return Status(200, virtual_machine_out(machine_or_404(request, vm_id)))
     return accepted(operation)
 
 

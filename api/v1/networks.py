@@ -110,7 +110,7 @@ def virtual_network_create(
     subscription = subscription_of(request)
 
     def create() -> Answer:
-        form = VirtualNetworkForm(payload.dict(), subscription=subscription)
+        form = VirtualNetworkForm(payload.model_dump(), subscription=subscription)
         if not form.is_valid():
             raise form_refusal(form)
         data = form.cleaned_data
