@@ -6,8 +6,7 @@ import math
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from api.models import ApiRequestCount, ApiToken
@@ -30,15 +29,31 @@ def rate_limit_hit(token: ApiToken, *, now: datetime | None = None) -> int | Non
         return None
     now = now or timezone.now()
     window = window_of(now, seconds)
-    counts = ApiRequestCount.objects.filter(token=token, window=window)
-    if not counts.update(count=F("count") + 1):
+    count = _count_one(token, window)
+    if count is None:
         try:
             with transaction.atomic():
                 ApiRequestCount.objects.create(token=token, window=window, count=1)
-        except IntegrityError:  # another process made this window's row first
-            counts.update(count=F("count") + 1)
-    count = counts.values_list("count", flat=True).first() or 0
+            count = 1
+        except IntegrityError:  # another process opened this window first
+            count = _count_one(token, window)
     return seconds_until_next_window(now, seconds) if count > limit else None
+
+
+def _count_one(token: ApiToken, window: int) -> int | None:
+    """Add one to the window's count and return the new count in the same statement, or None without a row.
+
+    Reading the count back in the statement that raises it means concurrent requests each see their own number,
+    so exactly `limit` of them pass.
+    """
+    table = connection.ops.quote_name(ApiRequestCount._meta.db_table)
+    count, token_id, window_column = (connection.ops.quote_name(name) for name in ("count", "token_id", "window"))
+    # Names are quoted by the backend and values bound as parameters.
+    sql = f"UPDATE {table} SET {count} = {count} + 1 WHERE {token_id} = %s AND {window_column} = %s RETURNING {count}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token.pk, window])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def rate_counts_prune(*, now: datetime | None = None) -> int:
