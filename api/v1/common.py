@@ -17,6 +17,7 @@ from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_fro
 from api.idempotency import Answer, idempotent, request_fingerprint
 from api.models import ApiToken
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate
+from api.schemas import MAX_ID, Error
 from portal.models import Subscription
 from vms.models import Region, RoleSize
 
@@ -128,13 +129,9 @@ def dump(schema: type[Schema], data: Mapping) -> dict:
 
 def errors(*statuses: int) -> dict:
     """The error answers an operation documents: those every call can get, and the ones named."""
-    from api.schemas import Error
-
     return {status: Error for status in sorted({400, 401, 404, 429, *statuses})}
 
 
 def id_path():
     """A path's id: a positive integer that fits a database key."""
-    from api.schemas import MAX_ID
-
     return Path(..., ge=1, le=MAX_ID)
