@@ -73,6 +73,11 @@ TARGETS = {
     # A Linux VM with an SSH key in a new cloud service: the portal's own work, one transaction.
     "deploy_median_ms": (100.0, "ms"),
     "deploy_large_vs_empty": (1.2, "x"),
+    # The JSON API with a bearer token (lookup and rate count included): 100 VMs a page, a set of 40 members.
+    "api_vm_list_median_ms": (150.0, "ms"),
+    "api_vm_list_queries": (5, "queries"),
+    "api_set_median_ms": (150.0, "ms"),
+    "api_set_queries": (5, "queries"),
     # A password costs one hash on top (Django's PBKDF2, deliberately slow).
     "password_hash_median_ms": (1000.0, "ms"),
     # Every set page plans its Rebalance: the widest set (50 members, 3 x 20 domains), all in one fault domain.
@@ -446,6 +451,33 @@ def measure_endpoints(client: Client, subscription, repeat: int) -> dict[str, fl
     return results
 
 
+def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, float]:
+    """Time the API's VM list (100 a page) and a set of 40 members, as a script with a token calls them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api.services import api_token_create
+
+    settings.API_RATE_LIMIT = 10**9
+    _, raw = api_token_create(
+        user=user, subscription=subscription, name="benchmark", expires_at=timezone.now() + timedelta(days=1)
+    )
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    urls = {
+        "api_vm_list": "/api/v1/virtual-machines?limit=100",
+        "api_set": f"/api/v1/availability-sets/{availability_set.pk}",
+    }
+    results: dict[str, float] = {}
+    for name, url in urls.items():
+        assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        results[f"{name}_queries"] = len(queries)
+        results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+    return results
+
+
 def explain(large: Tenant) -> None:
     """Print PostgreSQL's plan (EXPLAIN ANALYZE) for each list's first page in the large subscription."""
     from django.utils import timezone
@@ -661,6 +693,10 @@ def main() -> int:
         endpoints_client = Client()
         endpoints_client.force_login(small.user)
         results.update(measure_endpoints(endpoints_client, small.subscription, options.repeat))
+        from availability.models import AvailabilitySet
+
+        large_set = AvailabilitySet.objects.filter(cloud_service__subscription=large.subscription).first()
+        results.update(measure_api(large.user, large.subscription, large_set, options.repeat))
         results.update(measure_deploys(large, max(10, options.repeat // 2)))
         results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
         results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)

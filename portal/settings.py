@@ -51,12 +51,14 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "formtools",
+    "ninja",
     "django_tasks_db",
     "axes",
     "portal",
     "vms",
     "availability",
     "endpoints",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,11 @@ PERMISSIONS_POLICY = {
         "usb",
     )
 }
+# The JSON API: requests each token may make per window (0 turns the limit off), counted in the database so that
+# every web process shares one count; and how long an Idempotency-Key's first answer is kept.
+API_RATE_LIMIT = int(os.environ.get("API_RATE_LIMIT", "120"))
+API_RATE_WINDOW_SECONDS = int(os.environ.get("API_RATE_WINDOW_SECONDS", "60"))
+API_IDEMPOTENCY_HOURS = int(os.environ.get("API_IDEMPOTENCY_HOURS", "24"))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -23,4 +23,6 @@ urlpatterns = [
     path("", include("endpoints.urls")),
     path("", include("vms.urls")),
     path("", include("availability.urls")),
+    path("", include("api.urls")),
+    path("", include("api.v1.urls")),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -13,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from api.services import api_token_create
 from availability.models import AvailabilitySet, Membership
 from endpoints.models import RotationChange
 from portal.models import PeriodicRun
@@ -66,6 +69,13 @@ def one_of_each(settings, user):
     lb_set = factories.LoadBalancedSetFactory(cloud_service=membership.virtual_machine.cloud_service)
     member = factories.EndpointFactory(virtual_machine=membership.virtual_machine, load_balanced_set=lb_set)
     RotationChange.objects.create(load_balanced_set=lb_set, endpoint=member, in_rotation=True, at=timezone.now())
+    owner = factories.UserFactory()
+    api_token_create(
+        user=owner,
+        subscription=factories.SubscriptionFactory(members=[owner]),
+        name="monitor",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
     return membership
 
 

@@ -1,0 +1,294 @@
+"""What the API reads and writes, as pydantic schemas: the OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+MAX_ID = 2**63 - 1
+NO_NUL = r"^[^\x00]*$"
+
+
+def _encodable(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("Use text without unpaired surrogate characters.") from error
+    return value
+
+
+def text(max_length: int, *, min_length: int = 0) -> object:
+    """A string field as the database can store it: bounded, with no NUL character, valid Unicode."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL),
+        AfterValidator(_encodable),
+    ]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Input(BaseModel):
+    """A request body: a JSON object with only the fields the operation knows, so a misspelt one is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            raise ValueError("Send a JSON object.")
+        return data
+
+
+Name63 = text(63, min_length=1)
+Name64 = text(64, min_length=1)
+
+
+class Error(Schema):
+    code: str = Field(description="What went wrong, for programs: invalid, not_found, busy, vm_name_taken, ...")
+    message: str = Field(description="What went wrong, for people, in the portal's words.")
+    fields: dict[str, list[str]] = Field(description="Per request field, the portal's message beside that field.")
+
+
+# The catalog
+
+
+class Region(Schema):
+    id: int
+    name: str
+
+
+class Size(Schema):
+    id: int
+    name: str
+    label: str
+    cores: int
+    shared_core: bool
+    memory_mb: int
+    max_data_disks: int
+
+
+class ImageVersion(Schema):
+    id: int
+    release_date: date
+    label: str
+
+
+class Image(Schema):
+    id: int
+    name: str
+    publisher: str
+    os_family: Literal["windows", "linux"]
+    description: str
+    versions: list[ImageVersion] = Field(description="Newest first; a VM is made from one of these.")
+
+
+# Networks, storage and cloud services
+
+
+class AffinityGroup(Schema):
+    id: int
+    name: str
+    label: str
+    region: str
+    created_at: datetime
+
+
+class AffinityGroupCreate(Input):
+    name: Name63
+    region: text(50, min_length=1) = Field(description="A region's name, as GET /regions lists them.")
+
+
+class Subnet(Schema):
+    id: int
+    name: str
+    address_prefix: str
+
+
+class VirtualNetwork(Schema):
+    id: int
+    name: str
+    affinity_group: int
+    region: str
+    address_space: str
+    subnets: list[Subnet]
+    created_at: datetime
+
+
+class VirtualNetworkCreate(Input):
+    name: Name63
+    affinity_group: Id
+    address_space: text(18, min_length=1) = "10.0.0.0/16"
+    subnet_name: text(63, min_length=1) = "Subnet-1"
+    subnet_address_prefix: text(18, min_length=1) = "10.0.0.0/24"
+
+
+class StorageAccount(Schema):
+    id: int
+    name: str
+    region: str
+    automatically_generated: bool
+    created_at: datetime
+
+
+class StorageAccountCreate(Input):
+    name: text(24, min_length=1) = Field(description="3 to 24 lowercase letters and numbers.")
+    region: text(50, min_length=1)
+
+
+class CloudService(Schema):
+    id: int
+    name: str
+    dns_name: str
+    region: str
+    affinity_group: int | None
+    virtual_network: int | None
+    created_at: datetime
+
+
+class CloudServiceCreate(Input):
+    dns_name: text(24, min_length=1) = Field(description="NAME of NAME.cloudapp.net, free across the platform.")
+    region: text(50, min_length=1) | None = None
+    affinity_group: Id | None = None
+    virtual_network: Id | None = None
+
+
+# Virtual machines and operations
+
+
+class Reference(Schema):
+    id: int
+    name: str
+
+
+class SetPlacement(Schema):
+    id: int
+    name: str
+    fault_domain: int
+    update_domain: int
+
+
+class VirtualMachine(Schema):
+    id: int
+    name: str
+    status: Literal["provisioning", "running", "stopping", "stopped", "starting", "restarting", "deleting"]
+    status_display: str = Field(description="The status in the portal's words, such as Starting (Provisioning).")
+    cloud_service: Reference
+    dns_name: str
+    region: str
+    size: str
+    image: Reference
+    image_version: int
+    os_family: Literal["windows", "linux"]
+    storage_account: Reference
+    subnet: Reference | None
+    availability_set: SetPlacement | None
+    admin_username: str
+    created_at: datetime
+
+
+class VirtualMachineCreate(Input):
+    """The From Gallery wizard's fields. Give dns_name for a stand-alone VM in a new cloud service (with a region,
+    affinity_group or virtual_network), or cloud_service to connect to an existing one."""
+
+    image: Id = Field(description="A gallery image, as GET /images lists them.")
+    image_version: Id | None = Field(None, description="One of the image's versions; the newest when left out.")
+    name: Name64
+    admin_username: text(64, min_length=1)
+    admin_password: text(123) = Field("", description="Needed unless a Linux image gets an ssh_certificate.")
+    ssh_certificate: text(65536) = Field("", description="Linux only: a PEM X.509 certificate wrapping an RSA key.")
+    size: text(30, min_length=1) = Field(description="A size's name, as GET /sizes lists them, such as Small.")
+    dns_name: text(24) = ""
+    region: text(50) | None = None
+    affinity_group: Id | None = None
+    virtual_network: Id | None = None
+    cloud_service: Id | None = None
+    storage_account: Id | None = Field(None, description="Left out: the region's automatically generated one.")
+    subnet: Id | None = Field(None, description="Required in a virtual network.")
+    availability_set: Id | None = Field(None, description="A set of the cloud service the VM connects to.")
+    availability_set_name: text(64) = Field("", description="Create a set of this name with the VM.")
+
+
+class VirtualMachineConfigure(Input):
+    """The Configure tab: a field left out keeps its value. availability_set null takes the VM out of its set."""
+
+    size: text(30, min_length=1) | None = None
+    availability_set: Id | None = None
+    availability_set_name: text(64) = Field("", description="Create a set of this name and move the VM into it.")
+
+
+class Operation(Schema):
+    id: int
+    kind: Literal["create", "start", "shutdown", "restart", "configure", "delete"]
+    status: Literal["InProgress", "Succeeded", "Failed"]
+    title: str
+    message: str
+    error: str | None = Field(description="Why it failed, when it did.")
+    target_name: str
+    virtual_machine: int | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class Accepted(Schema):
+    """An asynchronous operation was accepted: poll its Location, GET /operations/{id}, until it ends."""
+
+    operation: Operation
+    virtual_machine: int | None = Field(description="The VM the operation works on (gone once a delete succeeds).")
+
+
+# Availability sets
+
+
+class Member(Schema):
+    virtual_machine: Reference
+    status: str
+    fault_domain: int
+    update_domain: int
+
+
+class AvailabilitySet(Schema):
+    id: int
+    name: str
+    cloud_service: Reference
+    fault_domain_count: int
+    update_domain_count: int
+    member_count: int
+    eligible_for_sla: bool = Field(description="Two or more members earn the 99.95% service level.")
+    in_compliance: bool = Field(description="No fault or update domain holds two more members than another.")
+    members: list[Member]
+    created_at: datetime
+
+
+class AvailabilitySetCreate(Input):
+    cloud_service: Id
+    name: Name64
+
+
+# Pages
+
+
+class Page(Schema):
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page.")
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """Make the schema of a page of items."""
+    return type(name, (Page,), {"__annotations__": {"items": list[item]}})
+
+
+RegionPage = page_of(Region, "RegionPage")
+SizePage = page_of(Size, "SizePage")
+ImagePage = page_of(Image, "ImagePage")
+AffinityGroupPage = page_of(AffinityGroup, "AffinityGroupPage")
+VirtualNetworkPage = page_of(VirtualNetwork, "VirtualNetworkPage")
+StorageAccountPage = page_of(StorageAccount, "StorageAccountPage")
+CloudServicePage = page_of(CloudService, "CloudServicePage")
+VirtualMachinePage = page_of(VirtualMachine, "VirtualMachinePage")
+AvailabilitySetPage = page_of(AvailabilitySet, "AvailabilitySetPage")
+OperationPage = page_of(Operation, "OperationPage")

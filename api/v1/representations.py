@@ -1,0 +1,174 @@
+"""Rows as the API shows them: plain dicts shaped like api.schemas, from rows the selectors already joined."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from availability.models import AvailabilitySet, Membership
+from availability.selectors import availability_set_health
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Image,
+    Operation,
+    Region,
+    RoleSize,
+    StorageAccount,
+    VirtualMachine,
+    VirtualNetwork,
+)
+
+OPERATION_STATUS = {
+    Operation.Status.IN_PROGRESS: "InProgress",
+    Operation.Status.SUCCEEDED: "Succeeded",
+    Operation.Status.FAILED: "Failed",
+}
+
+
+def region_out(region: Region) -> dict:
+    return {"id": region.pk, "name": region.name}
+
+
+def size_out(size: RoleSize) -> dict:
+    return {
+        "id": size.pk,
+        "name": size.name,
+        "label": size.label,
+        "cores": size.cores,
+        "shared_core": size.shared_core,
+        "memory_mb": size.memory_mb,
+        "max_data_disks": size.max_data_disks,
+    }
+
+
+def image_out(image: Image) -> dict:
+    versions = sorted(image.versions.all(), key=lambda version: version.release_date, reverse=True)
+    return {
+        "id": image.pk,
+        "name": image.name,
+        "publisher": image.publisher,
+        "os_family": image.os_family,
+        "description": image.description,
+        "versions": [
+            {"id": version.pk, "release_date": version.release_date, "label": version.label} for version in versions
+        ],
+    }
+
+
+def affinity_group_out(group: AffinityGroup) -> dict:
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "label": group.label,
+        "region": group.region.name,
+        "created_at": group.created_at,
+    }
+
+
+def virtual_network_out(network: VirtualNetwork) -> dict:
+    return {
+        "id": network.pk,
+        "name": network.name,
+        "affinity_group": network.affinity_group_id,
+        "region": network.affinity_group.region.name,
+        "address_space": network.address_space,
+        "subnets": [
+            {"id": subnet.pk, "name": subnet.name, "address_prefix": subnet.address_prefix}
+            for subnet in network.subnets.all()
+        ],
+        "created_at": network.created_at,
+    }
+
+
+def storage_account_out(account: StorageAccount) -> dict:
+    return {
+        "id": account.pk,
+        "name": account.name,
+        "region": account.region.name,
+        "automatically_generated": account.automatically_generated,
+        "created_at": account.created_at,
+    }
+
+
+def cloud_service_out(service: CloudService) -> dict:
+    return {
+        "id": service.pk,
+        "name": service.name,
+        "dns_name": service.dns_name,
+        "region": service.region.name,
+        "affinity_group": service.affinity_group_id,
+        "virtual_network": service.virtual_network_id,
+        "created_at": service.created_at,
+    }
+
+
+def virtual_machine_out(vm: VirtualMachine) -> dict:
+    membership = getattr(vm, "membership", None)
+    image = vm.image_version.image
+    return {
+        "id": vm.pk,
+        "name": vm.name,
+        "status": vm.status,
+        "status_display": vm.get_status_display(),
+        "cloud_service": {"id": vm.cloud_service_id, "name": vm.cloud_service.name},
+        "dns_name": vm.cloud_service.dns_name,
+        "region": vm.cloud_service.region.name,
+        "size": vm.size.name,
+        "image": {"id": image.pk, "name": image.name},
+        "image_version": vm.image_version_id,
+        "os_family": image.os_family,
+        "storage_account": {"id": vm.storage_account_id, "name": vm.storage_account.name},
+        "subnet": {"id": vm.subnet.pk, "name": vm.subnet.name} if vm.subnet else None,
+        "availability_set": (
+            {
+                "id": membership.availability_set_id,
+                "name": membership.availability_set.name,
+                "fault_domain": membership.fault_domain,
+                "update_domain": membership.update_domain,
+            }
+            if membership
+            else None
+        ),
+        "admin_username": vm.admin_username,
+        "created_at": vm.created_at,
+    }
+
+
+def operation_out(operation: Operation) -> dict:
+    return {
+        "id": operation.pk,
+        "kind": operation.kind,
+        "status": OPERATION_STATUS[operation.status],
+        "title": operation.title,
+        "message": operation.message,
+        "error": operation.message if operation.status == Operation.Status.FAILED else None,
+        "target_name": operation.target_name,
+        "virtual_machine": operation.virtual_machine_id,
+        "started_at": operation.started_at,
+        "ended_at": operation.ended_at,
+    }
+
+
+def availability_set_out(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> dict:
+    memberships = list(memberships)
+    health = availability_set_health(availability_set, memberships)
+    return {
+        "id": availability_set.pk,
+        "name": availability_set.name,
+        "cloud_service": {"id": availability_set.cloud_service_id, "name": availability_set.cloud_service.name},
+        "fault_domain_count": availability_set.fault_domain_count,
+        "update_domain_count": availability_set.update_domain_count,
+        "member_count": health.member_count,
+        "eligible_for_sla": health.eligible_for_sla,
+        "in_compliance": health.balanced,
+        "members": [
+            {
+                "virtual_machine": {"id": m.virtual_machine_id, "name": m.virtual_machine.name},
+                "status": m.virtual_machine.status,
+                "fault_domain": m.fault_domain,
+                "update_domain": m.update_domain,
+            }
+            for m in sorted(memberships, key=lambda m: (m.fault_domain, m.update_domain, m.virtual_machine.name))
+        ],
+        "created_at": availability_set.created_at,
+    }
