@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "vms",
     "availability",
     "api",
+    "classic",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,9 @@ FABRIC_OPERATION_SECONDS = float(os.environ.get("FABRIC_OPERATION_SECONDS", "4")
 OPERATION_TIMEOUT_SECONDS = int(os.environ.get("OPERATION_TIMEOUT_SECONDS", "120"))
 OPERATION_MAX_ATTEMPTS = int(os.environ.get("OPERATION_MAX_ATTEMPTS", "2"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
+
+# The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").
+CLASSIC_API_PREFIX = os.environ.get("CLASSIC_API_PREFIX", "sms").strip("/") + "/"
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
 

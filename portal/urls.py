@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,4 +19,5 @@ urlpatterns = [
     path("", include("vms.urls")),
     path("", include("availability.urls")),
     path("", include("api.urls")),
+    path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
 ]
