@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from portal.models import Subscription
@@ -53,3 +54,31 @@ class ClassicCloudService(models.Model):
 
     def __str__(self) -> str:
         return self.label or str(self.cloud_service)
+
+
+class ManagementCertificate(models.Model):
+    """A subscription's management certificate: a client certificate whose holder may call the classic API.
+
+    Only the public certificate is kept. A TLS proxy in front of the portal verifies the client's possession of the
+    private key and passes the certificate's SHA-1 thumbprint on; the portal trusts that only from its proxies.
+    """
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="management_certificates")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    thumbprint = models.CharField(max_length=40, help_text="SHA-1 of the certificate, in upper-case hex.")
+    subject = models.CharField(max_length=400)
+    not_after = models.DateTimeField("Expires")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subscription", "-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "thumbprint"],
+                name="management_certificate_unique_in_subscription",
+                violation_error_message="This certificate is already a management certificate of the subscription.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.thumbprint

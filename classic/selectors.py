@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from availability.models import Membership
 from classic.catalog import os_image_name
-from classic.models import ClassicCloudService, ClassicRequest
+from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from portal.models import Subscription
 from vms.models import CloudService, ImageVersion, Operation, Region, RoleSize, VirtualMachine
 
@@ -128,3 +129,23 @@ def request_status(*, subscription: Subscription, request_id: str) -> RequestSta
     if failed:
         return RequestStatus(ClassicRequest.Status.FAILED, 500, "InternalError", " ".join(o.message for o in failed))
     return RequestStatus(ClassicRequest.Status.SUCCEEDED, 200)
+
+
+def management_certificates(*, subscription: Subscription) -> QuerySet[ManagementCertificate]:
+    return ManagementCertificate.objects.filter(subscription=subscription).select_related("uploaded_by")
+
+
+def certificate_holder(*, subscription_id: str, thumbprint: str) -> ManagementCertificate | None:
+    """The live management certificate of this subscription with this thumbprint, whose uploader still belongs."""
+    certificate = (
+        ManagementCertificate.objects.filter(
+            subscription__subscription_id=subscription_id, thumbprint=thumbprint, not_after__gt=timezone.now()
+        )
+        .select_related("subscription", "uploaded_by")
+        .first()
+    )
+    if certificate is None or not certificate.uploaded_by.is_active:
+        return None
+    if not certificate.subscription.members.filter(pk=certificate.uploaded_by_id).exists():
+        return None
+    return certificate

@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_configure, virtual_machine_deploy
 from classic.bodies import RoleSpec
+from classic.certificates import certificate_read
 from classic.errors import BadRequest, Conflict, NotFound
-from classic.models import ClassicCloudService, ClassicRequest
+from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from classic.selectors import deployment_name, image_version_named
 from portal.models import Subscription
 from vms.models import (
@@ -280,3 +282,35 @@ def validation_to_api_error(error: ValidationError) -> BadRequest | Conflict:
             messages.extend(item.messages)
     message = " ".join(dict.fromkeys(messages))
     return Conflict(message) if codes & conflict_codes else BadRequest(message)
+
+
+@transaction.atomic
+def management_certificate_upload(
+    *, subscription: Subscription, user: AbstractBaseUser, data: bytes
+) -> ManagementCertificate:
+    """Add a management certificate to a subscription the person belongs to; only the public part is kept."""
+    if not subscription.members.filter(pk=user.pk).exists():
+        raise ValidationError("You can only add certificates to a subscription you belong to.", code="not_member")
+    facts = certificate_read(data)
+    if facts.not_after <= timezone.now():
+        raise ValidationError({"certificate": ValidationError("This certificate has expired.", code="expired")})
+    certificate = ManagementCertificate(
+        subscription=subscription,
+        uploaded_by=user,
+        thumbprint=facts.thumbprint,
+        subject=facts.subject,
+        not_after=facts.not_after,
+    )
+    certificate.full_clean(exclude=["subscription", "uploaded_by"], validate_constraints=False)
+    try:
+        certificate.validate_constraints()
+    except ValidationError as error:
+        raise ValidationError({"certificate": error.messages}) from error
+    certificate.save()
+    return certificate
+
+
+@transaction.atomic
+def management_certificate_delete(*, certificate: ManagementCertificate) -> None:
+    """Remove a management certificate; scripts presenting it are refused from then on."""
+    certificate.delete()

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 from api.tokens import token_authenticate
 from classic import documents, schemas, selectors, services
 from classic.bodies import role_spec
+from classic.certificates import proxied_thumbprint
 from classic.errors import ApiError, BadRequest, NotFound
 from classic.models import ClassicRequest
 from classic.xmldoc import MAX_BODY_BYTES, decode_label, decode_label_leniently, document, error_document, parse
@@ -50,17 +51,25 @@ def _error(error: ApiError) -> HttpResponse:
     return _xml(error_document(error.code, error.message), status=error.status)
 
 
-def _authenticate(request: HttpRequest):
+def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscription, object]:
+    """The subscription and person a request acts as: a personal API token, or a proxied management certificate."""
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    token = token_authenticate(raw) if scheme.lower() == "bearer" else None
-    if token is None:
-        raise ApiError(
-            "The server failed to authenticate the request. Send Authorization: Bearer with a live API token of "
-            "this subscription.",
-            code="ForbiddenError",
-            status=403,
-        )
-    return token
+    if scheme.lower() == "bearer":
+        token = token_authenticate(raw)
+        if token is not None:
+            if str(token.subscription.subscription_id) != subscription_id.lower():
+                raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
+            return token.subscription, token.user
+    elif thumbprint := proxied_thumbprint(request):
+        holder = selectors.certificate_holder(subscription_id=subscription_id.lower(), thumbprint=thumbprint)
+        if holder is not None:
+            return holder.subscription, holder.uploaded_by
+    raise ApiError(
+        "The server failed to authenticate the request. Send Authorization: Bearer with a live API token, or a "
+        "management certificate of this subscription.",
+        code="ForbiddenError",
+        status=403,
+    )
 
 
 def classic_route(*methods: str) -> Callable[[View], View]:
@@ -79,15 +88,13 @@ def classic_route(*methods: str) -> Callable[[View], View]:
                         code="MethodNotAllowed",
                         status=405,
                     )
-                token = _authenticate(request)
+                subscription, user = _authenticate(request, subscription_id)
                 if not request.headers.get("x-ms-version"):
                     raise BadRequest(
                         "The x-ms-version header is required (for example 2014-10-01).",
                         code="MissingOrInvalidRequiredHeader",
                     )
-                if str(token.subscription.subscription_id) != subscription_id.lower():
-                    raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
-                response = view(request, Caller(request, token.subscription, token.user), **kwargs)
+                response = view(request, Caller(request, subscription, user), **kwargs)
                 if isinstance(response, ClassicRequest):
                     request_id = str(response.request_id)
                     response = HttpResponse(status=202 if response.operations.exists() else 200)

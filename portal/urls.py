@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("vms.urls")),
     path("", include("availability.urls")),
     path("", include("api.urls")),
+    path("", include("classic.page_urls")),
     path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
 ]

@@ -20,9 +20,10 @@ HOST = "localhost:8443/sms"
 class DjangoTestClientAdapter(BaseAdapter):
     """A requests transport that hands each request to Django's test client: no sockets, no TLS."""
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, remote_addr: str = "127.0.0.1") -> None:
         super().__init__()
         self.client = client
+        self.remote_addr = remote_addr
         self.requests: list[requests.PreparedRequest] = []
 
     def send(self, request: requests.PreparedRequest, **kwargs) -> requests.Response:
@@ -44,6 +45,7 @@ class DjangoTestClientAdapter(BaseAdapter):
                 headers=headers,
                 SERVER_NAME=url.hostname,
                 SERVER_PORT=str(url.port or 443),
+                REMOTE_ADDR=self.remote_addr,
             )
         response = requests.Response()
         response.status_code = answer.status_code
