@@ -73,7 +73,7 @@ def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscript
 
 
 def classic_route(*methods: str) -> Callable[[View], View]:
-    """Wrap a route: method, token, x-ms-version and subscription checks, errors as <Error>, a request id."""
+    """Wrap a route: credential and subscription, method and x-ms-version checks; errors as <Error>; a request id."""
 
     def decorate(view: View) -> View:
         @csrf_exempt
@@ -82,13 +82,13 @@ def classic_route(*methods: str) -> Callable[[View], View]:
         def route(request: HttpRequest, subscription_id: str, **kwargs) -> HttpResponse:
             request_id = str(uuid.uuid4())
             try:
+                subscription, user = _authenticate(request, subscription_id)
                 if request.method not in methods:
                     raise ApiError(
                         f"{request.method} is not allowed here; use {' or '.join(methods)}.",
                         code="MethodNotAllowed",
                         status=405,
                     )
-                subscription, user = _authenticate(request, subscription_id)
                 if not request.headers.get("x-ms-version"):
                     raise BadRequest(
                         "The x-ms-version header is required (for example 2014-10-01).",
