@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "availability",
     "endpoints",
     "api",
+    "classic",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +186,15 @@ WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECOND
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
+
+# The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").
+CLASSIC_API_PREFIX = os.environ.get("CLASSIC_API_PREFIX", "sms").strip("/") + "/"
+# How long Get Operation Status can report a request (the platform kept them for 48 hours).
+CLASSIC_REQUEST_RETENTION_HOURS = int(os.environ.get("CLASSIC_REQUEST_RETENTION_HOURS", "48"))
+# Management certificates: a TLS proxy that verifies client certificates passes the SHA-1 thumbprint in this
+# header; it is believed only from these addresses or networks (none by default, which turns certificates off).
+CLASSIC_CERTIFICATE_HEADER = os.environ.get("CLASSIC_CERTIFICATE_HEADER", "X-Client-Cert-Thumbprint")
+CLASSIC_TRUSTED_PROXIES = env_list("CLASSIC_TRUSTED_PROXIES", "")
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
 

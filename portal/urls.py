@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -25,4 +26,6 @@ urlpatterns = [
     path("", include("availability.urls")),
     path("", include("api.urls")),
     path("", include("api.v1.urls")),
+    path("", include("classic.page_urls")),
+    path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
 ]

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db
 OPEN_TO_ANONYMOUS = {"login", "admin:login"}
 # The JSON API's document and docs are public; its routes answer 401 in JSON rather than redirect to a sign-in page.
 API_PUBLIC = {"api-1:openapi-json", "api-1:openapi-view"}
+# Scripts' APIs refuse an anonymous caller with an error of their own, never a redirect to a sign-in page.
+SCRIPT_APIS = ("classic:",)
 
 
 def named_patterns(resolver: URLResolver, namespace: str = "") -> list[tuple[str, URLPattern]]:
@@ -56,6 +58,10 @@ def test_anonymous_request_is_sent_to_sign_in(name, pattern, client):
     if name.startswith("api-1:") or name == "api-unknown-path":
         assert response.status_code in {401, 404, 405}, url
         assert response["Content-Type"].startswith("application/json"), url
+        return
+    if name.startswith(SCRIPT_APIS):
+        assert response.status_code in {403, 404}, url
+        assert not response.has_header("Location"), url
         return
     assert response.status_code == 302, url
     location = urlsplit(response["Location"])

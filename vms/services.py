@@ -339,12 +339,66 @@ def cloud_service_create(
 
 
 @transaction.atomic
-def cloud_service_add(*, subscription: Subscription, name: str, region: Region) -> CloudService:
+def cloud_service_add(
+    *, subscription: Subscription, name: str, region: Region, affinity_group: AffinityGroup | None = None
+) -> CloudService:
     """Create an empty cloud service (New -> Cloud Service) under the subscription's lock, as a deploy does."""
     subscription = subscription_lock(subscription)
-    service = cloud_service_create(subscription=subscription, name=name, region=region)
+    service = cloud_service_create(subscription=subscription, name=name, region=region, affinity_group=affinity_group)
     subscription_usage_add(subscription=subscription, cloud_services=1)
     return service
+
+
+@transaction.atomic
+def cloud_service_delete(*, cloud_service: CloudService) -> None:
+    """Delete a cloud service that holds no virtual machines, with its availability sets."""
+    subscription_lock(cloud_service.subscription)
+    locked = CloudService.objects.select_for_update().get(pk=cloud_service.pk)
+    if locked.virtual_machines.exists():
+        raise ValidationError(
+            "The cloud service %(name)s still holds virtual machines; delete them first.",
+            code="cloud_service_in_use",
+            params={"name": locked.name},
+        )
+    locked.delete()
+    subscription_usage_add(subscription_id=locked.subscription_id, cloud_services=-1)
+
+
+@transaction.atomic
+def cloud_service_virtual_network_set(*, cloud_service: CloudService, virtual_network: VirtualNetwork) -> CloudService:
+    """Place an empty cloud service in a virtual network of its subscription and region, before its first VM."""
+    locked = CloudService.objects.select_for_update().get(pk=cloud_service.pk)
+    if locked.virtual_network_id == virtual_network.pk:
+        return locked
+    if virtual_network.subscription_id != locked.subscription_id:
+        raise ValidationError(
+            {"virtual_network": ValidationError("Choose a virtual network of this subscription.", code="foreign")}
+        )
+    if locked.virtual_machines.exists():
+        raise ValidationError(
+            {
+                "virtual_network": ValidationError(
+                    "The cloud service %(name)s already holds virtual machines; its virtual network cannot change.",
+                    code="cloud_service_in_use",
+                    params={"name": locked.name},
+                )
+            }
+        )
+    affinity_group = virtual_network.affinity_group
+    if locked.affinity_group_id not in (None, affinity_group.pk) or affinity_group.region_id != locked.region_id:
+        raise ValidationError(
+            {
+                "virtual_network": ValidationError(
+                    "The virtual network %(network)s is in another region or affinity group than the cloud service.",
+                    code="other_region",
+                    params={"network": virtual_network.name},
+                )
+            }
+        )
+    locked.virtual_network = virtual_network
+    locked.affinity_group = affinity_group
+    locked.save(update_fields=["virtual_network", "affinity_group"])
+    return locked
 
 
 def vm_name_check(

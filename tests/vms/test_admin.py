@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from api.services import api_token_create
 from availability.models import AvailabilitySet, Membership
+from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from endpoints.models import RotationChange
 from portal.models import PeriodicRun
 from tests import factories
@@ -75,6 +76,16 @@ def one_of_each(settings, user):
         subscription=factories.SubscriptionFactory(members=[owner]),
         name="monitor",
         expires_at=timezone.now() + timedelta(days=1),
+    )
+    cloud_service = membership.availability_set.cloud_service
+    ClassicCloudService.objects.create(cloud_service=cloud_service, label="Contoso", deployment_name="contoso")
+    ClassicRequest.objects.create(subscription=cloud_service.subscription)
+    ManagementCertificate.objects.create(
+        subscription=cloud_service.subscription,
+        uploaded_by=user,
+        thumbprint="A" * 40,
+        subject="CN=portal test",
+        not_after=timezone.now(),
     )
     return membership
 

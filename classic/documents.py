@@ -1,0 +1,209 @@
+"""The classic API's response documents, built from rows the selectors have already joined."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from xml.etree.ElementTree import Element
+
+from classic.catalog import OS_DISK_GB, instance_state, os_image_name, os_label
+from classic.selectors import RequestStatus, classic_properties, deployment_name, membership_of
+from classic.xmldoc import element, encode_label
+from vms.models import CloudService, ImageVersion, Region, RoleSize, VirtualMachine
+
+UPDATE_DOMAIN_COUNT = 5
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def _image_name(version: ImageVersion) -> str:
+    image = version.image
+    return os_image_name(
+        image_name=image.name, publisher=image.publisher, os_family=image.os_family, release_date=version.release_date
+    )
+
+
+def hosted_service(service: CloudService, base_url: str, *, deployments: bool) -> Element:
+    """A HostedService element; with its deployment (the VMs) when `deployments`, as embed-detail=true asks."""
+    classic = classic_properties(service)
+    location = [("AffinityGroup", service.affinity_group.name)] if service.affinity_group else []
+    location.append(("Location", service.region.name))
+    content = [
+        ("Url", f"{base_url}/services/hostedservices/{service.name}"),
+        ("ServiceName", service.name),
+        (
+            "HostedServiceProperties",
+            [
+                ("Description", classic.description if classic else ""),
+                *location,
+                ("Label", encode_label(classic.label if classic and classic.label else service.name)),
+                ("Status", "Created"),
+                ("DateCreated", _time(service.created_at)),
+                ("DateLastModified", _time(service.created_at)),
+                ("ExtendedProperties", None),
+            ],
+        ),
+    ]
+    if deployments:
+        vms = list(service.virtual_machines.all())
+        content.append(("Deployments", [deployment(service, vms)] if vms else None))
+    return element("HostedService", content)
+
+
+def deployment(service: CloudService, vms: list[VirtualMachine]) -> Element:
+    """A Deployment element: the cloud service's VMs as role instances and roles."""
+    classic = classic_properties(service)
+    label = (classic.deployment_label if classic else "") or deployment_name(service)
+    private_id = hashlib.sha256(f"deployment-{service.pk}".encode()).hexdigest()[:32]
+    configuration = f'<ServiceConfiguration serviceName="{service.name}" />'
+    return element(
+        "Deployment",
+        [
+            ("Name", deployment_name(service)),
+            ("DeploymentSlot", "Production"),
+            ("PrivateID", private_id),
+            ("Status", "Running"),
+            ("Label", encode_label(label)),
+            ("Url", f"http://{service.name}.cloudapp.net/"),
+            ("Configuration", encode_label(configuration)),
+            ("RoleInstanceList", [role_instance(vm, index) for index, vm in enumerate(vms)]),
+            ("UpgradeDomainCount", UPDATE_DOMAIN_COUNT),
+            ("RoleList", [role(vm, tag="Role") for vm in vms]),
+            ("SdkVersion", None),
+            ("Locked", False),
+            ("RollbackAllowed", False),
+            ("CreatedTime", _time(min(vm.created_at for vm in vms))),
+            ("LastModifiedTime", _time(max(vm.created_at for vm in vms))),
+            ("VirtualNetworkName", service.virtual_network.name if service.virtual_network else None),
+        ],
+    )
+
+
+def role_instance(vm: VirtualMachine, index: int) -> Element:
+    """A RoleInstance element: the VM's state and where it runs (its fault and update domain)."""
+    membership = membership_of(vm)
+    status, power = instance_state(vm.status)
+    return element(
+        "RoleInstance",
+        [
+            ("RoleName", vm.name),
+            ("InstanceName", vm.name),
+            ("InstanceStatus", status),
+            ("InstanceUpgradeDomain", membership.update_domain if membership else 0),
+            ("InstanceFaultDomain", membership.fault_domain if membership else 0),
+            ("InstanceSize", vm.size.name),
+            ("InstanceStateDetails", None),
+            ("IpAddress", f"10.0.0.{4 + index}" if index < 250 else None),
+            ("InstanceEndpoints", None),
+            ("PowerState", power),
+            ("HostName", vm.name),
+        ],
+    )
+
+
+def role(vm: VirtualMachine, *, tag: str = "PersistentVMRole") -> Element:
+    """A Role (in a deployment) or PersistentVMRole (Get Role) element."""
+    membership = membership_of(vm)
+    image = vm.image_version.image
+    disk_name = f"{vm.cloud_service.name}-{vm.name}-0-{vm.created_at:%Y%m%d%H%M%S}"
+    network = [("ConfigurationSetType", "NetworkConfiguration"), ("InputEndpoints", None)]
+    network.append(("SubnetNames", [("SubnetName", vm.subnet.name)] if vm.subnet else None))
+    attributes = {"i:type": "PersistentVMRole"} if tag == "Role" else {}
+    return element(
+        tag,
+        [
+            ("RoleName", vm.name),
+            ("OsVersion", None),
+            ("RoleType", "PersistentVMRole"),
+            ("ConfigurationSets", [element("ConfigurationSet", network)]),
+            ("AvailabilitySetName", membership.availability_set.name if membership else None),
+            ("DataVirtualHardDisks", None),
+            (
+                "OSVirtualHardDisk",
+                [
+                    ("HostCaching", "ReadWrite"),
+                    ("DiskName", disk_name),
+                    ("MediaLink", f"https://{vm.storage_account.name}.blob.core.windows.net/vhds/{disk_name}.vhd"),
+                    ("SourceImageName", _image_name(vm.image_version)),
+                    ("OS", os_label(image.os_family)),
+                ],
+            ),
+            ("RoleSize", vm.size.name),
+        ],
+        **attributes,
+    )
+
+
+def os_images(versions: list[tuple[str, ImageVersion]], regions: list[Region]) -> list[Element]:
+    location = ";".join(region.name for region in regions)
+    return [
+        element(
+            "OSImage",
+            [
+                ("Category", "Public"),
+                ("Label", version.image.name),
+                ("Location", location),
+                ("LogicalSizeInGB", OS_DISK_GB[version.image.os_family]),
+                ("Name", name),
+                ("OS", os_label(version.image.os_family)),
+                ("Description", version.image.description),
+                ("ImageFamily", version.image.name),
+                ("ShowInGui", True),
+                ("PublishedDate", f"{version.release_date:%Y-%m-%d}T00:00:00Z"),
+                ("IsPremium", False),
+                ("PublisherName", version.image.publisher),
+            ],
+        )
+        for name, version in versions
+    ]
+
+
+def role_sizes(sizes: list[RoleSize]) -> list[Element]:
+    return [
+        element(
+            "RoleSize",
+            [
+                ("Name", size.name),
+                ("Label", f"{size.name} ({size.cores} core{'s' if size.cores != 1 else ''}, {size.memory_mb} MB)"),
+                ("Cores", size.cores),
+                ("MemoryInMb", size.memory_mb),
+                ("SupportedByWebWorkerRoles", False),
+                ("SupportedByVirtualMachines", True),
+                ("MaxDataDiskCount", size.max_data_disks),
+            ],
+        )
+        for size in sizes
+    ]
+
+
+def locations(regions: list[Region], sizes: list[RoleSize]) -> list[Element]:
+    size_names = [("RoleSize", size.name) for size in sizes]
+    return [
+        element(
+            "Location",
+            [
+                ("Name", region.name),
+                ("DisplayName", region.name),
+                (
+                    "AvailableServices",
+                    [
+                        ("AvailableService", "Compute"),
+                        ("AvailableService", "Storage"),
+                        ("AvailableService", "PersistentVMRole"),
+                    ],
+                ),
+                ("ComputeCapabilities", [("VirtualMachinesRoleSizes", size_names), ("WebWorkerRoleSizes", None)]),
+            ],
+        )
+        for region in regions
+    ]
+
+
+def operation(request_id: str, status: RequestStatus) -> list:
+    """The content of an Operation document; Error only when Failed, since the SDK stops at any Error."""
+    content: list = [("ID", request_id), ("Status", status.status), ("HttpStatusCode", status.http_status_code)]
+    if status.status == "Failed":
+        content.append(("Error", [("Code", status.error_code), ("Message", status.error_message)]))
+    return content

@@ -1,0 +1,182 @@
+"""The classic Python SDK, unmodified, drives the seed's four steps against the portal."""
+
+from __future__ import annotations
+
+import pytest
+from azure.servicemanagement import (
+    ConfigurationSet,
+    LinuxConfigurationSet,
+    OSVirtualHardDisk,
+    WindowsConfigurationSet,
+)
+
+from availability.models import Membership
+from tests.classic.conftest import wait
+from tests.factories import STRONG_PASSWORD
+from vms.models import CloudService, VirtualMachine
+
+pytestmark = pytest.mark.django_db
+
+
+def windows(name: str) -> WindowsConfigurationSet:
+    return WindowsConfigurationSet(computer_name=name, admin_password=STRONG_PASSWORD, admin_username="azureuser")
+
+
+def image_named(sms, family: str) -> str:
+    return next(image.name for image in sms.list_os_images() if image.os == family)
+
+
+def test_catalog_lists_images_sizes_and_locations(sdk):
+    images = sdk.list_os_images()
+    sizes = sdk.list_role_sizes()
+    locations = sdk.list_locations()
+
+    assert {image.os for image in images} == {"Windows", "Linux"}
+    assert all("__" in image.name and image.name.endswith(".vhd") for image in images)
+    assert [size.name for size in sizes][:3] == ["ExtraSmall", "Small", "Medium"]
+    assert next(size for size in sizes if size.name == "Medium").cores == 2
+    assert "West US" in [location.name for location in locations]
+    assert "Small" in locations[0].compute_capabilities.virtual_machines_role_sizes
+
+
+def test_seed_steps_1_to_4_through_the_sdk(sdk, client, user):
+    image = image_named(sdk, "Windows")
+    disk = lambda name: OSVirtualHardDisk(image, None)  # noqa: E731 - the portal picks the storage account
+
+    # Step 1: a cloud service, and a VM deployment whose first role creates the availability set.
+    assert sdk.check_hosted_service_name_availability("contosoweb").result is True
+    wait(sdk, sdk.create_hosted_service("contosoweb", "Contoso web", location="West US"))
+    assert sdk.check_hosted_service_name_availability("contosoweb").result is False
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "contosoweb",
+            "contosoweb",
+            "production",
+            "Contoso web",
+            "IIS1",
+            windows("IIS1"),
+            disk("IIS1"),
+            network_config=ConfigurationSet(),
+            availability_set_name="WebSet",
+            role_size="Small",
+        ),
+    )
+    # Step 2: a second VM connected to the cloud service, into the same set.
+    wait(
+        sdk,
+        sdk.add_role("contosoweb", "contosoweb", "IIS2", windows("IIS2"), disk("IIS2"), availability_set_name="WebSet"),
+    )
+    # Step 3: a third VM, then a new set created for it through Update Role.
+    wait(sdk, sdk.add_role("contosoweb", "contosoweb", "SQL1", windows("SQL1"), disk("SQL1"), role_size="Medium"))
+    wait(sdk, sdk.update_role("contosoweb", "contosoweb", "SQL1", availability_set_name="SQLSet"))
+    # Step 4: a fourth VM moved into that set.
+    wait(sdk, sdk.add_role("contosoweb", "contosoweb", "SQL2", windows("SQL2"), disk("SQL2")))
+    wait(sdk, sdk.update_role("contosoweb", "contosoweb", "SQL2", availability_set_name="SQLSet", role_size="Large"))
+
+    deployment = sdk.get_deployment_by_name("contosoweb", "contosoweb")
+    instances = {instance.role_name: instance for instance in deployment.role_instance_list}
+    assert {name: instance.power_state for name, instance in instances.items()} == dict.fromkeys(
+        ["IIS1", "IIS2", "SQL1", "SQL2"], "Started"
+    )
+    assert {instance.instance_status for instance in instances.values()} == {"ReadyRole"}
+    for pair in (("IIS1", "IIS2"), ("SQL1", "SQL2")):
+        first, second = (instances[name] for name in pair)
+        assert first.instance_fault_domain != second.instance_fault_domain
+        assert first.instance_upgrade_domain != second.instance_upgrade_domain
+    roles = {role.role_name: role for role in deployment.role_list}
+    assert {name: role.availability_set_name for name, role in roles.items()} == {
+        "IIS1": "WebSet",
+        "IIS2": "WebSet",
+        "SQL1": "SQLSet",
+        "SQL2": "SQLSet",
+    }
+    assert roles["SQL2"].role_size == "Large"
+
+    # The portal's own rows and pages say the same.
+    memberships = {
+        membership.virtual_machine.name: (membership.fault_domain, membership.update_domain)
+        for membership in Membership.objects.select_related("virtual_machine")
+    }
+    assert memberships == {
+        name: (instance.instance_fault_domain, instance.instance_upgrade_domain) for name, instance in instances.items()
+    }
+    client.force_login(user)
+    sql_set = Membership.objects.get(virtual_machine__name="SQL1").availability_set
+    page = client.get(sql_set.get_absolute_url()).content.decode()
+    assert "SQL1" in page and "SQL2" in page
+
+
+def test_update_role_without_a_set_name_keeps_the_set_and_an_empty_one_leaves_it(sdk):
+    image = image_named(sdk, "Linux")
+    wait(sdk, sdk.create_hosted_service("tailspin", "Tailspin", location="East US"))
+    linux = LinuxConfigurationSet("web1", "azureuser", STRONG_PASSWORD, False)
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "tailspin",
+            "prod",
+            "production",
+            "Tailspin",
+            "web1",
+            linux,
+            OSVirtualHardDisk(image, None),
+            availability_set_name="WebSet",
+        ),
+    )
+    wait(sdk, sdk.update_role("tailspin", "prod", "web1", role_size="Medium"))
+    assert sdk.get_role("tailspin", "prod", "web1").availability_set_name == "WebSet"
+
+    wait(sdk, sdk.update_role("tailspin", "prod", "web1", availability_set_name=""))
+
+    role = sdk.get_role("tailspin", "prod", "web1")
+    assert role.availability_set_name in ("", None)
+    assert role.role_size == "Medium"
+    assert not Membership.objects.exists()
+
+
+def test_power_commands_and_deletes(sdk):
+    image = image_named(sdk, "Windows")
+    wait(sdk, sdk.create_hosted_service("fabrikam", "Fabrikam", location="West US"))
+    disk = OSVirtualHardDisk(image, None)
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "fabrikam", "fabrikam", "production", "Fabrikam", "app1", windows("app1"), disk
+        ),
+    )
+    wait(sdk, sdk.add_role("fabrikam", "fabrikam", "app2", windows("app2"), OSVirtualHardDisk(image, None)))
+
+    wait(sdk, sdk.shutdown_role("fabrikam", "fabrikam", "app1"))
+    assert VirtualMachine.objects.get(name="app1").status == VirtualMachine.Status.STOPPED
+    wait(sdk, sdk.start_role("fabrikam", "fabrikam", "app1"))
+    wait(sdk, sdk.restart_role("fabrikam", "fabrikam", "app1"))
+    assert VirtualMachine.objects.get(name="app1").status == VirtualMachine.Status.RUNNING
+
+    wait(sdk, sdk.delete_role("fabrikam", "fabrikam", "app2"))
+    assert list(VirtualMachine.objects.values_list("name", flat=True)) == ["app1"]
+    wait(sdk, sdk.delete_deployment("fabrikam", "fabrikam"))
+    assert not VirtualMachine.objects.exists()
+    wait(sdk, sdk.delete_hosted_service("fabrikam"))
+    assert not CloudService.objects.exists()
+
+
+def test_list_and_get_hosted_services_with_their_deployments(sdk):
+    image = image_named(sdk, "Windows")
+    wait(sdk, sdk.create_hosted_service("northwind", "Northwind traders", location="West US"))
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "northwind", "nw", "production", "Northwind", "web1", windows("web1"), OSVirtualHardDisk(image, None)
+        ),
+    )
+
+    listed = sdk.list_hosted_services()
+    detail = sdk.get_hosted_service_properties("northwind", embed_detail=True)
+
+    assert [service.service_name for service in listed] == ["northwind"]
+    assert listed[0].hosted_service_properties.label == "Northwind traders"
+    assert listed[0].hosted_service_properties.location == "West US"
+    assert [deployment.name for deployment in detail.deployments] == ["nw"]
+    assert detail.deployments[0].label == "Northwind"
+    assert sdk.get_deployment_by_slot("northwind", "production").name == "nw"
