@@ -411,6 +411,9 @@ def _rebalance_members_ready(availability_set: AvailabilitySet, members: list[Vi
             )
 
 
+REBALANCE_NEXT_MOVE = "availability.rebalance_next_move"
+
+
 def _rebalance_move(
     *, availability_set: AvailabilitySet, steps: list[list[int]], total: int, user: AbstractBaseUser | None
 ) -> Operation:
@@ -446,6 +449,7 @@ def _rebalance_move(
         ),
         user=user,
         details={
+            "follow_up": REBALANCE_NEXT_MOVE,
             "rebalance": {
                 "availability_set": availability_set.pk,
                 "set_name": availability_set.name,

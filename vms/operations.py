@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
@@ -30,10 +29,6 @@ class Transition(NamedTuple):
     succeeded: str
     failed: str
 
-
-# Sent with `operation` inside the transaction that records how an operation ended, so that work a higher floor
-# chains after it (a rebalance's next move) starts exactly when the operation ends, in the worker, or not at all.
-operation_finished = Signal()
 
 TRANSITIONS: dict[str, Transition] = {
     Kind.CREATE: Transition(Status.PROVISIONING, Status.RUNNING, ""),
@@ -130,7 +125,6 @@ def _operation_end(operation: Operation, status: str, message: str) -> None:
     operation.ended_at = timezone.now()
     operation.save(update_fields=["status", "message", "ended_at"])
     operations_changed(subscription_id=operation.subscription_id)
-    operation_finished.send(sender=Operation, operation=operation)
     follow_up = operation.details.get("follow_up")
     if follow_up:
         _follow_up_for(follow_up)(operation)
