@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal",
     "vms",
     "availability",
+    "applications",
 ]
 
 MIDDLEWARE = [
