@@ -8,6 +8,9 @@ import time
 from django.conf import settings
 
 from vms.models import Operation
+from vms.operations import PHASES, operation_enter_phase
+
+CUT_SHORT_POLL_SECONDS = 0.2
 
 FAILURE_REASONS = {
     Operation.Kind.CREATE: "The fabric could not allocate the virtual machine in this region.",
@@ -16,12 +19,29 @@ FAILURE_REASONS = {
     Operation.Kind.RESTART: "The fabric could not restart the virtual machine.",
     Operation.Kind.CONFIGURE: "The fabric could not restart the virtual machine with its new configuration.",
     Operation.Kind.DELETE: "The fabric could not delete the virtual machine.",
+    Operation.Kind.UPDATE: "The fabric could not start the virtual machine again after its update.",
+    Operation.Kind.FABRIC_FAILURE: "Service healing could not start the virtual machine again.",
 }
 
 
 def carry_out(operation: Operation) -> str:
-    """Take the operation's simulated time and return an error message, or "" on success."""
+    """Take the operation's simulated time, passing through its states, and return an error message, or ""."""
+    if operation.kind == Operation.Kind.FABRIC_FAILURE:
+        _wait_unless_cut_short(operation, float(operation.details.get("failure_seconds", 0)))
     time.sleep(settings.FABRIC_OPERATION_SECONDS)
+    for status in PHASES.get(operation.kind, ()):
+        if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=status):
+            return ""  # superseded: the attempt that holds the operation now reports its outcome
+        time.sleep(settings.FABRIC_OPERATION_SECONDS)
     if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
         return FAILURE_REASONS[operation.kind]
     return ""
+
+
+def _wait_unless_cut_short(operation: Operation, seconds: float) -> None:
+    """Keep a failure in place for its time, or until someone asks the operation to end early."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, CUT_SHORT_POLL_SECONDS))
+        if Operation.objects.filter(pk=operation.pk, details__cut_short=True).exists():
+            return
