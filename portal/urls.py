@@ -17,4 +17,5 @@ urlpatterns = [
     path("subscription/", views.subscription_switch, name="subscription-switch"),
     path("", include("vms.urls")),
     path("", include("availability.urls")),
+    path("", include("applications.urls")),
 ]
