@@ -9,6 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, next_slot
+from endpoints.services import endpoints_create_defaults
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -220,6 +221,7 @@ def virtual_machine_deploy(
         subnet=subnet,
         user=user,
     )
+    endpoints_create_defaults(vm=vm)
     if availability_set_name:
         availability_set = availability_set_create(cloud_service=cloud_service, name=availability_set_name)
     if availability_set is not None:

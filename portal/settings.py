@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal",
     "vms",
     "availability",
+    "endpoints",
     "applications",
 ]
 
@@ -148,6 +149,8 @@ FABRIC_OPERATION_SECONDS = float(os.environ.get("FABRIC_OPERATION_SECONDS", "4")
 OPERATION_TIMEOUT_SECONDS = int(os.environ.get("OPERATION_TIMEOUT_SECONDS", "120"))
 OPERATION_MAX_ATTEMPTS = int(os.environ.get("OPERATION_MAX_ATTEMPTS", "2"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
+# The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
+ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
 

@@ -15,6 +15,7 @@ from django.contrib.auth.hashers import make_password
 from applications.models import Application, Role
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_deploy
+from endpoints.models import Endpoint, LoadBalancedSet
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -212,3 +213,30 @@ class RoleFactory(factory.django.DjangoModelFactory):
 
     application = factory.SubFactory(ApplicationFactory)
     name = factory.Sequence(lambda n: f"Role {n}")
+
+
+class LoadBalancedSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LoadBalancedSet
+
+    cloud_service = factory.SubFactory(CloudServiceFactory)
+    name = factory.Sequence(lambda n: f"lbset{n}")
+    protocol = "tcp"
+    public_port = factory.Sequence(lambda n: 8000 + n)
+    private_port = 80
+    probe_protocol = "tcp"
+    probe_port = 80
+    probe_interval = 15
+    probe_count = 2
+
+
+class EndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Endpoint
+
+    virtual_machine = factory.SubFactory(VirtualMachineFactory)
+    cloud_service = factory.SelfAttribute("virtual_machine.cloud_service")
+    name = factory.Sequence(lambda n: f"ep{n}")
+    protocol = "tcp"
+    public_port = factory.Sequence(lambda n: 10000 + n)
+    private_port = factory.Sequence(lambda n: 20000 + n)

@@ -214,13 +214,14 @@ class VirtualMachineAdmin(admin.ModelAdmin):
 
     form = VirtualMachineForm
     list_display = ["name", "cloud_service", "subscription_name", "size", "status", "created_at"]
-    list_filter = ["status", "size", "cloud_service__region", "cloud_service__subscription"]
+    list_filter = ["status", "probe_fails", "size", "cloud_service__region", "cloud_service__subscription"]
     search_fields = ["name", "cloud_service__name", "admin_username"]
     list_select_related = ["cloud_service__subscription", "size"]
     fields = [
         "name",
         "cloud_service",
         "status",
+        "probe_fails",
         "image_version",
         "size",
         "storage_account",

@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 
-from vms.models import Operation
+from vms.models import Operation, VirtualMachine
 from vms.operations import PHASES, operation_enter_phase
 
 CUT_SHORT_POLL_SECONDS = 0.2
@@ -45,3 +45,8 @@ def _wait_unless_cut_short(operation: Operation, seconds: float) -> None:
         time.sleep(min(left, CUT_SHORT_POLL_SECONDS))
         if Operation.objects.filter(pk=operation.pk, details__cut_short=True).exists():
             return
+
+
+def probe_answers(*, status: str, probe_fails: bool) -> bool:
+    """Play the load balancer's probe of one VM: it answers while the VM is Running and not told to fail."""
+    return status == VirtualMachine.Status.RUNNING and not probe_fails

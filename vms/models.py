@@ -289,6 +289,11 @@ class VirtualMachine(models.Model):
         blank=True,
         help_text="What holds the VM, such as a drill; while it does, no command runs on the VM.",
     )
+    probe_fails = models.BooleanField(
+        "Probe fails",
+        default=False,
+        help_text="For drills and tests: the fabric's load balancer gets no answer from this virtual machine's probes.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
