@@ -85,12 +85,41 @@ def _advance_once(drill_id: int) -> bool:
         _drill_end(drill, Drill.Status.FAILED, failed[0].message)
     elif drill.stop_requested:
         _drill_end(drill, Drill.Status.STOPPED, "Stopped on request.")
+    elif waiting := _out_of_rotation(view, drill.plan[drill.step - 1]["vms"] if drill.step else []):
+        if not drill.waiting_for_rotation:
+            drill.waiting_for_rotation = True
+            drill.save(update_fields=["waiting_for_rotation", "updated_at"])
+            verb = "is" if len(waiting) == 1 else "are"
+            drill_event(
+                drill, f"{', '.join(waiting)} {verb} running; waiting until back in rotation.", drill_last_event(drill)
+            )
     elif drill.step >= len(drill.plan):
         _drill_end(drill, Drill.Status.COMPLETED, "")
     else:
         _drill_step(drill, drill.plan[drill.step])
         return not drill.step_operations
     return False
+
+
+def _out_of_rotation(view: ApplicationView, vm_ids: list[int]) -> list[str]:
+    """Name the step's VMs that are members of a load-balanced set and not back in its rotation yet."""
+    waiting = []
+    for role in view.value.roles:
+        for member in role.members:
+            balanced = [lb for lb in role.load_balanced_sets if member.key in lb.in_rotation]
+            if member.key in vm_ids and balanced and not any(lb.in_rotation[member.key] for lb in balanced):
+                waiting.append(member.name)
+    return waiting
+
+
+def drills_waiting_advance() -> list[int]:
+    """Look again at every drill waiting for its VMs to return to rotation; the probe rounds bring them back."""
+    waiting = list(
+        Drill.objects.filter(status=Drill.Status.RUNNING, waiting_for_rotation=True).values_list("pk", flat=True)
+    )
+    for drill_id in waiting:
+        drill_advance(drill_id=drill_id)
+    return waiting
 
 
 def _drill_step(drill: Drill, step: dict) -> None:
@@ -116,7 +145,8 @@ def _drill_step(drill: Drill, step: dict) -> None:
         started.append(vm.name)
     drill.step += 1
     drill.step_operations = operation_ids
-    drill.save(update_fields=["step", "step_operations", "updated_at"])
+    drill.waiting_for_rotation = False
+    drill.save(update_fields=["step", "step_operations", "waiting_for_rotation", "updated_at"])
     names = ", ".join(started) or "no running virtual machine"
     if drill.kind == Drill.Kind.RACK_FAILURE:
         text = f"Fault domain {step['domain']} of every set fails: {names} stopped (fabric failure)."

@@ -127,6 +127,9 @@ class Drill(models.Model):
     failure_seconds = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     stop_requested = models.BooleanField(default=False)
+    waiting_for_rotation = models.BooleanField(
+        default=False, help_text="The step's VMs are running again and the drill waits for them to be back in rotation."
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

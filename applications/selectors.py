@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from applications import assessment as model
 from applications.models import Application, Dependency, Drill, Role
 from availability.models import AvailabilitySet, Membership
+from endpoints.selectors import load_balanced_sets_for_vms
 from portal.models import Subscription
 from vms.models import VirtualMachine
 
@@ -23,11 +24,13 @@ def applications_for(subscription: Subscription) -> QuerySet[Application]:
 
 
 def load_balanced_sets_for(vm_ids: Iterable[int]) -> dict[int, list[tuple[str, dict[int, bool]]]]:
-    """Return, per VM, the load-balanced sets it is a member of with every member's rotation state.
-
-    Load-balanced endpoints are not part of the portal yet, so no VM has any: every member up counts as in rotation.
-    """
-    return {}
+    """Return, per VM, the load-balanced sets it is a member of with every member's rotation state."""
+    by_vm: dict[int, list[tuple[str, dict[int, bool]]]] = defaultdict(list)
+    for lb_set in load_balanced_sets_for_vms(vm_ids):
+        rotation = {member.virtual_machine_id: member.in_rotation for member in lb_set.members}
+        for vm_id in rotation:
+            by_vm[vm_id].append((lb_set.name, rotation))
+    return by_vm
 
 
 @dataclass(frozen=True)

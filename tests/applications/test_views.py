@@ -90,22 +90,31 @@ class TestDetail:
         service = factories.CloudServiceFactory(subscription=subscription)
         application = Application.objects.create(subscription=subscription, name="big")
         sets = [factories.AvailabilitySetFactory(cloud_service=service, update_domain_count=20) for _ in range(2)]
+        balancers = [factories.LoadBalancedSetFactory(cloud_service=service, public_port=80 + i) for i in range(2)]
         for index in range(vm_count):
-            factories.MembershipFactory(
+            membership = factories.MembershipFactory(
                 availability_set=sets[index % 2],
                 virtual_machine__cloud_service=service,
                 fault_domain=index % 2,
                 update_domain=index % 20,
             )
+            factories.EndpointFactory(
+                virtual_machine=membership.virtual_machine,
+                load_balanced_set=balancers[index % 2],
+                public_port=balancers[index % 2].public_port,
+                private_port=80,
+                in_rotation=index != 0,
+            )
         web = Role.objects.create(application=application, name="Web", availability_set=sets[0])
         data = Role.objects.create(application=application, name="Data", availability_set=sets[1])
         Dependency.objects.create(role=web, depends_on=data)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             response = signed_in.get(detail_url(application))
         assert response.status_code == 200
-        with django_assert_max_num_queries(10):
+        assert "Load-balanced set" in response.content.decode()
+        with django_assert_max_num_queries(12):
             signed_in.get(detail_url(application), HTTP_HX_TARGET="application-live", **HTMX)
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(11):
             signed_in.get(reverse("applications:list"))
 
 
