@@ -203,3 +203,14 @@ class TestDrillPages:
         assert response.status_code == 422
         assert "A rack failure lasts from 0 to 60 seconds." in response.content.decode()
         assert not Drill.objects.exists()
+
+
+def test_a_held_vms_dashboard_says_what_holds_it_and_its_commands_are_refused(signed_in, shop):
+    signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
+    iis1 = VirtualMachine.objects.get(name="IIS1")
+    body = signed_in.get(reverse("vms:dashboard", args=[iis1.pk])).content.decode()
+    assert "Held by a drill of Web shop (planned maintenance walk)" in body
+    response = signed_in.post(reverse("vms:command", args=[iis1.pk, "restart"]), follow=True)
+    assert "restart is possible once it ends or is stopped." in response.content.decode()
+    iis1.refresh_from_db()
+    assert iis1.status == VirtualMachine.Status.RUNNING
