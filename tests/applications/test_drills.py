@@ -190,3 +190,43 @@ class TestSafety:
         assert drill.status == Drill.Status.FAILED
         assert drill.outcome.startswith("The worker stopped during the drill; it was abandoned.")
         assert not VirtualMachine.objects.exclude(held_by="").exists()
+
+
+def stack_depth() -> int:
+    import sys
+
+    frame, depth = sys._getframe(1), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_walk_of_twenty_update_domains_keeps_the_stack_flat_with_tasks_run_at_once(subscription, user, monkeypatch):
+    """Each step's follow-up runs inside the one before with the immediate backend; the chain must not deepen."""
+    from applications.services import application_create
+    from vms import fabric
+
+    availability_set = factories.AvailabilitySetFactory(
+        cloud_service__subscription=subscription, update_domain_count=20
+    )
+    for update_domain in range(20):
+        factories.MembershipFactory(
+            availability_set=availability_set, fault_domain=update_domain % 2, update_domain=update_domain
+        )
+    application = application_create(subscription=subscription, name="Twenty")
+    role_add(application=application, name="Web", availability_set=availability_set)
+    depths = []
+    original = fabric.carry_out
+
+    def measured(operation):
+        depths.append(stack_depth())
+        return original(operation)
+
+    monkeypatch.setattr("vms.tasks.fabric.carry_out", measured)
+    drill = drill_start(application=application, kind=Drill.Kind.WALK, user=user)
+    drill.refresh_from_db()
+    assert drill.status == Drill.Status.COMPLETED
+    assert drill.step == 20 and len(depths) == 20
+    assert max(depths) == min(depths)
+    assert not drill.went_down
