@@ -54,8 +54,9 @@ class RoleForm(forms.Form):
         self.targets |= {f"vm-{vm.pk}": vm for vm in virtual_machines}
         if role is not None:
             current = role.availability_set or role.virtual_machine
-            key = f"{'set' if role.availability_set_id else 'vm'}-{current.pk}"
-            self.targets.setdefault(key, current)
+            key = f"{'set' if role.availability_set_id else 'vm'}-{current.pk}" if current else ""
+            if current is not None:
+                self.targets.setdefault(key, current)
             kwargs.setdefault("initial", {"name": role.name, "target": key})
         super().__init__(*args, **kwargs)
         self.fields["target"].choices = [

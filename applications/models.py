@@ -43,11 +43,12 @@ class Role(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="roles")
     name = models.CharField("Role Name", max_length=64)
+    # Deleting the set or VM leaves the role with nothing to serve it: the assessment then finds it down.
     availability_set = models.ForeignKey(
-        AvailabilitySet, on_delete=models.CASCADE, null=True, blank=True, related_name="application_roles"
+        AvailabilitySet, on_delete=models.SET_NULL, null=True, blank=True, related_name="application_roles"
     )
     virtual_machine = models.ForeignKey(
-        VirtualMachine, on_delete=models.CASCADE, null=True, blank=True, related_name="application_roles"
+        VirtualMachine, on_delete=models.SET_NULL, null=True, blank=True, related_name="application_roles"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -61,10 +62,9 @@ class Role(models.Model):
                 violation_error_message="This application already has a role with that name.",
             ),
             models.CheckConstraint(
-                condition=Q(availability_set__isnull=True, virtual_machine__isnull=False)
-                | Q(availability_set__isnull=False, virtual_machine__isnull=True),
+                condition=Q(availability_set__isnull=True) | Q(virtual_machine__isnull=True),
                 name="role_is_a_set_or_a_vm",
-                violation_error_message="A role is an availability set or a single virtual machine.",
+                violation_error_message="A role is an availability set or a single virtual machine, not both.",
             ),
             models.UniqueConstraint(
                 fields=["application", "availability_set"],

@@ -55,6 +55,10 @@ class RoleView:
         target = self.role.availability_set or self.role.virtual_machine
         return target.get_absolute_url() if target else ""
 
+    @property
+    def has_target(self) -> bool:
+        return self.role.availability_set_id is not None or self.role.virtual_machine_id is not None
+
 
 @dataclass(frozen=True)
 class ApplicationView:
@@ -122,7 +126,9 @@ def _role_view(
 ) -> RoleView:
     availability_set: AvailabilitySet | None = role.availability_set
     slots: list[tuple[int, int, VirtualMachine]]
-    if availability_set is None:
+    if availability_set is None and role.virtual_machine is None:
+        slots = []  # its set or VM was deleted: nothing serves the role
+    elif availability_set is None:
         vm = role.virtual_machine
         membership = getattr(vm, "membership", None)
         availability_set = membership.availability_set if membership is not None else None

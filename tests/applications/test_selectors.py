@@ -95,3 +95,18 @@ def test_the_walk_waits_for_each_domain_to_return_to_rotation(subscription, user
     assert drill.status == Drill.Status.COMPLETED
     assert not drill.went_down and drill.matched_prediction
     assert any("IIS1 is running; waiting until back in rotation." in e.text for e in drill.events.all())
+
+
+def test_deleting_a_roles_vm_leaves_the_role_down_and_named(subscription, user, django_capture_on_commit_callbacks):
+    from vms.services import vm_delete
+
+    application = web_shop(subscription)
+    with django_capture_on_commit_callbacks(execute=True):
+        vm_delete(vm=VirtualMachine.objects.get(name="SQL1"), user=user)
+    view = application_view(application)
+    assert [role.role.name for role in view.roles] == ["Web", "Data"]
+    assert not view.assessment.now.up
+    assert view.role_name(view.assessment.now.blamed) == "Data"
+    assert view.assessment.verdicts[0].reasons == (
+        "The Data role is down now: none of its members is up; Web depends on Data.",
+    )

@@ -214,3 +214,10 @@ def test_a_held_vms_dashboard_says_what_holds_it_and_its_commands_are_refused(si
     assert "restart is possible once it ends or is stopped." in response.content.decode()
     iis1.refresh_from_db()
     assert iis1.status == VirtualMachine.Status.RUNNING
+
+
+def test_a_role_whose_vm_was_deleted_says_so(signed_in, shop):
+    VirtualMachine.objects.filter(name="SQL1").delete()
+    body = signed_in.get(detail_url(shop)).content.decode()
+    assert "Its availability set or virtual machine was deleted: choose another below." in body
+    assert "The application is down: Data has no member up." in body
