@@ -148,9 +148,15 @@ def status(application: Application, *, is_down: Callable[[Role, Member], bool] 
 # Concrete scenarios (what a drill does) -------------------------------------------------------------------------
 
 
-def rack_failure_status(application: Application, fault_domain: int) -> Status:
-    """Judge the application while fault domain `fault_domain` of every set (and every lone VM's rack 0) is down."""
-    return status(application, is_down=lambda role, member: member.fault_domain == fault_domain)
+def rack_failure_status(application: Application, fault_domain: int, *, role: int | None = None) -> Status:
+    """Judge the application while fault domain `fault_domain` of every set (and every lone VM's rack 0) is down.
+
+    With `role`, only that role's set (or lone VM) loses the rack.
+    """
+    return status(
+        application,
+        is_down=lambda r, member: member.fault_domain == fault_domain and (role is None or r.key == role),
+    )
 
 
 def update_domain_status(application: Application, update_domain: int) -> Status:
@@ -166,9 +172,9 @@ def walk_prediction(application: Application) -> tuple[int, ...]:
     return ordered(application, down)
 
 
-def rack_failure_prediction(application: Application, fault_domain: int) -> tuple[int, ...]:
-    """Return the roles a failure of fault domain `fault_domain` of every set takes down."""
-    return rack_failure_status(application, fault_domain).down_roles
+def rack_failure_prediction(application: Application, fault_domain: int, *, role: int | None = None) -> tuple[int, ...]:
+    """Return the roles a failure of fault domain `fault_domain` of every set (or of one role's set) takes down."""
+    return rack_failure_status(application, fault_domain, role=role).down_roles
 
 
 def max_domains(application: Application, attribute: str) -> int:

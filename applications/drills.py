@@ -149,7 +149,8 @@ def _drill_step(drill: Drill, step: dict) -> None:
     drill.save(update_fields=["step", "step_operations", "waiting_for_rotation", "updated_at"])
     names = ", ".join(started) or "no running virtual machine"
     if drill.kind == Drill.Kind.RACK_FAILURE:
-        text = f"Fault domain {step['domain']} of every set fails: {names} stopped (fabric failure)."
+        where = f"of {drill.role_name}" if drill.role_name else "of every set"
+        text = f"Fault domain {step['domain']} {where} fails: {names} stopped (fabric failure)."
     else:
         text = f"Update domain {step['domain']}: {names} shut down for their update."
     drill_observe(drill, application_view(drill.application), text=text, force=True)

@@ -104,13 +104,14 @@ class DrillForm(forms.Form):
         label="Drill", choices=Drill.Kind.choices, initial=Drill.Kind.WALK, widget=forms.RadioSelect
     )
     fault_domain = forms.TypedChoiceField(
-        label="Fault domain of every set",
+        label="Fault domain",
         coerce=int,
         choices=[(fd, f"Fault domain {fd}") for fd in range(MAX_FAULT_DOMAINS)],
         required=False,
         empty_value=None,
         widget=forms.Select(attrs=SELECT),
     )
+    role = forms.ChoiceField(label="Sets", required=False, widget=forms.Select(attrs=SELECT))
     failure_seconds = forms.IntegerField(
         label="Seconds until service healing",
         min_value=0,
@@ -124,10 +125,18 @@ class DrillForm(forms.Form):
         },
     )
 
+    def __init__(self, *args, roles: list[Role], **kwargs) -> None:
+        self.roles = {str(role.pk): role for role in roles}
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Every set at once")] + [
+            (key, f"The {role.name} role's set only") for key, role in self.roles.items()
+        ]
+
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         return {
             "kind": data["kind"],
             "fault_domain": data.get("fault_domain"),
+            "role": self.roles.get(data.get("role") or ""),
             "failure_seconds": data.get("failure_seconds") or 0,
         }

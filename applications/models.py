@@ -124,6 +124,15 @@ class Drill(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="drills")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     fault_domain = models.PositiveSmallIntegerField(null=True, blank=True)
+    role = models.ForeignKey(
+        "Role",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The role whose set loses the rack; empty: the fault domain of every set at once.",
+    )
+    role_name = models.CharField(max_length=64, blank=True)
     failure_seconds = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     stop_requested = models.BooleanField(default=False)
@@ -174,7 +183,8 @@ class Drill(models.Model):
     @property
     def title(self) -> str:
         if self.kind == self.Kind.RACK_FAILURE:
-            return f"Rack failure of fault domain {self.fault_domain} of every set"
+            where = f"of {self.role_name}" if self.role_name else "of every set"
+            return f"Rack failure of fault domain {self.fault_domain} {where}"
         return str(self.Kind.WALK.label)
 
     @property

@@ -268,11 +268,15 @@ def dependency_remove(*, dependency: Dependency) -> None:
 MAX_FAILURE_SECONDS = 60
 
 
-def _drill_plan(view: ApplicationView, kind: str, fault_domain: int | None) -> list[dict]:
-    """Lay out the steps: each update domain of every set in turn, or one fault domain of every set at once."""
-    running = [(member, role) for role in view.value.roles for member in role.members if member.running]
+def _drill_plan(view: ApplicationView, kind: str, fault_domain: int | None, role: Role | None) -> list[dict]:
+    """Lay out the steps: each update domain of every set in turn, or one fault domain of every set (or one) at once."""
+    running = [(member, r) for r in view.value.roles for member in r.members if member.running]
     if kind == Drill.Kind.RACK_FAILURE:
-        vm_ids = [member.key for member, _ in running if member.fault_domain == fault_domain]
+        vm_ids = [
+            member.key
+            for member, r in running
+            if member.fault_domain == fault_domain and (role is None or r.key == role.pk)
+        ]
         return [{"domain": fault_domain, "vms": vm_ids}] if vm_ids else []
     steps = []
     for update_domain in range(model.max_domains(view.value, "update_domain_count")):
@@ -288,6 +292,7 @@ def drill_start(
     application: Application,
     kind: str,
     fault_domain: int | None = None,
+    role: Role | None = None,
     failure_seconds: int = 0,
     user: AbstractBaseUser | None = None,
 ) -> Drill:
@@ -309,8 +314,10 @@ def drill_start(
                     )
                 }
             )
+        if role is not None and role.application_id != application.pk:
+            raise ValidationError({"role": "Choose a role of this application."}, code="foreign")
     else:
-        fault_domain, failure_seconds = None, 0
+        fault_domain, failure_seconds, role = None, 0, None
     view = application_view(application)
     if not view.roles:
         raise ValidationError("Add a role to the application before drilling it.", code="no_roles")
@@ -333,16 +340,18 @@ def drill_start(
                 params={"name": vm.name, "status": vm.get_status_display()},
             )
     if kind == Drill.Kind.RACK_FAILURE:
-        predicted = model.rack_failure_prediction(view.value, fault_domain)
+        predicted = model.rack_failure_prediction(view.value, fault_domain, role=role.pk if role else None)
     else:
         predicted = model.walk_prediction(view.value)
     drill = Drill(
         application=application,
         kind=kind,
         fault_domain=fault_domain,
+        role=role,
+        role_name=role.name if role else "",
         failure_seconds=failure_seconds,
         requested_by=user if user and user.is_authenticated else None,
-        plan=_drill_plan(view, kind, fault_domain),
+        plan=_drill_plan(view, kind, fault_domain, role),
         prior_states={str(vm.pk): vm.status for vm in vms},
         predicted_survives=not predicted,
         predicted_down=[view.role_name(key) for key in predicted],

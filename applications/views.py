@@ -131,7 +131,7 @@ def detail_context(application: Application, *, live_only: bool = False, **forms
         ],
         "role_form": forms.get("role_form") or RoleForm(availability_sets=sets, virtual_machines=vms),
         "dependency_form": forms.get("dependency_form") or DependencyForm(roles=roles),
-        "drill_form": forms.get("drill_form") or DrillForm(),
+        "drill_form": forms.get("drill_form") or DrillForm(roles=roles),
         "error": forms.get("error", ""),
     }
 
@@ -231,7 +231,7 @@ def dependency_delete(request: HtmxHttpRequest, pk: int, dependency_pk: int) -> 
 @require_POST
 def drill_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     application = get_application(request, pk)
-    form = DrillForm(request.POST)
+    form = DrillForm(request.POST, roles=list(application.roles.all()))
     if form.is_valid():
         try:
             drill = drill_start(application=application, user=request.user, **form.service_arguments())

@@ -157,6 +157,12 @@ def test_drill_predictions_match_one_domain_of_every_set_at_once(seed):
             if not any(serves(role, m) and (m.fault_domain != fd if role.set_name else fd != 0) for m in role.members)
         }
         assert set(rack_failure_prediction(application, fd)) == expected
+        # The rack of one role's set only: that role falls exactly when it falls with every set's rack; the
+        # others only when they are down already.
+        already_down = {r.key for r in application.roles if not any(serves(r, m) for m in r.members)}
+        for role in application.roles:
+            falls = {role.key} if role.key in expected else set()
+            assert set(rack_failure_prediction(application, fd, role=role.key)) == already_down | falls
 
 
 def survives_all(members: list[tuple[int, int]], fds: int, uds: int) -> bool:

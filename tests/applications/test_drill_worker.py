@@ -106,6 +106,12 @@ def test_observed_downtime_is_zero_exactly_when_the_assessment_says_the_applicat
         assert drill.matched_prediction
         assert (drill.down_seconds > 0) == drill.went_down
         seen_down |= set(drill.observed_down)
+        for role in application.roles.all():  # the rack of one role's set only
+            alone = run_drill(
+                application, kind=Drill.Kind.RACK_FAILURE, fault_domain=fault_domain, role=role, user=user
+            )
+            assert alone.matched_prediction
+            assert set(alone.observed_down) <= set(drill.observed_down)
     # Failing each fault domain in turn takes down exactly the roles the worst case names.
     assert seen_down == {view.role_name(outage.role) for outage in rack.outages}
     assert (not seen_down) == rack.survives

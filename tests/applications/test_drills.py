@@ -116,6 +116,18 @@ def test_a_rack_failure_stops_its_fault_domain_then_service_healing_starts_it(su
     assert set(statuses(application).values()) == {Status.RUNNING}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_rack_failure_of_one_roles_set_leaves_the_other_sets_alone(subscription, user):
+    application = web_shop(subscription, sql_in_set=True)
+    data = application.roles.get(name="Data")
+    drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, role=data, user=user)
+    drill.refresh_from_db()
+    assert drill.title == "Rack failure of fault domain 0 of Data"
+    failures = Operation.objects.filter(kind=Operation.Kind.FABRIC_FAILURE).values_list("target_name", flat=True)
+    assert list(failures) == ["SQL1"]
+    assert drill.matched_prediction and not drill.went_down
+
+
 class TestSafety:
     def test_commands_on_a_held_vm_are_refused_with_the_reason(self, subscription, user):
         application = web_shop(subscription)
