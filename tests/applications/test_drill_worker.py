@@ -14,7 +14,7 @@ from portal.worker import PortalWorker
 from tests import factories
 from vms.models import Operation, VirtualMachine
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 APPLICATIONS = 8
 

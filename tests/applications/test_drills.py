@@ -53,7 +53,7 @@ def statuses(application):
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestWalk:
     def test_a_walk_takes_the_lone_sql_server_down_and_blames_data(self, subscription, user):
         application = web_shop(subscription)
@@ -102,7 +102,7 @@ class TestWalk:
         assert drill.observed_blame == drill.predicted_blame == "Data"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rack_failure_stops_its_fault_domain_then_service_healing_starts_it(subscription, user):
     application = web_shop(subscription, sql_in_set=True)
     drill = drill_start(
@@ -116,7 +116,7 @@ def test_a_rack_failure_stops_its_fault_domain_then_service_healing_starts_it(su
     assert set(statuses(application).values()) == {Status.RUNNING}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rack_failure_of_one_roles_set_leaves_the_other_sets_alone(subscription, user):
     application = web_shop(subscription, sql_in_set=True)
     data = application.roles.get(name="Data")
@@ -213,7 +213,7 @@ def stack_depth() -> int:
     return depth
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_walk_of_twenty_update_domains_keeps_the_stack_flat_with_tasks_run_at_once(subscription, user, monkeypatch):
     """Each step's follow-up runs inside the one before with the immediate backend; the chain must not deepen."""
     from applications.services import application_create

@@ -61,7 +61,7 @@ def test_a_lone_vm_in_a_set_since_it_became_a_role_counts_with_its_slot(subscrip
     assert data.set_name == "SQLSet" and len(data.members) == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_walk_waits_for_each_domain_to_return_to_rotation(subscription, user, monkeypatch):
     application = web_shop(subscription, sql_in_set=True)
     balance(application, in_rotation={"IIS1": True, "IIS2": True})
