@@ -92,6 +92,11 @@ TARGETS = {
     # One probe round over 1,000 members of 25 sets, every member changing state: one read, bulk writes.
     "probe_round_1000_queries": (10, "queries"),
     "probe_round_1000_median_ms": (500.0, "ms"),
+    # The application page: the same queries with 2 VMs as with 200, and the pure assessment of a large application.
+    "application_page_queries_2_vms": (15, "queries"),
+    "application_page_queries_200_vms": (15, "queries"),
+    "application_page_200_vms_median_ms": (300.0, "ms"),
+    "assessment_50_roles_x_20_members_median_ms": (50.0, "ms"),
 }
 HTTP_P50_VS_FLOOR = 1.5
 HTTP_P99_VS_P50 = 4.0
@@ -475,6 +480,75 @@ def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, 
             client.get(url)
         results[f"{name}_queries"] = len(queries)
         results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+
+
+def build_application(subscription, storage_account, *, name: str, vm_count: int):
+    """Create an application whose roles are sets of up to 40 VMs each, every role depending on the one before."""
+    from applications.models import Application, Dependency, Role
+    from availability.models import AvailabilitySet, Membership
+    from tests import factories
+
+    application = Application.objects.create(subscription=subscription, name=name)
+    previous = None
+    for start in range(0, vm_count, 40):
+        service = factories.CloudServiceFactory(subscription=subscription, region=storage_account.region)
+        vms = factories.VirtualMachineFactory.create_batch(
+            min(40, vm_count - start), cloud_service=service, storage_account=storage_account, password_hash="!"
+        )
+        availability_set = AvailabilitySet.objects.create(cloud_service=service, name=f"{name}{start}")
+        Membership.objects.bulk_create(
+            Membership(availability_set=availability_set, virtual_machine=vm, fault_domain=i % 2, update_domain=i % 5)
+            for i, vm in enumerate(vms)
+        )
+        role = Role.objects.create(application=application, name=f"tier{start}", availability_set=availability_set)
+        if previous is not None:
+            Dependency.objects.create(role=role, depends_on=previous)
+        previous = role
+    return application
+
+
+def large_assessment_input():
+    """Build the assessment's input for 50 roles of 20 members each, with random slots, states and dependencies."""
+    import random
+
+    from applications import assessment as model
+
+    rng = random.Random(50)  # noqa: S311 - a benchmark input, not security
+    roles = tuple(
+        model.Role(
+            key=r,
+            name=f"role{r}",
+            members=tuple(
+                model.Member(r * 100 + m, f"vm{r}-{m}", rng.randrange(3), rng.randrange(20), rng.random() < 0.9)
+                for m in range(20)
+            ),
+            set_name=f"set{r}",
+            fault_domain_count=3,
+            update_domain_count=20,
+        )
+        for r in range(50)
+    )
+    dependencies = tuple((a, b) for a in range(50) for b in range(a) if rng.random() < 0.05)
+    return model.Application("large", roles, dependencies)
+
+
+def measure_applications(client: Client, subscription, *, storage_account, repeat: int) -> dict[str, float]:
+    from applications import assessment as model
+
+    results: dict[str, float] = {}
+    for vm_count in (2, 200):
+        application = build_application(subscription, storage_account, name=f"bench{vm_count}", vm_count=vm_count)
+        url = application.get_absolute_url()
+        assert client.get(url).status_code == 200, url
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        results[f"application_page_queries_{vm_count}_vms"] = len(queries)
+        if vm_count == 200:
+            results["application_page_200_vms_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+    large = large_assessment_input()
+    results["assessment_50_roles_x_20_members_median_ms"] = timed(lambda: model.assess(large), repeat)
+    return results
+
     return results
 
 
@@ -694,9 +768,16 @@ def main() -> int:
         endpoints_client.force_login(small.user)
         results.update(measure_endpoints(endpoints_client, small.subscription, options.repeat))
         from availability.models import AvailabilitySet
+        from vms.models import StorageAccount
 
         large_set = AvailabilitySet.objects.filter(cloud_service__subscription=large.subscription).first()
         results.update(measure_api(large.user, large.subscription, large_set, options.repeat))
+        storage_account = StorageAccount.objects.filter(subscription=small.subscription).first()
+        results.update(
+            measure_applications(
+                endpoints_client, small.subscription, storage_account=storage_account, repeat=options.repeat
+            )
+        )
         results.update(measure_deploys(large, max(10, options.repeat // 2)))
         results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
         results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)

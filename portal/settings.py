@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "vms",
     "availability",
     "endpoints",
+    "applications",
     "api",
     "classic",
 ]

@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("api.v1.urls")),
     path("", include("classic.page_urls")),
     path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
+    path("", include("applications.urls")),
 ]

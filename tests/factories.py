@@ -12,6 +12,7 @@ from cryptography.x509.oid import NameOID
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from applications.models import Application, Role
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_deploy
 from endpoints.models import Endpoint, LoadBalancedSet
@@ -227,6 +228,22 @@ def deploy(user, subscription, **overrides):
         "region": region(),
     }
     return virtual_machine_deploy(**(arguments | overrides))
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    name = factory.Sequence(lambda n: f"Application {n}")
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+
+    application = factory.SubFactory(ApplicationFactory)
+    name = factory.Sequence(lambda n: f"Role {n}")
 
 
 class LoadBalancedSetFactory(factory.django.DjangoModelFactory):

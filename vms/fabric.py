@@ -9,6 +9,9 @@ from django.conf import settings
 
 from portal.periodic import periodic_run_due
 from vms.models import Operation, VirtualMachine
+from vms.operations import PHASES, operation_enter_phase
+
+CUT_SHORT_POLL_SECONDS = 0.2
 
 FAILURE_REASONS = {
     Operation.Kind.CREATE: "The fabric could not allocate the virtual machine in this region.",
@@ -17,6 +20,8 @@ FAILURE_REASONS = {
     Operation.Kind.RESTART: "The fabric could not restart the virtual machine.",
     Operation.Kind.CONFIGURE: "The fabric could not restart the virtual machine with its new configuration.",
     Operation.Kind.DELETE: "The fabric could not delete the virtual machine.",
+    Operation.Kind.UPDATE: "The fabric could not start the virtual machine again after its update.",
+    Operation.Kind.FABRIC_FAILURE: "Service healing could not start the virtual machine again.",
 }
 
 
@@ -25,8 +30,14 @@ SCHEDULE_STEP_SECONDS = 0.5
 
 
 def carry_out(operation: Operation) -> str:
-    """Take the operation's simulated time and return an error message, or "" on success."""
+    """Take the operation's simulated time, passing through its states, and return an error message, or ""."""
+    if operation.kind == Operation.Kind.FABRIC_FAILURE:
+        _wait_unless_cut_short(operation, float(operation.details.get("failure_seconds", 0)))
     simulate_time(settings.FABRIC_OPERATION_SECONDS)
+    for status in PHASES.get(operation.kind, ()):
+        if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=status):
+            return ""  # superseded: the attempt that holds the operation now reports its outcome
+        simulate_time(settings.FABRIC_OPERATION_SECONDS)
     if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
         return FAILURE_REASONS[operation.kind]
     return ""
@@ -38,6 +49,15 @@ def simulate_time(seconds: float) -> None:
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(min(left, SCHEDULE_STEP_SECONDS))
         periodic_run_due()
+
+
+def _wait_unless_cut_short(operation: Operation, seconds: float) -> None:
+    """Keep a failure in place for its time, or until someone asks the operation to end early."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        time.sleep(min(left, CUT_SHORT_POLL_SECONDS))
+        if Operation.objects.filter(pk=operation.pk, details__cut_short=True).exists():
+            return
 
 
 def probe_answers(*, status: str, probe_fails: bool) -> bool:

@@ -271,6 +271,8 @@ class VirtualMachine(models.Model):
         STARTING = "starting", "Starting"
         RESTARTING = "restarting", "Restarting"
         DELETING = "deleting", "Deleting"
+        UPDATING = "updating", "Updating"
+        FABRIC_FAILURE = "fabric_failure", "Stopped (fabric failure)"
 
     cloud_service = models.ForeignKey(CloudService, on_delete=models.CASCADE, related_name="virtual_machines")
     # The cloud service's subscription, copied so that one index serves the VM list's filter and sort.
@@ -288,6 +290,11 @@ class VirtualMachine(models.Model):
     )
     ssh_certificate_thumbprint = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROVISIONING)
+    held_by = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What holds the VM, such as a drill; while it does, no command runs on the VM.",
+    )
     probe_fails = models.BooleanField(
         "Probe fails",
         default=False,
@@ -360,6 +367,8 @@ class Operation(models.Model):
         RESTART = "restart", "Restart"
         CONFIGURE = "configure", "Configure"
         DELETE = "delete", "Delete"
+        UPDATE = "update", "Planned maintenance"
+        FABRIC_FAILURE = "fabric_failure", "Rack failure"
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"

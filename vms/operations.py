@@ -37,7 +37,27 @@ TRANSITIONS: dict[str, Transition] = {
     Kind.RESTART: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
     Kind.CONFIGURE: Transition(Status.RESTARTING, Status.RUNNING, Status.STOPPED),
     Kind.DELETE: Transition(Status.DELETING, "", Status.STOPPED),
+    # The platform's own work, as drills rehearse it: maintenance shuts a VM down, updates it and starts it again;
+    # a rack failure stops it until service healing starts it again.
+    Kind.UPDATE: Transition(Status.STOPPING, Status.RUNNING, Status.STOPPED),
+    Kind.FABRIC_FAILURE: Transition(Status.FABRIC_FAILURE, Status.RUNNING, Status.STOPPED),
 }
+
+# The states an operation passes through after its first, each for the fabric's operation time.
+PHASES: dict[str, tuple[str, ...]] = {
+    Kind.UPDATE: (Status.UPDATING, Status.STARTING),
+    Kind.FABRIC_FAILURE: (Status.STARTING,),
+}
+
+
+def operation_enter_phase(*, operation_id: int, attempt: int, status: str) -> bool:
+    """Move the VM of an operation still under way (this attempt) into its next passing state."""
+    with transaction.atomic():
+        operation = Operation.objects.select_for_update().filter(pk=operation_id).first()
+        if operation is None or not operation.in_progress or operation.attempts != attempt:
+            return False
+        VirtualMachine.objects.filter(pk=operation.virtual_machine_id).update(status=status)
+        return True
 
 
 FollowUp = Callable[[Operation], None]

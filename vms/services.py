@@ -509,6 +509,12 @@ def vm_lock_for_operation(*, vm: VirtualMachine, kind: str) -> VirtualMachine:
     # Only the VM's own row: the rules an operation touches have locks of their own (the subscription's for quotas,
     # the set's for slots), and locking the shared cloud service row would make every VM in it wait for the others.
     locked = VirtualMachine.objects.select_for_update(of=("self",)).select_related("cloud_service").get(pk=vm.pk)
+    if locked.held_by:
+        raise ValidationError(
+            "%(name)s is held by %(holder)s; %(action)s is possible once it ends or is stopped.",
+            code="held",
+            params={"name": locked.name, "holder": locked.held_by, "action": Kind(kind).label.lower()},
+        )
     running = Operation.objects.filter(virtual_machine=locked, status=Operation.Status.IN_PROGRESS).first()
     if running is not None:
         raise ValidationError(
@@ -523,6 +529,18 @@ def vm_lock_for_operation(*, vm: VirtualMachine, kind: str) -> VirtualMachine:
             params={"name": locked.name, "status": locked.get_status_display(), "action": Kind(kind).label.lower()},
         )
     return locked
+
+
+def virtual_machines_hold(*, vms: list[VirtualMachine], holder: str) -> None:
+    """Hold locked VMs for `holder` (such as a drill): until released, every command on them is refused."""
+    for vm in vms:
+        vm.held_by = holder
+        vm.save(update_fields=["held_by"])
+
+
+def virtual_machines_release(*, vm_ids: list[int], holder: str) -> int:
+    """Release the VMs `holder` holds; return how many it held."""
+    return VirtualMachine.objects.filter(pk__in=vm_ids, held_by=holder).update(held_by="")
 
 
 def operation_begin(

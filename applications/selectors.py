@@ -1,0 +1,195 @@
+"""Reads for the application pages, the command and the drills: rows turned into the assessment's plain values."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet
+
+from applications import assessment as model
+from applications.models import Application, Dependency, Drill, Role
+from availability.models import AvailabilitySet, Membership
+from endpoints.selectors import load_balanced_sets_for_vms
+from portal.models import Subscription
+from vms.models import VirtualMachine
+
+RECENT_DRILLS = 20
+
+
+def applications_for(subscription: Subscription) -> QuerySet[Application]:
+    """Return the subscription's applications with how many roles each has."""
+    return Application.objects.filter(subscription=subscription).annotate(role_count=Count("roles"))
+
+
+def load_balanced_sets_for(vm_ids: Iterable[int]) -> dict[int, list[tuple[str, dict[int, bool]]]]:
+    """Return, per VM, the load-balanced sets it is a member of with every member's rotation state."""
+    by_vm: dict[int, list[tuple[str, dict[int, bool]]]] = defaultdict(list)
+    for lb_set in load_balanced_sets_for_vms(vm_ids):
+        rotation = {member.virtual_machine_id: member.in_rotation for member in lb_set.members}
+        for vm_id in rotation:
+            by_vm[vm_id].append((lb_set.name, rotation))
+    return by_vm
+
+
+@dataclass(frozen=True)
+class GridRow:
+    fault_domain: int
+    cells: list[list[VirtualMachine]]
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """One role as the page draws it: its set's grid of members and the assessment's view of it."""
+
+    role: Role
+    value: model.Role
+    members: list[VirtualMachine]
+    grid: list[GridRow]
+    update_domains: range
+    minimums: list[model.Minimum]
+
+    @property
+    def target_url(self) -> str:
+        target = self.role.availability_set or self.role.virtual_machine
+        return target.get_absolute_url() if target else ""
+
+    @property
+    def has_target(self) -> bool:
+        return self.role.availability_set_id is not None or self.role.virtual_machine_id is not None
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    application: Application
+    roles: list[RoleView]
+    dependencies: list[Dependency]
+    value: model.Application
+    assessment: model.Assessment
+
+    def role_name(self, key: int | None) -> str:
+        return next((view.role.name for view in self.roles if view.role.pk == key), "")
+
+
+def _grid(fault_domains: int, update_domains: int, slots: list[tuple[int, int, VirtualMachine]]) -> list[GridRow]:
+    rows = [GridRow(fd, [[] for _ in range(update_domains)]) for fd in range(fault_domains)]
+    for fd, ud, vm in slots:
+        rows[fd].cells[ud].append(vm)
+    return rows
+
+
+def application_views(applications: list[Application]) -> list[ApplicationView]:
+    """Build each application's roles, members and assessment in a constant number of queries."""
+    roles = list(
+        Role.objects.filter(application__in=applications)
+        .select_related("availability_set", "virtual_machine__membership__availability_set")
+        .order_by("application_id", "pk")
+    )
+    set_ids = {role.availability_set_id for role in roles if role.availability_set_id}
+    memberships_by_set: dict[int, list[Membership]] = defaultdict(list)
+    for membership in (
+        Membership.objects.filter(availability_set_id__in=set_ids)
+        .select_related("virtual_machine")
+        .order_by("fault_domain", "update_domain", "virtual_machine__name")
+    ):
+        memberships_by_set[membership.availability_set_id].append(membership)
+    dependencies_by_app: dict[int, list[Dependency]] = defaultdict(list)
+    for dependency in Dependency.objects.filter(role__application__in=applications).select_related(
+        "role", "depends_on"
+    ):
+        dependencies_by_app[dependency.role.application_id].append(dependency)
+    vm_ids = [m.virtual_machine_id for ms in memberships_by_set.values() for m in ms]
+    vm_ids += [role.virtual_machine_id for role in roles if role.virtual_machine_id]
+    load_balanced = load_balanced_sets_for(vm_ids)
+
+    roles_by_app: dict[int, list[RoleView]] = defaultdict(list)
+    for role in roles:
+        roles_by_app[role.application_id].append(_role_view(role, memberships_by_set, load_balanced))
+    views = []
+    for application in applications:
+        role_views = roles_by_app[application.pk]
+        dependencies = dependencies_by_app[application.pk]
+        value = model.Application(
+            name=application.name,
+            roles=tuple(view.value for view in role_views),
+            dependencies=tuple((d.role_id, d.depends_on_id) for d in dependencies),
+        )
+        views.append(ApplicationView(application, role_views, dependencies, value, model.assess(value)))
+    return views
+
+
+def _role_view(
+    role: Role,
+    memberships_by_set: dict[int, list[Membership]],
+    load_balanced: dict[int, list[tuple[str, dict[int, bool]]]],
+) -> RoleView:
+    availability_set: AvailabilitySet | None = role.availability_set
+    slots: list[tuple[int, int, VirtualMachine]]
+    if availability_set is None and role.virtual_machine is None:
+        slots = []  # its set or VM was deleted: nothing serves the role
+    elif availability_set is None:
+        vm = role.virtual_machine
+        membership = getattr(vm, "membership", None)
+        availability_set = membership.availability_set if membership is not None else None
+        slots = [(membership.fault_domain, membership.update_domain, vm) if membership else (0, 0, vm)]
+    else:
+        slots = [(m.fault_domain, m.update_domain, m.virtual_machine) for m in memberships_by_set[availability_set.pk]]
+    fds = availability_set.fault_domain_count if availability_set else 1
+    uds = availability_set.update_domain_count if availability_set else 1
+    lbs: dict[str, dict[int, bool]] = {}
+    for _, _, vm in slots:
+        for name, rotation in load_balanced.get(vm.pk, []):
+            lbs[name] = rotation
+    value = model.Role(
+        key=role.pk,
+        name=role.name,
+        members=tuple(
+            model.Member(
+                key=vm.pk,
+                name=vm.name,
+                fault_domain=fd,
+                update_domain=ud,
+                running=vm.status == VirtualMachine.Status.RUNNING,
+                status_label=vm.get_status_display(),
+            )
+            for fd, ud, vm in slots
+        ),
+        set_name=availability_set.name if availability_set else "",
+        fault_domain_count=fds,
+        update_domain_count=uds,
+        load_balanced_sets=tuple(model.LoadBalancedSet(name, rotation) for name, rotation in sorted(lbs.items())),
+    )
+    return RoleView(
+        role=role,
+        value=value,
+        members=[vm for _, _, vm in slots],
+        grid=_grid(fds, uds, slots),
+        update_domains=range(uds),
+        minimums=model.minimum_members(value),
+    )
+
+
+def application_view(application: Application) -> ApplicationView:
+    """Build one application's roles, members and assessment."""
+    return application_views([application])[0]
+
+
+def application_drills(application: Application) -> list[Drill]:
+    """Return the application's drills, newest first: the one running and the reports kept."""
+    return list(application.drills.order_by("-started_at", "-pk")[:RECENT_DRILLS])
+
+
+def role_target_choices(subscription: Subscription) -> tuple[list[AvailabilitySet], list[VirtualMachine]]:
+    """Return what may become a role: the subscription's sets, and its VMs in no set."""
+    sets = list(
+        AvailabilitySet.objects.filter(cloud_service__subscription=subscription)
+        .select_related("cloud_service")
+        .order_by("name", "pk")
+    )
+    vms = list(
+        VirtualMachine.objects.filter(cloud_service__subscription=subscription, membership__isnull=True)
+        .select_related("cloud_service")
+        .order_by("name", "pk")
+    )
+    return sets, vms
