@@ -17,6 +17,10 @@ class InputEndpoint:
     protocol: str
     port: int | None
     local_port: int | None
+    load_balanced_set_name: str = ""
+    probe_protocol: str = ""
+    probe_port: int | None = None
+    probe_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,12 +96,17 @@ def role_spec(role: Parsed, *, provisioning: bool) -> RoleSpec:
             subnet_names = tuple(subnet.text for subnet in names.all("SubnetName")) if names else ()
             listed = configuration.first("InputEndpoints")
             for endpoint in listed.all("InputEndpoint") if listed else []:
+                probe = endpoint.first("LoadBalancerProbe")
                 endpoints.append(
                     InputEndpoint(
                         name=_required(endpoint, "Name", "InputEndpoint"),
                         protocol=(endpoint.value("Protocol") or "tcp").lower(),
                         port=_port(endpoint.value("Port"), "Port"),
                         local_port=_port(endpoint.value("LocalPort"), "LocalPort"),
+                        load_balanced_set_name=endpoint.value("LoadBalancedEndpointSetName") or "",
+                        probe_protocol=((probe.value("Protocol") or "") if probe else "").lower(),
+                        probe_port=_port(probe.value("Port"), "LoadBalancerProbe/Port") if probe else None,
+                        probe_path=(probe.value("Path") or "") if probe else "",
                     )
                 )
         else:

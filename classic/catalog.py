@@ -17,6 +17,8 @@ INSTANCE_STATES: dict[str, tuple[str, str]] = {
     "starting": ("StartingVM", "Starting"),
     "restarting": ("RestartingRole", "Starting"),
     "deleting": ("DeletingVM", "Stopping"),
+    "updating": ("BusyRole", "Stopped"),  # planned maintenance: the host is being updated
+    "fabric_failure": ("UnresponsiveRole", "Stopped"),  # its rack failed; service healing starts it again
 }
 UNKNOWN_STATE = ("RoleStateUnknown", "Unknown")
 

@@ -96,7 +96,22 @@ def role_instance(vm: VirtualMachine, index: int) -> Element:
             ("InstanceSize", vm.size.name),
             ("InstanceStateDetails", None),
             ("IpAddress", f"10.0.0.{4 + index}" if index < 250 else None),
-            ("InstanceEndpoints", None),
+            (
+                "InstanceEndpoints",
+                [
+                    (
+                        "InstanceEndpoint",
+                        [
+                            ("Name", endpoint.name),
+                            ("PublicPort", endpoint.public_port),
+                            ("LocalPort", endpoint.private_port),
+                            ("Protocol", endpoint.protocol),
+                        ],
+                    )
+                    for endpoint in vm.endpoints.all()
+                ]
+                or None,
+            ),
             ("PowerState", power),
             ("HostName", vm.name),
         ],
@@ -108,7 +123,23 @@ def role(vm: VirtualMachine, *, tag: str = "PersistentVMRole") -> Element:
     membership = membership_of(vm)
     image = vm.image_version.image
     disk_name = f"{vm.cloud_service.name}-{vm.name}-0-{vm.created_at:%Y%m%d%H%M%S}"
-    network = [("ConfigurationSetType", "NetworkConfiguration"), ("InputEndpoints", None)]
+    endpoints = [
+        (
+            "InputEndpoint",
+            [
+                (
+                    "LoadBalancedEndpointSetName",
+                    endpoint.load_balanced_set.name if endpoint.load_balanced_set else None,
+                ),
+                ("LocalPort", endpoint.private_port),
+                ("Name", endpoint.name),
+                ("Port", endpoint.public_port),
+                ("Protocol", endpoint.protocol),
+            ],
+        )
+        for endpoint in vm.endpoints.all()
+    ]
+    network = [("ConfigurationSetType", "NetworkConfiguration"), ("InputEndpoints", endpoints or None)]
     network.append(("SubnetNames", [("SubnetName", vm.subnet.name)] if vm.subnet else None))
     attributes = {"i:type": "PersistentVMRole"} if tag == "Role" else {}
     return element(

@@ -10,8 +10,11 @@ from django.utils import timezone
 from availability.models import Membership
 from classic.catalog import os_image_name
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
+from endpoints.models import Endpoint
 from portal.models import Subscription
 from vms.models import CloudService, ImageVersion, Operation, Region, RoleSize, VirtualMachine
+
+ENDPOINTS = Prefetch("endpoints", queryset=Endpoint.objects.select_related("load_balanced_set").order_by("name"))
 
 
 def image_versions() -> list[tuple[str, ImageVersion]]:
@@ -60,7 +63,9 @@ def hosted_service(*, subscription: Subscription, name: str, with_deployment: bo
                 "virtual_machines",
                 queryset=VirtualMachine.objects.select_related(
                     "size", "image_version__image", "storage_account", "subnet", "membership__availability_set"
-                ).order_by("name", "pk"),
+                )
+                .prefetch_related(ENDPOINTS)
+                .order_by("name", "pk"),
             )
         )
     return services.first()
@@ -77,6 +82,7 @@ def role(*, cloud_service: CloudService, name: str) -> VirtualMachine | None:
             "subnet",
             "membership__availability_set",
         )
+        .prefetch_related(ENDPOINTS)
         .first()
     )
 

@@ -15,11 +15,13 @@ from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
 from availability.services import virtual_machine_configure, virtual_machine_deploy
-from classic.bodies import RoleSpec
+from classic.bodies import InputEndpoint, RoleSpec
 from classic.certificates import certificate_read
 from classic.errors import BadRequest, Conflict, NotFound
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from classic.selectors import deployment_name, image_version_named
+from endpoints.models import LoadBalancedSet
+from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -111,12 +113,6 @@ def _deploy(
     *, subscription: Subscription, user: AbstractBaseUser | None, cloud_service: CloudService, spec: RoleSpec
 ) -> Operation:
     """Create one role's VM in a cloud service through the portal's deploy, as the wizard's second path does."""
-    if spec.input_endpoints:
-        raise BadRequest(
-            "InputEndpoints are not supported here: a new virtual machine gets its Remote Desktop or SSH "
-            "endpoint by itself.",
-            code="NotSupported",
-        )
     image_version = image_version_named(spec.source_image_name)
     if image_version is None:
         raise BadRequest(f"The image {spec.source_image_name} does not exist. List OS Images names the images.")
@@ -144,7 +140,7 @@ def _deploy(
     set_name = spec.availability_set_name or ""
     if set_name:
         availability_set = AvailabilitySet.objects.filter(cloud_service=cloud_service, name__iexact=set_name).first()
-    return virtual_machine_deploy(
+    operation = virtual_machine_deploy(
         user=user,
         subscription=subscription,
         image_version=image_version,
@@ -158,6 +154,56 @@ def _deploy(
         availability_set=availability_set,
         availability_set_name="" if availability_set else set_name,
     )
+    _input_endpoints_apply(operation.virtual_machine, spec.input_endpoints)
+    return operation
+
+
+def _input_endpoints_apply(vm: VirtualMachine, endpoints: tuple[InputEndpoint, ...]) -> None:
+    """Give a new VM the input endpoints its network configuration names, through the portal's endpoint rules.
+
+    The VM already has the endpoint the platform gives its operating system (Remote Desktop or SSH); a listed
+    endpoint for the same protocol and private port takes that one over, with the listed name and public port.
+    """
+    defaults = {(endpoint.protocol, endpoint.private_port): endpoint for endpoint in vm.endpoints.all()}
+    for listed in endpoints:
+        if listed.port is None or listed.local_port is None:
+            raise BadRequest(f"InputEndpoint {listed.name} needs a Port and a LocalPort.")
+        default = defaults.pop((listed.protocol, listed.local_port), None)
+        if default is not None and not listed.load_balanced_set_name:
+            endpoint_update(
+                endpoint=default,
+                name=listed.name,
+                protocol=listed.protocol,
+                public_port=listed.port,
+                private_port=listed.local_port,
+            )
+            continue
+        if default is not None:
+            endpoint_delete(endpoint=default)
+        existing = (
+            LoadBalancedSet.objects.filter(
+                cloud_service_id=vm.cloud_service_id, name__iexact=listed.load_balanced_set_name
+            ).first()
+            if listed.load_balanced_set_name
+            else None
+        )
+        probe = {}
+        if listed.load_balanced_set_name and existing is None:
+            probe = {
+                "load_balanced_set_name": listed.load_balanced_set_name,
+                "probe_protocol": listed.probe_protocol or "tcp",
+                "probe_port": listed.probe_port or listed.local_port,
+                "probe_path": listed.probe_path,
+            }
+        endpoint_create(
+            vm=vm,
+            name=listed.name,
+            protocol=listed.protocol,
+            public_port=listed.port,
+            private_port=listed.local_port,
+            load_balanced_set=existing,
+            **probe,
+        )
 
 
 @sensitive_variables("spec")

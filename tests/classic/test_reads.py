@@ -34,9 +34,10 @@ def test_deployment_and_hosted_service_reads_do_not_grow_with_vms(
     base = f"/sms/{subscription.subscription_id}/services/hostedservices"
     client.get(base, headers=headers)  # the token's first use of the minute is recorded; later ones are not
 
-    with django_assert_num_queries(3):  # the token, the cloud service, its VMs with everything they show
+    # the token, the cloud service, its VMs with everything they show, and their endpoints
+    with django_assert_num_queries(4):
         deployment = client.get(f"{base}/contosoweb/deploymentslots/production", headers=headers)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         detail = client.get(f"{base}/contosoweb?embed-detail=true", headers=headers)
     with django_assert_num_queries(2):
         listed = client.get(base, headers=headers)

@@ -180,3 +180,107 @@ def test_list_and_get_hosted_services_with_their_deployments(sdk):
     assert [deployment.name for deployment in detail.deployments] == ["nw"]
     assert detail.deployments[0].label == "Northwind"
     assert sdk.get_deployment_by_slot("northwind", "production").name == "nw"
+
+
+def test_network_configuration_gives_endpoints_and_a_load_balanced_set(sdk):
+    from azure.servicemanagement import ConfigurationSetInputEndpoint
+
+    from endpoints.models import Endpoint, LoadBalancedSet
+
+    image = image_named(sdk, "Linux")
+    wait(sdk, sdk.create_hosted_service("tailspin", "Tailspin", location="East US"))
+
+    def network() -> ConfigurationSet:
+        config = ConfigurationSet()
+        config.input_endpoints.input_endpoints.append(ConfigurationSetInputEndpoint("ssh", "tcp", "2222", "22"))
+        web = ConfigurationSetInputEndpoint("http", "tcp", "80", "80", load_balanced_endpoint_set_name="web")
+        web.load_balancer_probe.protocol = "http"
+        web.load_balancer_probe.port = "80"
+        web.load_balancer_probe.path = "/health"
+        config.input_endpoints.input_endpoints.append(web)
+        return config
+
+    def linux(name: str) -> LinuxConfigurationSet:
+        return LinuxConfigurationSet(name, "azureuser", STRONG_PASSWORD, False)
+
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "tailspin",
+            "prod",
+            "production",
+            "Tailspin",
+            "web1",
+            linux("web1"),
+            OSVirtualHardDisk(image, None),
+            network_config=network(),
+            availability_set_name="WebSet",
+        ),
+    )
+    second = network()
+    second.input_endpoints.input_endpoints[0].port = "2223"
+    wait(
+        sdk,
+        sdk.add_role(
+            "tailspin",
+            "prod",
+            "web2",
+            linux("web2"),
+            OSVirtualHardDisk(image, None),
+            network_config=second,
+            availability_set_name="WebSet",
+        ),
+    )
+
+    role = sdk.get_role("tailspin", "prod", "web1")
+    listed = {
+        endpoint.name: (endpoint.port, endpoint.local_port, endpoint.load_balanced_endpoint_set_name or None)
+        for endpoint in role.configuration_sets[0].input_endpoints
+    }
+    assert listed == {"ssh": ("2222", "22", None), "http": ("80", "80", "web")}
+    lb_set = LoadBalancedSet.objects.get()
+    assert (lb_set.name, lb_set.public_port, lb_set.probe_protocol, lb_set.probe_path) == ("web", 80, "http", "/health")
+    assert sorted(lb_set.members.values_list("virtual_machine__name", flat=True)) == ["web1", "web2"]
+    # The platform's own SSH endpoint took the listed name and port instead of standing beside it.
+    assert sorted(Endpoint.objects.filter(private_port=22).values_list("name", "public_port")) == [
+        ("ssh", 2222),
+        ("ssh", 2223),
+    ]
+
+
+def test_a_taken_public_port_in_the_network_configuration_is_refused_in_the_portals_words(sdk):
+    from azure.common import AzureConflictHttpError, AzureHttpError
+    from azure.servicemanagement import ConfigurationSetInputEndpoint
+
+    image = image_named(sdk, "Linux")
+    wait(sdk, sdk.create_hosted_service("tailspin", "Tailspin", location="East US"))
+    config = ConfigurationSet()
+    config.input_endpoints.input_endpoints.append(ConfigurationSetInputEndpoint("ssh", "tcp", "2222", "22"))
+    linux = LinuxConfigurationSet("web1", "azureuser", STRONG_PASSWORD, False)
+    wait(
+        sdk,
+        sdk.create_virtual_machine_deployment(
+            "tailspin",
+            "prod",
+            "production",
+            "Tailspin",
+            "web1",
+            linux,
+            OSVirtualHardDisk(image, None),
+            network_config=config,
+        ),
+    )
+
+    with pytest.raises((AzureHttpError, AzureConflictHttpError)) as raised:
+        sdk.add_role(
+            "tailspin",
+            "prod",
+            "web2",
+            LinuxConfigurationSet("web2", "azureuser", STRONG_PASSWORD, False),
+            OSVirtualHardDisk(image, None),
+            network_config=config,
+        )
+
+    assert raised.value.status_code in (400, 409)
+    assert "2222" in str(raised.value)
+    assert VirtualMachine.objects.count() == 1
