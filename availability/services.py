@@ -63,7 +63,9 @@ def availability_set_create(*, cloud_service: CloudService, name: str) -> Availa
     try:
         availability_set.full_clean(exclude=["cloud_service"], validate_constraints=False)
     except ValidationError as error:
-        raise ValidationError({"availability_set_name": error.message_dict.get("name", error.messages)}) from error
+        # Keep each error's code (the name's own errors, or all of them), so the field shows the rule it broke.
+        errors = error.error_dict.get("name") or [item for items in error.error_dict.values() for item in items]
+        raise ValidationError({"availability_set_name": errors}) from error
     try:
         with transaction.atomic():
             availability_set.save()
@@ -457,7 +459,7 @@ def _rebalance_move(
                 "target": [target_fd, target_ud],
                 "steps": total,
                 "remaining": steps[1:],
-            }
+            },
         },
     )
 

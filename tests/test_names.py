@@ -1,5 +1,5 @@
 """Names a person types refuse invisible control and format characters (Unicode Cc and Cf), wherever they are typed:
-the wizard, Configure, the Storage and Networks forms, the services and the admin."""
+the wizard, Configure, the New drawer's dialogs, the services and the admin."""
 
 from __future__ import annotations
 
@@ -202,8 +202,9 @@ class TestPortalForms:
             reverse("vms:affinity-group-create"),
             {"affinity_group-name": name, "affinity_group-region": factories.region().pk},
         )
-        assert response.context["group_form"].has_error("name", CODE)
+        assert response.context["form"].has_error("name", CODE)
         assert not AffinityGroup.objects.exists()
+        assert "invisible control or formatting characters" in response.content.decode()
 
     @pytest.mark.parametrize("field", ["name", "subnet_name"])
     @deceiving
@@ -219,8 +220,28 @@ class TestPortalForms:
         response = signed_in.post(
             reverse("vms:virtual-network-create"), {f"virtual_network-{key}": value for key, value in data.items()}
         )
-        assert response.context["network_form"].has_error(field, CODE)
+        assert response.context["form"].has_error(field, CODE)
         assert not VirtualNetwork.objects.exists()
+        assert "invisible control or formatting characters" in response.content.decode()
+
+    @deceiving
+    def test_cloud_service_url(self, signed_in, name):
+        response = signed_in.post(
+            reverse("vms:cloud-service-create"), {"name": name.lower(), "region": factories.region().pk}
+        )
+        assert response.context["form"].has_error("name", CODE)
+        assert not CloudService.objects.exists()
+        assert "invisible control or formatting characters" in response.content.decode()
+
+    @pytest.mark.parametrize("field", ["dns_name", "admin_username"])
+    @deceiving
+    def test_quick_create_names(self, signed_in, field, name):
+        from tests.vms.test_create import quick_create_data
+
+        data = quick_create_data(**{field: name.lower() if field == "dns_name" else name})
+        response = signed_in.post(reverse("vms:quick-create"), data)
+        assert response.context["form"].has_error(field, CODE)
+        assert not CloudService.objects.exists() and not VirtualMachine.objects.exists()
         assert "invisible control or formatting characters" in response.content.decode()
 
 

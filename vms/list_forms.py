@@ -1,4 +1,5 @@
-"""The small create forms of the Storage and Networks pages: they validate, the services write."""
+"""The New drawer's small create forms (storage account, affinity group, virtual network, cloud service): they
+validate, the services write."""
 
 from __future__ import annotations
 

@@ -271,11 +271,13 @@ class TestSetRebalance:
         web4 = unbalanced_members(web_set)[1].virtual_machine
         html = signed_in.post(rebalance_url(web_set), **HTMX).content.decode()
         assert "<html" not in html
-        assert html.lstrip().startswith('<dialog class="portal-modal')
+        # The native dialog and nothing around it: no page before it, nothing after its closing tag.
+        assert html.strip().startswith('<dialog class="portal-modal portal-modal-lg"')
+        assert html.strip().endswith("</dialog>") and html.count("<dialog") == 1
         assert 'name="confirmed" value="True"' in html
         assert f'name="plan" value="{web4.pk}:1/3&gt;0/0"' in html
         assert "hx-on" not in html
-        assert "data-dismiss-dialog" in html
+        assert "data-dialog-close" in html
 
     def test_confirming_runs_the_moves_through_the_worker(self, signed_in, web_set, django_capture_on_commit_callbacks):
         web4 = unbalanced_members(web_set)[1].virtual_machine
