@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.services import api_token_create
+from applications.models import Application, Dependency, Drill, DrillEvent, Role
 from availability.models import AvailabilitySet, Membership
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from endpoints.models import RotationChange
@@ -87,6 +88,12 @@ def one_of_each(settings, user):
         subject="CN=portal test",
         not_after=timezone.now(),
     )
+    application = Application.objects.create(subscription=cloud_service.subscription, name="Web shop")
+    web = Role.objects.create(application=application, name="Web", availability_set=membership.availability_set)
+    data = Role.objects.create(application=application, name="Data", virtual_machine=factories.VirtualMachineFactory())
+    Dependency.objects.create(role=web, depends_on=data)
+    drill = Drill.objects.create(application=application, kind=Drill.Kind.WALK, status=Drill.Status.COMPLETED)
+    DrillEvent.objects.create(drill=drill, at=timezone.now(), text="Update domain 0 walked.", application_up=True)
     return membership
 
 
