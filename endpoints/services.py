@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 
 from endpoints.models import (
     DEFAULT_PROBE_COUNT,
@@ -140,9 +140,13 @@ def private_port_check(
         )
 
 
-def endpoint_capacity_check(*, cloud_service: CloudService, adding: int = 1) -> None:
-    """Refuse endpoints beyond the 150 input endpoints a cloud service may have."""
-    count = Endpoint.objects.filter(cloud_service=cloud_service).count()
+def endpoint_capacity_check(*, cloud_service: CloudService, adding: int = 1, count: int | None = None) -> None:
+    """Refuse endpoints beyond the 150 input endpoints a cloud service may have.
+
+    count: how many it has, when the caller has just read its endpoints under the lock.
+    """
+    if count is None:
+        count = Endpoint.objects.filter(cloud_service=cloud_service).count()
     if count + adding > ENDPOINTS_PER_CLOUD_SERVICE:
         raise ValidationError(
             "%(service)s has %(count)s of its %(limit)s input endpoints; it cannot take %(adding)s more.",
@@ -444,21 +448,37 @@ def load_balanced_set_delete(*, load_balanced_set: LoadBalancedSet) -> None:
     LoadBalancedSet.objects.filter(pk=load_balanced_set.pk).delete()
 
 
-@transaction.atomic
+# No savepoint of its own: every check runs before the one write, so a refusal leaves nothing to undo.
+@transaction.atomic(savepoint=False)
 def endpoints_create_defaults(*, vm: VirtualMachine, rng: random.Random | None = None) -> list[Endpoint]:
     """Give a new VM the endpoints the platform gives its operating system, each on a free public port."""
     cloud_service = cloud_service_lock(vm.cloud_service_id)
     defaults = DEFAULT_ENDPOINTS[vm.image_version.image.os_family]
+    # The public ports taken by endpoints and by load-balanced sets, in one read; `is_endpoint` counts the former.
+    ports = (
+        Endpoint.objects.filter(cloud_service=cloud_service)
+        .annotate(is_endpoint=Value(True))
+        .values_list("protocol", "public_port", "is_endpoint")
+        .order_by()
+        .union(
+            LoadBalancedSet.objects.filter(cloud_service=cloud_service)
+            .annotate(is_endpoint=Value(False))
+            .values_list("protocol", "public_port", "is_endpoint")
+            .order_by(),
+            all=True,
+        )
+        .order_by()
+    )
+    taken: dict[str, set[int]] = defaultdict(set)
+    endpoint_count = 0
+    for protocol, port, is_endpoint in ports:
+        taken[protocol].add(port)
+        endpoint_count += bool(is_endpoint)
     try:
-        endpoint_capacity_check(cloud_service=cloud_service, adding=len(defaults))
+        endpoint_capacity_check(cloud_service=cloud_service, adding=len(defaults), count=endpoint_count)
     except ValidationError as error:
         raise ValidationError({"cloud_service": error}) from error
     rng = rng or random.Random()  # noqa: S311 - a port number, not a secret
-    taken: dict[str, set[int]] = defaultdict(set)
-    for protocol, port in Endpoint.objects.filter(cloud_service=cloud_service).values_list("protocol", "public_port"):
-        taken[protocol].add(port)
-    for protocol, port in cloud_service.load_balanced_sets.values_list("protocol", "public_port"):
-        taken[protocol].add(port)
     created = []
     for name, protocol, private_port in defaults:
         public_port = free_public_port(private_port, taken[protocol], rng)
@@ -481,10 +501,12 @@ def endpoints_create_defaults(*, vm: VirtualMachine, rng: random.Random | None =
             public_port=public_port,
             private_port=private_port,
         )
-        endpoint.full_clean(validate_unique=False, validate_constraints=False)
-        endpoint.save()
+        # The VM and the locked cloud service are rows in hand: no need to read them again to validate the links.
+        endpoint.full_clean(
+            exclude=["virtual_machine", "cloud_service"], validate_unique=False, validate_constraints=False
+        )
         created.append(endpoint)
-    return created
+    return Endpoint.objects.bulk_create(created)
 
 
 @transaction.atomic

@@ -162,7 +162,9 @@ def operation_list(*, subscription: Subscription) -> QuerySet[Operation]:
         Operation.objects.filter(subscription=subscription)
         .select_related("requested_by")
         .only(
+            "kind",
             "title",
+            "target_name",
             "status",
             "message",
             "started_at",
