@@ -410,11 +410,15 @@ def vm_name_check(
     if excluding is not None:
         others = others.exclude(pk=excluding.pk)
     if others.filter(name__iexact=name).exists():
-        raise ValidationError(
-            "The cloud service %(service)s already has a virtual machine named %(name)s.",
-            code="vm_name_taken",
-            params={"service": cloud_service.name, "name": name},
-        )
+        raise _vm_name_taken(cloud_service, name)
+
+
+def _vm_name_taken(cloud_service: CloudService, name: str) -> ValidationError:
+    return ValidationError(
+        "The cloud service %(service)s already has a virtual machine named %(name)s.",
+        code="vm_name_taken",
+        params={"service": cloud_service.name, "name": name},
+    )
 
 
 @sensitive_variables("admin_password")
@@ -435,19 +439,13 @@ def vm_create(
     """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock and counts its usage.
 
     The cloud service carries the locked subscription. One made in this transaction holds no VMs yet, so its
-    name and capacity checks are skipped.
+    capacity check is skipped. A name taken in the cloud service is refused by the database's unique index, with
+    the message vm_name_check gives.
     """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
     for field, check in (
-        (
-            "name",
-            lambda: (
-                validate_vm_name(name, os_family)
-                if cloud_service_is_new
-                else vm_name_check(cloud_service=cloud_service, name=name, os_family=os_family)
-            ),
-        ),
+        ("name", lambda: validate_vm_name(name, os_family)),
         ("admin_username", lambda: validate_admin_username(admin_username, os_family)),
         ("admin_password", lambda: admin_password and validate_admin_password(admin_password)),
     ):
@@ -489,7 +487,13 @@ def vm_create(
         validate_unique=False,
         validate_constraints=False,
     )
-    vm.save()
+    try:
+        with transaction.atomic():
+            vm.save()
+    except IntegrityError as error:
+        if "vm_name_unique_in_cloud_service" not in str(error):
+            raise
+        raise ValidationError({"name": _vm_name_taken(cloud_service, name)}) from error
     return vm
 
 

@@ -826,7 +826,7 @@ class TestQueryBudget:
     # (the options page reads the sets of the cloud service connected to; a stand-alone VM has none yet).
     GETS = {"image": 5, "configuration": 10, "mode": 9, "options": 8}
     # The last page's POST validates each page once (the deploy applies their service rules) and deploys.
-    FINISH = {"new set": 25, "existing set": 25, "stand-alone": 25}
+    FINISH = {"new set": 23, "existing set": 25, "stand-alone": 22}
 
     def build(self, subscription, rows: int):
         subscription.core_quota = subscription.cloud_service_quota = subscription.storage_account_quota = 100
@@ -842,14 +842,23 @@ class TestQueryBudget:
         return service, sets[0]
 
     def count(self, request) -> int:
+        """Count the statements that read or write: BEGIN, COMMIT and savepoints are transaction control."""
         with CaptureQueriesContext(connection) as queries:
             response = request()
         assert response.status_code in {200, 302}, response.status_code
-        return len(queries)
+        control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
+        return sum(1 for query in queries.captured_queries if not query["sql"].upper().startswith(control))
 
+    # In real transactions, as a server runs it: a test's own transaction would add a savepoint pair around every
+    # atomic block that is outermost in production (the deploy's, the session's), statements no server sends.
+    @pytest.mark.django_db(transaction=True)
     @pytest.mark.parametrize("rows", [1, 30])
     @pytest.mark.parametrize("finish", ["new set", "existing set", "stand-alone"])
-    def test_every_page_and_the_finish_run_a_pinned_number_of_queries(self, signed_in, subscription, rows, finish):
+    def test_every_page_and_the_finish_run_a_pinned_number_of_queries(
+        self, signed_in, subscription, rows, finish, settings
+    ):
+        # The worker's queue, as in production: the finish hands the new VM to it with one insert.
+        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
         service, existing_set = self.build(subscription, rows)
         counts = {}
         signed_in.get(url())
