@@ -41,7 +41,9 @@ class TestList:
 
     def test_the_new_menu_offers_application(self, signed_in):
         body = signed_in.get(reverse("vms:list")).content.decode()
-        assert f'href="{reverse("applications:new")}">Application</a>' in body
+        drawer = body[body.index('id="new-drawer"') :]
+        assert f'href="{reverse("applications:new")}"' in drawer
+        assert "</i> Application</a>" in drawer
 
 
 class TestNew:
