@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,6 +18,9 @@ def subscription_switch(request: HttpRequest) -> HttpResponse:
         raise Http404("No such subscription.")
     request.session[SESSION_KEY] = form.cleaned_data["subscription"].pk
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    ):
         next_url = "/"
-    return redirect(next_url)
+    # A plain URL, never a view name to look up: "next" is whatever the page posted.
+    return HttpResponseRedirect(next_url)

@@ -149,3 +149,11 @@ class TestShellParts:
     def test_sqlite_side_files_are_ignored_by_git(self):
         ignored = (settings.BASE_DIR / ".gitignore").read_text().splitlines()
         assert {"*.sqlite3-wal", "*.sqlite3-shm"} <= set(ignored)
+
+
+def test_switching_subscription_with_a_next_that_is_no_path_goes_home(signed_in, user, subscription):
+    from django.urls import reverse
+
+    for next_url in ("0", "vms:list", "https://evil.example/", "//evil.example/"):
+        response = signed_in.post(reverse("subscription-switch"), {"subscription": subscription.pk, "next": next_url})
+        assert response.status_code == 302 and response["Location"] == "/", next_url
