@@ -292,3 +292,78 @@ CloudServicePage = page_of(CloudService, "CloudServicePage")
 VirtualMachinePage = page_of(VirtualMachine, "VirtualMachinePage")
 AvailabilitySetPage = page_of(AvailabilitySet, "AvailabilitySetPage")
 OperationPage = page_of(Operation, "OperationPage")
+
+
+# Endpoints and load-balanced sets
+
+Port = Annotated[int, Field(ge=-(2**31), le=2**31 - 1, description="1 to 65535.")]
+
+
+class Endpoint(Schema):
+    id: int
+    name: str
+    virtual_machine: Reference
+    cloud_service: int
+    protocol: str = Field(description="tcp or udp.")
+    public_port: int
+    private_port: int
+    load_balanced_set: Reference | None = Field(description="The set it is a member of; null when stand-alone.")
+    in_rotation: bool = Field(description="A member the load balancer sends traffic to; false when stand-alone.")
+    probe_failures: int = Field(description="A member's probe failures in a row.")
+    created_at: datetime
+
+
+class EndpointCreate(Input):
+    name: text(15, min_length=1) = Field(description="Unique among the VM's endpoints, such as HTTP.")
+    protocol: text(3) | None = Field(None, description="tcp or udp; left out: tcp, or a set's own when joining one.")
+    public_port: Port | None = Field(None, description="Left out when joining a set: the set's.")
+    private_port: Port | None = Field(None, description="Left out when joining a set: the set's.")
+    load_balanced_set: Id | None = Field(None, description="Join this load-balanced set of the VM's cloud service.")
+    load_balanced_set_name: text(64) = Field("", description="Create a load-balanced set of this name with its probe.")
+    probe_protocol: text(4) = Field("tcp", description="With a new set: tcp or http.")
+    probe_port: Port | None = Field(None, description="With a new set; left out: the private port.")
+    probe_path: text(255) = Field("", description="With a new set and an http probe: a path starting with /.")
+    probe_interval: Port = Field(15, description="With a new set: seconds between probes.")
+    probe_count: Port = Field(2, description="With a new set: failures in a row that take a member out of rotation.")
+
+
+class EndpointUpdate(Input):
+    name: text(15, min_length=1) | None = None
+    protocol: text(3) | None = None
+    public_port: Port | None = None
+    private_port: Port | None = None
+
+
+class RotationMember(Schema):
+    endpoint: Reference
+    virtual_machine: Reference
+    virtual_machine_status: str
+    in_rotation: bool = Field(description="Its probe answers: the load balancer sends it traffic.")
+    probe_failures: int
+
+
+class Probe(Schema):
+    protocol: str = Field(description="tcp or http.")
+    port: int
+    path: str
+    interval: int = Field(description="Seconds between probes.")
+    count: int = Field(description="Failures in a row that take a member out of rotation.")
+
+
+class LoadBalancedSet(Schema):
+    id: int
+    name: str
+    cloud_service: Reference
+    protocol: str
+    public_port: int
+    private_port: int
+    probe: Probe
+    probe_display: str = Field(description="The probe in the portal's words.")
+    is_up: bool = Field(description="At least one member is in rotation.")
+    in_rotation_count: int
+    members: list[RotationMember]
+    created_at: datetime
+
+
+EndpointPage = page_of(Endpoint, "EndpointPage")
+LoadBalancedSetPage = page_of(LoadBalancedSet, "LoadBalancedSetPage")

@@ -6,6 +6,8 @@ from collections.abc import Iterable
 
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import availability_set_health
+from endpoints.models import Endpoint, LoadBalancedSet
+from endpoints.rotation import set_is_up
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -171,4 +173,54 @@ def availability_set_out(availability_set: AvailabilitySet, memberships: Iterabl
             for m in sorted(memberships, key=lambda m: (m.fault_domain, m.update_domain, m.virtual_machine.name))
         ],
         "created_at": availability_set.created_at,
+    }
+
+
+def endpoint_out(endpoint: Endpoint) -> dict:
+    lb_set = endpoint.load_balanced_set
+    return {
+        "id": endpoint.pk,
+        "name": endpoint.name,
+        "virtual_machine": {"id": endpoint.virtual_machine_id, "name": endpoint.virtual_machine.name},
+        "cloud_service": endpoint.cloud_service_id,
+        "protocol": endpoint.protocol,
+        "public_port": endpoint.public_port,
+        "private_port": endpoint.private_port,
+        "load_balanced_set": {"id": lb_set.pk, "name": lb_set.name} if lb_set else None,
+        "in_rotation": endpoint.in_rotation,
+        "probe_failures": endpoint.probe_failures,
+        "created_at": endpoint.created_at,
+    }
+
+
+def load_balanced_set_out(lb_set: LoadBalancedSet, members: Iterable[Endpoint]) -> dict:
+    members = list(members)
+    return {
+        "id": lb_set.pk,
+        "name": lb_set.name,
+        "cloud_service": {"id": lb_set.cloud_service_id, "name": lb_set.cloud_service.name},
+        "protocol": lb_set.protocol,
+        "public_port": lb_set.public_port,
+        "private_port": lb_set.private_port,
+        "probe": {
+            "protocol": lb_set.probe_protocol,
+            "port": lb_set.probe_port,
+            "path": lb_set.probe_path,
+            "interval": lb_set.probe_interval,
+            "count": lb_set.probe_count,
+        },
+        "probe_display": lb_set.probe_display,
+        "is_up": set_is_up(member.in_rotation for member in members),
+        "in_rotation_count": sum(member.in_rotation for member in members),
+        "members": [
+            {
+                "endpoint": {"id": member.pk, "name": member.name},
+                "virtual_machine": {"id": member.virtual_machine_id, "name": member.virtual_machine.name},
+                "virtual_machine_status": member.virtual_machine.status,
+                "in_rotation": member.in_rotation,
+                "probe_failures": member.probe_failures,
+            }
+            for member in members
+        ],
+        "created_at": lb_set.created_at,
     }

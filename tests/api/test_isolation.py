@@ -8,6 +8,7 @@ import pytest
 
 from api.v1.api import api as ninja_api
 from availability.models import AvailabilitySet, Membership
+from endpoints.models import Endpoint, LoadBalancedSet
 from tests import factories
 from tests.factories import STRONG_PASSWORD, image_version
 from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, VirtualMachine, VirtualNetwork
@@ -21,6 +22,8 @@ SHARED = {"image_id"}
 # Bodies that would succeed with ids of the token's own subscription.
 BODIES = {
     "/virtual-machines/{vm_id}/configure": {"size": "Medium"},
+    "/virtual-machines/{vm_id}/endpoints": {"name": "HTTP2", "public_port": 8080, "private_port": 8080},
+    "/endpoints/{endpoint_id}": {"name": "renamed"},
 }
 
 
@@ -32,7 +35,12 @@ def foreign(stranger, django_capture_on_commit_callbacks):
         operation = factories.deploy(person, subscription, dns_name="theirs", availability_set_name="theirset")
     vm = VirtualMachine.objects.get(pk=operation.virtual_machine_id)
     network = factories.SubnetFactory(virtual_network__subscription=subscription).virtual_network
+    member = factories.EndpointFactory(
+        virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
+    )
     return {
+        "endpoint_id": member.pk,
+        "lb_set_id": member.load_balanced_set_id,
         "vm_id": vm.pk,
         "set_id": vm.membership.availability_set_id,
         "service_id": vm.cloud_service_id,
@@ -49,9 +57,18 @@ def snapshot() -> tuple:
     return (
         list(VirtualMachine.objects.order_by("pk").values_list("pk", "status", "size_id")),
         list(Membership.objects.order_by("pk").values_list("virtual_machine_id", "availability_set_id")),
+        list(Endpoint.objects.order_by("pk").values_list("pk", "name", "public_port", "load_balanced_set_id")),
         *(
             model.objects.count()
-            for model in (AvailabilitySet, CloudService, StorageAccount, AffinityGroup, VirtualNetwork, Operation)
+            for model in (
+                AvailabilitySet,
+                CloudService,
+                StorageAccount,
+                AffinityGroup,
+                VirtualNetwork,
+                Operation,
+                LoadBalancedSet,
+            )
         ),
     )
 
@@ -73,7 +90,7 @@ def test_every_route_with_an_id_answers_404_for_a_foreign_one(api, foreign):
         }
         swept.append((method, path))
     assert snapshot() == before
-    assert len(swept) == len([op for op in OPERATIONS if set(re.findall(r"{(\w+)}", op[1])) - SHARED]) == 13
+    assert len(swept) == len([op for op in OPERATIONS if set(re.findall(r"{(\w+)}", op[1])) - SHARED]) == 20
 
 
 def test_the_same_routes_answer_for_the_tokens_own_objects(api, user, subscription, django_capture_on_commit_callbacks):
@@ -82,7 +99,12 @@ def test_the_same_routes_answer_for_the_tokens_own_objects(api, user, subscripti
         operation = factories.deploy(user, subscription, availability_set_name="mine")
     vm = VirtualMachine.objects.get(pk=operation.virtual_machine_id)
     network = factories.SubnetFactory(virtual_network__subscription=subscription).virtual_network
+    member = factories.EndpointFactory(
+        virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
+    )
     own = {
+        "endpoint_id": member.pk,
+        "lb_set_id": member.load_balanced_set_id,
         "vm_id": vm.pk,
         "set_id": vm.membership.availability_set_id,
         "service_id": vm.cloud_service_id,
@@ -145,6 +167,11 @@ def test_foreign_ids_in_other_bodies_are_refused(api, foreign, subscription):
         ("cloud-services", {"dns_name": "mine", "virtual_network": foreign["network_id"]}, "virtual_network"),
         ("virtual-networks", {"name": "n", "affinity_group": foreign["group_id"]}, "affinity_group"),
         (f"virtual-machines/{own_vm.pk}/configure", {"availability_set": foreign["set_id"]}, "availability_set"),
+        (
+            f"virtual-machines/{own_vm.pk}/endpoints",
+            {"name": "H", "load_balanced_set": foreign["lb_set_id"]},
+            "load_balanced_set",
+        ),
     ]
     for path, body, field in attempts:
         response = api.post(path, body)

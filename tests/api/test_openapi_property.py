@@ -40,8 +40,12 @@ def keep_connection():
 @pytest.fixture
 def bearer(db, user, subscription, keep_connection) -> dict:
     """A token, and a few of the subscription's objects for generated ids to run into."""
-    factories.MembershipFactory.create_batch(
+    memberships = factories.MembershipFactory.create_batch(
         2, availability_set__cloud_service__subscription=subscription, virtual_machine__status="running"
+    )
+    vm = memberships[0].virtual_machine
+    factories.EndpointFactory(
+        virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
     )
     factories.AffinityGroupFactory(subscription=subscription)
     return {"Authorization": f"Bearer {make_raw_token(user, subscription)}"}
