@@ -48,6 +48,9 @@ def bearer(db, user, subscription, keep_connection) -> dict:
         virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
     )
     factories.AffinityGroupFactory(subscription=subscription)
+    application = factories.ApplicationFactory(subscription=subscription)
+    factories.RoleFactory(application=application, availability_set=memberships[0].availability_set)
+    factories.RoleFactory(application=application, availability_set=memberships[1].availability_set)
     return {"Authorization": f"Bearer {make_raw_token(user, subscription)}"}
 
 
