@@ -282,3 +282,36 @@ def test_query_count_is_the_same_for_few_and_many_rows(api, subscription, path, 
     many, many_rows = queries(api, path)
     assert many_rows > few_rows
     assert few == many, f"{path}: {few} queries for {few_rows} rows, {many} for {many_rows}"
+
+
+class TestDrillOnTheWorker:
+    def test_a_walk_runs_to_its_report_and_matches_the_prediction(self, api, web_set, sql1):
+        shop = web_shop(api, web_set, sql1)
+        response = api.post(f"applications/{shop['id']}/drills", {"kind": "walk"})
+        assert response.status_code == 202
+        report = api.get(response["Location"]).json()
+        assert report["status"] == "completed"
+        assert (report["went_down"], report["observed_blame"], report["observed_down"]) == (True, "Data", ["Data"])
+        assert report["matched_prediction"] is True and report["down_seconds"] > 0
+        texts = [event["text"] for event in report["events"]]
+        assert any("Update domain 0: IIS1, SQL1 shut down for their update." in text for text in texts)
+        assert texts[-1] == "The drill completed."
+        assert set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING}
+
+
+def test_a_repeated_idempotency_key_starts_one_drill(held_api, web_set, sql1):
+    shop = web_shop(held_api, web_set, sql1)
+    headers = {"Idempotency-Key": "walk-1"}
+    first = held_api.post(f"applications/{shop['id']}/drills", {"kind": "walk"}, headers=headers)
+    again = held_api.post(f"applications/{shop['id']}/drills", {"kind": "walk"}, headers=headers)
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert Drill.objects.count() == 1
+
+
+def test_a_role_needs_a_name(api, web_set):
+    application = api.post("applications", {"name": "A"}).json()
+    response = api.post(f"applications/{application['id']}/roles", {"name": " ", "availability_set": web_set.pk})
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["name"]
+    assert not Role.objects.exists()

@@ -178,3 +178,24 @@ def test_query_count_is_the_same_for_few_and_many_rows(api, service, path, setti
     assert (few_rows, many_rows) == (2, 22)
     assert few == many, f"{path}: {few} queries for {few_rows} rows, {many} for {many_rows}"
     assert few <= 6, "token, rate count (update and read), the parent, the page, one prefetch at most"
+
+
+def test_a_member_keeps_the_ports_its_set_shares(api, web1, web2):
+    lb_set_id = with_set(api, web1)["load_balanced_set"]["id"]
+    member = api.post(f"virtual-machines/{web2.pk}/endpoints", {"name": "HTTP", "load_balanced_set": lb_set_id}).json()
+    renamed = api.request("patch", f"endpoints/{member['id']}", json={"name": "Web"})
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "Web")
+    moved = api.request("patch", f"endpoints/{member['id']}", json={"public_port": 81})
+    assert moved.status_code == 400
+    assert list(moved.json()["fields"]) == ["public_port"]
+    assert Endpoint.objects.get(pk=member["id"]).public_port == 80
+
+
+def test_a_set_and_a_new_set_name_together_are_refused(api, web1, web2):
+    lb_set_id = with_set(api, web1)["load_balanced_set"]["id"]
+    body = {"name": "HTTP", "load_balanced_set": lb_set_id, "load_balanced_set_name": "other"}
+    response = api.post(f"virtual-machines/{web2.pk}/endpoints", body)
+    assert response.status_code == 400
+    assert response.json()["fields"] == {
+        "load_balanced_set_name": ["Choose an existing load-balanced set or name a new one, not both."]
+    }
