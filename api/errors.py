@@ -19,6 +19,15 @@ CONFLICT_CODES = frozenset(
         "unique",
         "set_not_empty",
         "idempotency_key_reused",
+        "public_port_taken",
+        "private_port_taken",
+        "already_member",
+        "role_name_taken",
+        "target_taken",
+        "dependency_exists",
+        "drill_running",
+        "held",
+        "ended",
     }
 )
 INVALID = "invalid"

@@ -292,3 +292,213 @@ CloudServicePage = page_of(CloudService, "CloudServicePage")
 VirtualMachinePage = page_of(VirtualMachine, "VirtualMachinePage")
 AvailabilitySetPage = page_of(AvailabilitySet, "AvailabilitySetPage")
 OperationPage = page_of(Operation, "OperationPage")
+
+
+# Endpoints and load-balanced sets
+
+Port = Annotated[int, Field(ge=-(2**31), le=2**31 - 1, description="1 to 65535.")]
+
+
+class Endpoint(Schema):
+    id: int
+    name: str
+    virtual_machine: Reference
+    cloud_service: int
+    protocol: str = Field(description="tcp or udp.")
+    public_port: int
+    private_port: int
+    load_balanced_set: Reference | None = Field(description="The set it is a member of; null when stand-alone.")
+    in_rotation: bool = Field(description="A member the load balancer sends traffic to; false when stand-alone.")
+    probe_failures: int = Field(description="A member's probe failures in a row.")
+    created_at: datetime
+
+
+class EndpointCreate(Input):
+    name: text(15, min_length=1) = Field(description="Unique among the VM's endpoints, such as HTTP.")
+    protocol: text(3) | None = Field(None, description="tcp or udp; left out: tcp, or a set's own when joining one.")
+    public_port: Port | None = Field(None, description="Left out when joining a set: the set's.")
+    private_port: Port | None = Field(None, description="Left out when joining a set: the set's.")
+    load_balanced_set: Id | None = Field(None, description="Join this load-balanced set of the VM's cloud service.")
+    load_balanced_set_name: text(64) = Field("", description="Create a load-balanced set of this name with its probe.")
+    probe_protocol: text(4) = Field("tcp", description="With a new set: tcp or http.")
+    probe_port: Port | None = Field(None, description="With a new set; left out: the private port.")
+    probe_path: text(255) = Field("", description="With a new set and an http probe: a path starting with /.")
+    probe_interval: Port = Field(15, description="With a new set: seconds between probes.")
+    probe_count: Port = Field(2, description="With a new set: failures in a row that take a member out of rotation.")
+
+
+class EndpointUpdate(Input):
+    name: text(15, min_length=1) | None = None
+    protocol: text(3) | None = None
+    public_port: Port | None = None
+    private_port: Port | None = None
+
+
+class RotationMember(Schema):
+    endpoint: Reference
+    virtual_machine: Reference
+    virtual_machine_status: str
+    in_rotation: bool = Field(description="Its probe answers: the load balancer sends it traffic.")
+    probe_failures: int
+
+
+class Probe(Schema):
+    protocol: str = Field(description="tcp or http.")
+    port: int
+    path: str
+    interval: int = Field(description="Seconds between probes.")
+    count: int = Field(description="Failures in a row that take a member out of rotation.")
+
+
+class LoadBalancedSet(Schema):
+    id: int
+    name: str
+    cloud_service: Reference
+    protocol: str
+    public_port: int
+    private_port: int
+    probe: Probe
+    probe_display: str = Field(description="The probe in the portal's words.")
+    is_up: bool = Field(description="At least one member is in rotation.")
+    in_rotation_count: int
+    members: list[RotationMember]
+    created_at: datetime
+
+
+EndpointPage = page_of(Endpoint, "EndpointPage")
+LoadBalancedSetPage = page_of(LoadBalancedSet, "LoadBalancedSetPage")
+
+
+# Applications, their assessment and drills
+
+
+class RoleMember(Schema):
+    virtual_machine: Reference
+    fault_domain: int
+    update_domain: int
+    running: bool
+    status_display: str
+
+
+class ApplicationRole(Schema):
+    id: int
+    name: str
+    availability_set: Reference | None = Field(description="The set that serves the role, when it is a set.")
+    virtual_machine: Reference | None = Field(description="The lone VM that serves the role, when it is one.")
+    members: list[RoleMember]
+
+
+class ApplicationDependency(Schema):
+    id: int
+    role: Reference
+    depends_on: Reference = Field(description="The role that `role` cannot serve without.")
+
+
+class ApplicationSummary(Schema):
+    id: int
+    name: str
+    role_count: int
+    has_single_point_of_failure: bool = Field(description="A rack failure or an update round can stop it.")
+    created_at: datetime
+
+
+class Application(ApplicationSummary):
+    roles: list[ApplicationRole]
+    dependencies: list[ApplicationDependency]
+
+
+class ApplicationCreate(Input):
+    name: Name64
+
+
+class RoleCreate(Input):
+    name: text(64) = Field(description="Unique in the application, such as Web.")
+    availability_set: Id | None = Field(None, description="The set that serves the role.")
+    virtual_machine: Id | None = Field(None, description="Or: a VM in no set that serves the role alone.")
+
+
+class DependencyCreate(Input):
+    role: Id = Field(description="A role of the application.")
+    depends_on: Id = Field(description="The role of the application it cannot serve without.")
+
+
+class Verdict(Schema):
+    scenario: str = Field(description="rack, update or rack_and_update.")
+    label: str = Field(description="The scenario in the portal's words.")
+    required: bool = Field(description="Whether surviving it is needed to have no single point of failure.")
+    survives: bool
+    down_roles: list[Reference]
+    blamed: Reference | None = Field(description="The deepest role down: the one the application stops for.")
+    reasons: list[str]
+
+
+class Finding(Schema):
+    kind: str = Field(description="one_vm, no_set, shared_domain, one_lb_member or depends_on_weak.")
+    role: Reference
+    text: str
+
+
+class MinimumMembers(Schema):
+    role: Reference
+    scenario: str
+    label: str
+    needed: int | None = Field(description="Members the role needs to survive the scenario; null: no number does.")
+    has: int
+
+
+class Assessment(Schema):
+    application: Reference
+    up: bool = Field(description="Whether the application serves now.")
+    down_roles: list[Reference] = Field(description="Roles down now.")
+    single_points_of_failure: list[Reference]
+    verdicts: list[Verdict]
+    findings: list[Finding]
+    minimum_members: list[MinimumMembers]
+
+
+class DrillEvent(Schema):
+    at: datetime
+    text: str
+    application_up: bool
+    down_roles: list[str]
+    blamed: str
+
+
+class Drill(Schema):
+    id: int
+    application: Reference
+    kind: str = Field(description="walk or rack_failure.")
+    title: str
+    status: str = Field(description="running, completed, stopped or failed.")
+    fault_domain: int | None
+    role: str = Field(description="A rack failure of one role's set only: that role's name.")
+    failure_seconds: int
+    stop_requested: bool
+    step: int
+    steps: int
+    predicted_survives: bool
+    predicted_down: list[str]
+    predicted_blame: str
+    went_down: bool
+    observed_down: list[str]
+    observed_blame: str
+    down_seconds: float
+    matched_prediction: bool | None = Field(description="Once ended: whether the drill went as the assessment said.")
+    outcome: str
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class DrillReport(Drill):
+    events: list[DrillEvent]
+
+
+class DrillStart(Input):
+    kind: Literal["walk", "rack_failure"] = Field("walk", description="A planned maintenance walk or a rack failure.")
+    fault_domain: int | None = Field(None, ge=-(2**15), le=2**15 - 1, description="A rack failure's fault domain.")
+    role: Id | None = Field(None, description="A rack failure of this role's set only; left out: every set at once.")
+    failure_seconds: int = Field(10, ge=-(2**15), le=2**15 - 1, description="Seconds until service healing, 0 to 60.")
+
+
+ApplicationPage = page_of(ApplicationSummary, "ApplicationPage")
+DrillPage = page_of(Drill, "DrillPage")

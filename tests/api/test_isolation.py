@@ -7,7 +7,9 @@ import re
 import pytest
 
 from api.v1.api import api as ninja_api
+from applications.models import Application, Dependency, Drill, Role
 from availability.models import AvailabilitySet, Membership
+from endpoints.models import Endpoint, LoadBalancedSet
 from tests import factories
 from tests.factories import STRONG_PASSWORD, image_version
 from vms.models import AffinityGroup, CloudService, Operation, StorageAccount, VirtualMachine, VirtualNetwork
@@ -21,7 +23,33 @@ SHARED = {"image_id"}
 # Bodies that would succeed with ids of the token's own subscription.
 BODIES = {
     "/virtual-machines/{vm_id}/configure": {"size": "Medium"},
+    "/virtual-machines/{vm_id}/endpoints": {"name": "HTTP2", "public_port": 8080, "private_port": 8080},
+    "/endpoints/{endpoint_id}": {"name": "renamed"},
+    "/applications/{application_id}/roles": {"name": "Extra"},
+    "/applications/{application_id}/dependencies": {"role": 1, "depends_on": 2},
+    "/applications/{application_id}/drills": {"kind": "walk"},
 }
+
+
+def objects_of(vm) -> dict:
+    """An endpoint in a load-balanced set and an application with two roles, a dependency and a drill."""
+    member = factories.EndpointFactory(
+        virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
+    )
+    application = factories.ApplicationFactory(subscription=vm.cloud_service.subscription)
+    web = factories.RoleFactory(application=application, availability_set=vm.membership.availability_set)
+    lone = factories.VirtualMachineFactory(cloud_service=vm.cloud_service)
+    data = factories.RoleFactory(application=application, virtual_machine=lone)
+    dependency = Dependency.objects.create(role=web, depends_on=data)
+    drill = Drill.objects.create(application=application, kind=Drill.Kind.WALK)
+    return {
+        "endpoint_id": member.pk,
+        "lb_set_id": member.load_balanced_set_id,
+        "application_id": application.pk,
+        "role_id": data.pk,
+        "dependency_id": dependency.pk,
+        "drill_id": drill.pk,
+    }
 
 
 @pytest.fixture
@@ -33,6 +61,7 @@ def foreign(stranger, django_capture_on_commit_callbacks):
     vm = VirtualMachine.objects.get(pk=operation.virtual_machine_id)
     network = factories.SubnetFactory(virtual_network__subscription=subscription).virtual_network
     return {
+        **objects_of(vm),
         "vm_id": vm.pk,
         "set_id": vm.membership.availability_set_id,
         "service_id": vm.cloud_service_id,
@@ -49,9 +78,22 @@ def snapshot() -> tuple:
     return (
         list(VirtualMachine.objects.order_by("pk").values_list("pk", "status", "size_id")),
         list(Membership.objects.order_by("pk").values_list("virtual_machine_id", "availability_set_id")),
+        list(Drill.objects.order_by("pk").values_list("pk", "status", "stop_requested")),
+        list(Endpoint.objects.order_by("pk").values_list("pk", "name", "public_port", "load_balanced_set_id")),
         *(
             model.objects.count()
-            for model in (AvailabilitySet, CloudService, StorageAccount, AffinityGroup, VirtualNetwork, Operation)
+            for model in (
+                AvailabilitySet,
+                CloudService,
+                StorageAccount,
+                AffinityGroup,
+                VirtualNetwork,
+                Operation,
+                LoadBalancedSet,
+                Application,
+                Role,
+                Dependency,
+            )
         ),
     )
 
@@ -73,7 +115,7 @@ def test_every_route_with_an_id_answers_404_for_a_foreign_one(api, foreign):
         }
         swept.append((method, path))
     assert snapshot() == before
-    assert len(swept) == len([op for op in OPERATIONS if set(re.findall(r"{(\w+)}", op[1])) - SHARED]) == 13
+    assert len(swept) == len([op for op in OPERATIONS if set(re.findall(r"{(\w+)}", op[1])) - SHARED]) == 31
 
 
 def test_the_same_routes_answer_for_the_tokens_own_objects(api, user, subscription, django_capture_on_commit_callbacks):
@@ -83,6 +125,7 @@ def test_the_same_routes_answer_for_the_tokens_own_objects(api, user, subscripti
     vm = VirtualMachine.objects.get(pk=operation.virtual_machine_id)
     network = factories.SubnetFactory(virtual_network__subscription=subscription).virtual_network
     own = {
+        **objects_of(vm),
         "vm_id": vm.pk,
         "set_id": vm.membership.availability_set_id,
         "service_id": vm.cloud_service_id,
@@ -145,9 +188,38 @@ def test_foreign_ids_in_other_bodies_are_refused(api, foreign, subscription):
         ("cloud-services", {"dns_name": "mine", "virtual_network": foreign["network_id"]}, "virtual_network"),
         ("virtual-networks", {"name": "n", "affinity_group": foreign["group_id"]}, "affinity_group"),
         (f"virtual-machines/{own_vm.pk}/configure", {"availability_set": foreign["set_id"]}, "availability_set"),
+        (
+            f"virtual-machines/{own_vm.pk}/endpoints",
+            {"name": "H", "load_balanced_set": foreign["lb_set_id"]},
+            "load_balanced_set",
+        ),
     ]
     for path, body, field in attempts:
         response = api.post(path, body)
         assert response.status_code == 400, path
         assert response.json()["fields"][field] == message, path
+    assert snapshot() == before
+
+
+def test_foreign_ids_in_application_bodies_are_refused(api, foreign, subscription):
+    own = factories.ApplicationFactory(subscription=subscription)
+    foreign_vm = VirtualMachine.objects.get(pk=foreign["vm_id"])
+    before = snapshot()
+    base = f"applications/{own.pk}"
+    target = ["Choose an availability set or a virtual machine of this subscription."]
+    role = ["Choose a role of this application."]
+    attempts = [
+        (f"{base}/roles", {"name": "x", "availability_set": foreign["set_id"]}, {"availability_set": target}),
+        (f"{base}/roles", {"name": "x", "virtual_machine": foreign_vm.pk}, {"virtual_machine": target}),
+        (
+            f"{base}/dependencies",
+            {"role": foreign["role_id"], "depends_on": foreign["role_id"]},
+            {"role": role, "depends_on": role},
+        ),
+        (f"{base}/drills", {"kind": "rack_failure", "fault_domain": 0, "role": foreign["role_id"]}, {"role": role}),
+    ]
+    for path, body, fields in attempts:
+        response = api.post(path, body)
+        assert response.status_code == 400, path
+        assert response.json()["fields"] == fields, path
     assert snapshot() == before

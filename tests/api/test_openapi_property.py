@@ -40,10 +40,17 @@ def keep_connection():
 @pytest.fixture
 def bearer(db, user, subscription, keep_connection) -> dict:
     """A token, and a few of the subscription's objects for generated ids to run into."""
-    factories.MembershipFactory.create_batch(
+    memberships = factories.MembershipFactory.create_batch(
         2, availability_set__cloud_service__subscription=subscription, virtual_machine__status="running"
     )
+    vm = memberships[0].virtual_machine
+    factories.EndpointFactory(
+        virtual_machine=vm, load_balanced_set=factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
+    )
     factories.AffinityGroupFactory(subscription=subscription)
+    application = factories.ApplicationFactory(subscription=subscription)
+    factories.RoleFactory(application=application, availability_set=memberships[0].availability_set)
+    factories.RoleFactory(application=application, availability_set=memberships[1].availability_set)
     return {"Authorization": f"Bearer {make_raw_token(user, subscription)}"}
 
 
