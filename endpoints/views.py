@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +14,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from formtools.wizard.views import NamedUrlSessionWizardView
 
 from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, SetForm
 from endpoints.models import Endpoint
@@ -30,6 +29,7 @@ from endpoints.selectors import (
 )
 from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.wizard import DialogWizard
 from vms.models import VirtualMachine
 
 MACHINE_TEMPLATE = "vms/machine.html"
@@ -139,21 +139,14 @@ def wants_set(wizard: AddEndpointWizard) -> bool:
 
 
 @method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
-class AddEndpointWizard(NamedUrlSessionWizardView):
+class AddEndpointWizard(DialogWizard):
     """Add an endpoint to a VM, one page at a time, in a dialog or as a page of its own."""
 
     form_list = [(KIND, KindForm), (DETAILS, DetailsForm), (SET, SetForm)]
     condition_dict = {SET: wants_set}
     template_name = WIZARD_TEMPLATE
     url_name = "endpoints:add-step"
-    done_step_name = "finished"
-    request: HtmxHttpRequest
-
-    @classmethod
-    def get_initkwargs(cls, *args, **kwargs):
-        kwargs.setdefault("url_name", cls.url_name)
-        kwargs.setdefault("done_step_name", cls.done_step_name)
-        return super().get_initkwargs(*args, **kwargs)
+    storage_name = "formtools.wizard.storage.session.SessionStorage"
 
     def dispatch(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         self.vm = get_machine(request, kwargs["pk"])
@@ -167,64 +160,8 @@ class AddEndpointWizard(NamedUrlSessionWizardView):
 
     # Navigation
 
-    def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        step = kwargs.get("step")
-        if step is None:
-            self.storage.reset()
-            self.storage.current_step = self.steps.first
-            return self.show_step(self.steps.first)
-        if not self.is_reachable(step):
-            return redirect(self.get_step_url(self.first_incomplete_step()))
-        self.storage.current_step = step
-        return self.render(self.get_form(step, data=self.storage.get_step_data(step)))
-
-    def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        if kwargs.get("step") is None:
-            return self.discard()
-        posted_step = request.POST.get(f"{self.prefix}-current_step", "")
-        if not self.is_reachable(posted_step):
-            raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
-        goto_step = request.POST.get("wizard_goto_step")
-        if goto_step is not None:
-            if not self.is_reachable(goto_step):
-                raise SuspiciousOperation("The wizard cannot go to a step it has not reached.")
-            self.storage.current_step = goto_step
-            return self.show_step(goto_step)
-        return super().post(request, *args, **kwargs)
-
-    def discard(self) -> HttpResponse:
-        """Throw the draft away, as closing the dialog does."""
-        self.storage.reset()
-        if wants_fragment(self.request):
-            return HttpResponse("")
-        return redirect(machine_tab_url(self.vm))
-
-    def step_names(self) -> list[str]:
-        return list(self.get_form_list())
-
-    def first_incomplete_step(self) -> str:
-        for step in self.step_names():
-            if self.storage.get_step_data(step) is None:
-                return step
-        return self.steps.last
-
-    def is_reachable(self, step: str) -> bool:
-        names = self.step_names()
-        return step in names and names.index(step) <= names.index(self.first_incomplete_step())
-
-    def show_step(self, step: str) -> HttpResponse:
-        if wants_fragment(self.request):
-            return self.render(self.get_form(step, data=self.storage.get_step_data(step)))
-        return redirect(self.get_step_url(step))
-
-    def render_next_step(self, form: Form, **kwargs) -> HttpResponse:
-        next_step = self.steps.next
-        self.storage.current_step = next_step
-        return self.show_step(next_step)
-
-    def render_revalidation_failure(self, failed_step: str, form: Form, **kwargs) -> HttpResponse:
-        self.storage.current_step = failed_step
-        return self.show_step(failed_step)
+    def discard_url(self) -> str:
+        return machine_tab_url(self.vm)
 
     def render_done(self, form: Form, **kwargs) -> HttpResponse:
         """Validate every page again, then add the endpoint; a page that no longer validates is shown again."""
@@ -271,12 +208,6 @@ class AddEndpointWizard(NamedUrlSessionWizardView):
             return [f"{self.template_name}#wizard_page"]
         return [f"{self.template_name}#wizard_dialog"]
 
-    def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
-        response = super().render(form, **kwargs)
-        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
-            response["HX-Push-Url"] = self.get_step_url(self.steps.current)
-        return response
-
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
@@ -314,19 +245,6 @@ class AddEndpointWizard(NamedUrlSessionWizardView):
         self.storage.reset()
         url = machine_tab_url(self.vm)
         return HttpResponseClientRedirect(url) if wants_fragment(self.request) else redirect(url)
-
-    def render_service_errors(self, error: ValidationError, form_dict: dict[str, Form]) -> HttpResponse:
-        """Show the first page that owns a field the service refused, with the message beside it."""
-        names = self.step_names()
-        errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
-        failing, first_index = names[-1], len(names)
-        for field, field_errors in errors.items():
-            step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
-            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
-            if names.index(step) < first_index:
-                failing, first_index = step, names.index(step)
-        self.storage.current_step = failing
-        return self.render(form_dict[failing])
 
 
 add_wizard = AddEndpointWizard.as_view()

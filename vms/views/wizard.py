@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.forms import FileField, FileInput, Form, PasswordInput
 from django.http import HttpResponse
@@ -14,10 +14,10 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
-from formtools.wizard.views import NamedUrlWizardView
 
 from availability.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, current_path, render_page, subscription_or_404, wants_fragment
+from portal.wizard import DialogWizard
 from vms.forms import (
     ConfigurationForm,
     ImageForm,
@@ -43,23 +43,15 @@ DRAFTS = "drafts"
 
 @method_decorator(sensitive_post_parameters(*(f"{CONFIGURATION}-{name}" for name in SECRET_FIELDS)), name="dispatch")
 @method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
-class CreateVirtualMachineWizard(NamedUrlWizardView):
+class CreateVirtualMachineWizard(DialogWizard):
     """Create a VM from a gallery image, one page at a time, in a dialog or as a page of its own."""
 
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
     storage_name = "vms.wizard_storage.EncryptedSessionStorage"
     template_name = "vms/wizard.html"
     url_name = "vms:wizard-step"
-    done_step_name = "finished"
-    request: HtmxHttpRequest
     # True while the last page is posted: the deploy service then checks what the pages' service rules would.
     finishing = False
-
-    @classmethod
-    def get_initkwargs(cls, *args, **kwargs):
-        kwargs.setdefault("url_name", cls.url_name)
-        kwargs.setdefault("done_step_name", cls.done_step_name)
-        return super().get_initkwargs(*args, **kwargs)
 
     @property
     def file_storage(self) -> FileSystemStorage:
@@ -71,68 +63,11 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
 
     # Navigation
 
-    def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        step = kwargs.get("step")
-        if step is None:
-            self.storage.reset()
-            self.storage.current_step = self.steps.first
-            return self.show_step(self.steps.first)
-        if not self.is_reachable(step):
-            return redirect(self.get_step_url(self.first_incomplete_step()))
-        self.storage.current_step = step
-        return self.render(self.form_to_show(step))
+    def discard_url(self) -> str:
+        return reverse("vms:list")
 
-    def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
-        if kwargs.get("step") is None:
-            return self.discard()
-        posted_step = request.POST.get(f"{self.prefix}-current_step", "")
-        if not self.is_reachable(posted_step):
-            raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
-        goto_step = request.POST.get("wizard_goto_step")
-        if goto_step is not None:
-            if not self.is_reachable(goto_step):
-                raise SuspiciousOperation("The wizard cannot go to a step it has not reached.")
-            self.keep_entries(posted_step)
-            self.storage.current_step = goto_step
-            return self.show_step(goto_step)
-        self.finishing = posted_step == self.steps.last
-        return super().post(request, *args, **kwargs)
-
-    def discard(self) -> HttpResponse:
-        """Throw the draft away, as closing the dialog does."""
-        self.storage.reset()
-        if wants_fragment(self.request):
-            return HttpResponse("")
-        return redirect("vms:list")
-
-    def step_names(self) -> list[str]:
-        return list(self.get_form_list())
-
-    def first_incomplete_step(self) -> str:
-        """Return the first page not yet completed, or the last page when all are."""
-        for step in self.step_names():
-            if self.storage.get_step_data(step) is None:
-                return step
-        return self.steps.last
-
-    def is_reachable(self, step: str) -> bool:
-        """Tell whether a page may be shown or posted: a completed one, or the first one still to complete."""
-        names = self.step_names()
-        return step in names and names.index(step) <= names.index(self.first_incomplete_step())
-
-    def show_step(self, step: str) -> HttpResponse:
-        if wants_fragment(self.request):
-            return self.render(self.form_to_show(step))
-        return redirect(self.get_step_url(step))
-
-    def render_next_step(self, form: Form, **kwargs) -> HttpResponse:
-        next_step = self.steps.next
-        self.storage.current_step = next_step
-        return self.show_step(next_step)
-
-    def render_revalidation_failure(self, failed_step: str, form: Form, **kwargs) -> HttpResponse:
-        self.storage.current_step = failed_step
-        return self.show_step(failed_step)
+    def before_posting(self, step: str) -> None:
+        self.finishing = step == self.steps.last
 
     def render_done(self, form: Form, **kwargs) -> HttpResponse:
         """Validate every page again, then create the VM; a page that no longer validates is shown again."""
@@ -272,12 +207,6 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
             return [f"{self.template_name}#wizard_page"]
         return [f"{self.template_name}#wizard_dialog"]
 
-    def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
-        response = super().render(form, **kwargs)
-        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
-            response["HX-Push-Url"] = self.get_step_url(self.steps.current)
-        return response
-
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
@@ -350,20 +279,6 @@ class CreateVirtualMachineWizard(NamedUrlWizardView):
         if wants_fragment(self.request):
             return HttpResponseClientRedirect(dashboard)
         return redirect(dashboard)
-
-    def render_service_errors(self, error: ValidationError, form_dict: dict[str, Form]) -> HttpResponse:
-        """Show the first page that owns a field the service refused, with the message beside it."""
-        names = self.step_names()
-        errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
-        failing = names[-1]
-        first_index = len(names)
-        for field, field_errors in errors.items():
-            step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
-            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
-            if names.index(step) < first_index:
-                failing, first_index = step, names.index(step)
-        self.storage.current_step = failing
-        return self.render(form_dict[failing])
 
 
 wizard_start = CreateVirtualMachineWizard.as_view()

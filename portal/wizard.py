@@ -1,0 +1,136 @@
+"""The portal's multi-page wizards, in a dialog or as pages of their own: what every one of them shares.
+
+A wizard here keeps a draft per person; its pages can be revisited once reached but never skipped; Back and the step
+indicator keep what was typed; closing the dialog discards the draft; and a service's refusal at the end is shown
+beside its field on the page that asked for it. Subclasses name their pages, forms and templates, say where a
+discarded draft leads (`discard_url`), and finish in `done` with one service call.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
+from django.forms import Form
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from formtools.wizard.views import NamedUrlWizardView
+
+from portal.htmx import HtmxHttpRequest, wants_fragment
+
+
+class DialogWizard(NamedUrlWizardView):
+    """A named-URL form wizard whose pages htmx swaps into a dialog, with a full-page fallback."""
+
+    done_step_name = "finished"
+    request: HtmxHttpRequest
+
+    @classmethod
+    def get_initkwargs(cls, *args, **kwargs):
+        kwargs.setdefault("url_name", cls.url_name)
+        kwargs.setdefault("done_step_name", cls.done_step_name)
+        return super().get_initkwargs(*args, **kwargs)
+
+    # Hooks
+
+    def discard_url(self) -> str:
+        """Where a person lands after discarding the draft without htmx."""
+        raise NotImplementedError
+
+    def form_to_show(self, step: str) -> Form:
+        """The form of a page shown again: what was saved for it."""
+        return self.get_form(step, data=self.storage.get_step_data(step))
+
+    def keep_entries(self, step: str) -> None:
+        """Keep what was typed on a page that is left through Back or the step indicator."""
+
+    def before_posting(self, step: str) -> None:
+        """Prepare for a page's own submit (Next, or the last page's Create)."""
+
+    # Navigation
+
+    def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        step = kwargs.get("step")
+        if step is None:
+            self.storage.reset()
+            self.storage.current_step = self.steps.first
+            return self.show_step(self.steps.first)
+        if not self.is_reachable(step):
+            return redirect(self.get_step_url(self.first_incomplete_step()))
+        self.storage.current_step = step
+        return self.render(self.form_to_show(step))
+
+    def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        if kwargs.get("step") is None:
+            return self.discard()
+        posted_step = request.POST.get(f"{self.prefix}-current_step", "")
+        if not self.is_reachable(posted_step):
+            raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
+        goto_step = request.POST.get("wizard_goto_step")
+        if goto_step is not None:
+            if not self.is_reachable(goto_step):
+                raise SuspiciousOperation("The wizard cannot go to a step it has not reached.")
+            self.keep_entries(posted_step)
+            self.storage.current_step = goto_step
+            return self.show_step(goto_step)
+        self.before_posting(posted_step)
+        return super().post(request, *args, **kwargs)
+
+    def discard(self) -> HttpResponse:
+        """Throw the draft away, as closing the dialog does."""
+        self.storage.reset()
+        if wants_fragment(self.request):
+            return HttpResponse("")
+        return redirect(self.discard_url())
+
+    def step_names(self) -> list[str]:
+        return list(self.get_form_list())
+
+    def first_incomplete_step(self) -> str:
+        """Return the first page not yet completed, or the last page when all are."""
+        for step in self.step_names():
+            if self.storage.get_step_data(step) is None:
+                return step
+        return self.steps.last
+
+    def is_reachable(self, step: str) -> bool:
+        """Tell whether a page may be shown or posted: a completed one, or the first one still to complete."""
+        names = self.step_names()
+        return step in names and names.index(step) <= names.index(self.first_incomplete_step())
+
+    def show_step(self, step: str) -> HttpResponse:
+        if wants_fragment(self.request):
+            return self.render(self.form_to_show(step))
+        return redirect(self.get_step_url(step))
+
+    def render_next_step(self, form: Form, **kwargs) -> HttpResponse:
+        next_step = self.steps.next
+        self.storage.current_step = next_step
+        return self.show_step(next_step)
+
+    def render_revalidation_failure(self, failed_step: str, form: Form, **kwargs) -> HttpResponse:
+        self.storage.current_step = failed_step
+        return self.show_step(failed_step)
+
+    # Rendering
+
+    @property
+    def in_dialog(self) -> bool:
+        raise NotImplementedError
+
+    def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
+        response = super().render(form, **kwargs)
+        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
+            response["HX-Push-Url"] = self.get_step_url(self.steps.current)
+        return response
+
+    def render_service_errors(self, error: ValidationError, form_dict: dict[str, Form]) -> HttpResponse:
+        """Show the first page that owns a field the service refused, with the message beside it."""
+        names = self.step_names()
+        errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
+        failing, first_index = names[-1], len(names)
+        for field, field_errors in errors.items():
+            step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
+            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
+            if names.index(step) < first_index:
+                failing, first_index = step, names.index(step)
+        self.storage.current_step = failing
+        return self.render(form_dict[failing])
