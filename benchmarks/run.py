@@ -480,6 +480,7 @@ def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, 
             client.get(url)
         results[f"{name}_queries"] = len(queries)
         results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+    return results
 
 
 def build_application(subscription, storage_account, *, name: str, vm_count: int):
