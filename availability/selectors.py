@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced, rebalance_plan
 from portal.models import Subscription
-from vms.models import CloudService, Operation, VirtualMachine
-from vms.selectors import VM_LIST_FIELDS, cloud_service_list, count_of, vm_list
+from portal.sql import compiled_values
+from vms.models import CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
+from vms.selectors import OperationRow, cloud_service_list, count_of, operation_row
 
 RECENT_OPERATIONS = 10
 SLA_MINIMUM_MEMBERS = 2
@@ -31,13 +34,167 @@ def virtual_machines_for(subscription: Subscription) -> QuerySet[VirtualMachine]
     )
 
 
-def virtual_machines_with_sets(subscription: Subscription) -> QuerySet[VirtualMachine]:
-    """Return the rows of the VM list with each VM's availability set joined."""
+class QuickGlance(NamedTuple):
+    """What a VM's dashboard says about it beside its status: plain values (portal/fragments.py)."""
+
+    dns_name: str
+    size: str
+    region: str
+    virtual_network: str
+    subnet: str
+    affinity_group: str
+    cloud_service_pk: int
+    cloud_service: str
+    storage_account: str
+    image: str
+    admin_username: str
+    availability_set_pk: int | None
+    availability_set: str
+    fault_domain: int | None
+    update_domain: int | None
+
+
+class DashboardMachine(NamedTuple):
+    """A VM as its dashboard shows it; the templates read it as they read a VirtualMachine."""
+
+    pk: int
+    name: str
+    status: str
+    status_label: str
+    is_busy: bool
+    held_by: str
+    os_family: str
+    glance: QuickGlance
+
+
+DASHBOARD_VALUES = (
+    "pk",
+    "name",
+    "status",
+    "held_by",
+    "admin_username",
+    "cloud_service_id",
+    "cloud_service__name",
+    "cloud_service__region__name",
+    "cloud_service__affinity_group__name",
+    "cloud_service__virtual_network__name",
+    "size__name",
+    "size__label",
+    "size__cores",
+    "size__shared_core",
+    "size__memory_mb",
+    "storage_account__name",
+    "image_version__release_date",
+    "image_version__image__name",
+    "image_version__image__os_family",
+    "subnet__name",
+    "membership__availability_set_id",
+    "membership__availability_set__name",
+    "membership__fault_domain",
+    "membership__update_domain",
+)
+
+
+@compiled_values
+def _dashboard_values(subscription_id: int, pk: int) -> QuerySet:
     return (
-        vm_list(subscription=subscription)
-        .select_related("membership__availability_set")
-        .only(*VM_LIST_FIELDS, "membership__availability_set__name")
+        VirtualMachine.objects.filter(subscription_id=subscription_id, pk=pk).values_list(*DASHBOARD_VALUES).order_by()
     )
+
+
+def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardMachine | None:
+    """Return one of the subscription's VMs as its dashboard shows it, or None if it has no such VM.
+
+    A dashboard is the portal's most visited page and polls while its VM is busy, so its eleven-table read is
+    compiled once per process (portal/sql.py) and filtered on the VM's own subscription.
+    """
+    rows = _dashboard_values(subscription.pk, pk)
+    if not rows:
+        return None
+    (
+        pk, name, status, held_by, admin_username,
+        service_pk, service, region, affinity_group, virtual_network,
+        size_name, size_label, cores, shared_core, memory_mb,
+        storage_account, release_date, image, os_family, subnet,
+        set_pk, set_name, fault_domain, update_domain,
+    ) = rows[0]  # fmt: skip
+    size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=bool(shared_core), memory_mb=memory_mb)
+    glance = QuickGlance(
+        dns_name=CloudService.dns_name_of(service),
+        size=str(size),
+        region=region,
+        virtual_network=virtual_network or "",
+        subnet=subnet or "",
+        affinity_group=affinity_group or "",
+        cloud_service_pk=service_pk,
+        cloud_service=service,
+        storage_account=storage_account,
+        image=str(ImageVersion(release_date=release_date, image=Image(name=image))),
+        admin_username=admin_username,
+        availability_set_pk=set_pk,
+        availability_set=set_name or "",
+        fault_domain=fault_domain,
+        update_domain=update_domain,
+    )
+    return DashboardMachine(
+        pk=pk,
+        name=name,
+        status=status,
+        status_label=VirtualMachine.Status(status).label,
+        is_busy=VirtualMachine.status_is_busy(status),
+        held_by=held_by,
+        os_family=os_family,
+        glance=glance,
+    )
+
+
+class VirtualMachineRow(NamedTuple):
+    """A line of the VM list: the plain values it shows (portal/fragments.py renders it once per content)."""
+
+    pk: int
+    name: str
+    status: str
+    status_label: str
+    busy: bool
+    location: str
+    dns_name: str
+    availability_set: str
+
+
+VM_ROW_VALUES = (
+    "pk",
+    "name",
+    "status",
+    "cloud_service__name",
+    "cloud_service__region__name",
+    "cloud_service__affinity_group__name",
+    "membership__availability_set__name",
+)
+
+
+def virtual_machine_values(subscription: Subscription) -> QuerySet:
+    """Return the VM list's values, its set's name joined; `virtual_machine_rows` turns a page of them into rows.
+
+    It filters on the VM's own subscription, so that one index (subscription, name, id) serves filter and order.
+    """
+    return VirtualMachine.objects.filter(subscription=subscription).values_list(*VM_ROW_VALUES, named=True)
+
+
+def virtual_machine_rows(values: Iterable) -> list[VirtualMachineRow]:
+    """Turn `virtual_machine_values` into the VM list's rows."""
+    return [
+        VirtualMachineRow(
+            pk=value.pk,
+            name=value.name,
+            status=value.status,
+            status_label=VirtualMachine.Status(value.status).label,
+            busy=VirtualMachine.status_is_busy(value.status),
+            location=value.cloud_service__affinity_group__name or value.cloud_service__region__name,
+            dns_name=CloudService.dns_name_of(value.cloud_service__name),
+            availability_set=value.membership__availability_set__name or "",
+        )
+        for value in values
+    ]
 
 
 def cloud_services_with_set_counts(subscription: Subscription) -> QuerySet[CloudService]:
@@ -47,17 +204,57 @@ def cloud_services_with_set_counts(subscription: Subscription) -> QuerySet[Cloud
     )
 
 
-def virtual_machine_neighbours(vm: VirtualMachine) -> QuerySet[Membership]:
-    """Return the other members of the VM's availability set with their slots, or none outside a set."""
-    membership = getattr(vm, "membership", None)
-    if membership is None:
-        return Membership.objects.none()
+class MemberRow(NamedTuple):
+    """A member of a set as the dashboard and the set's grid show it: plain values (portal/fragments.py)."""
+
+    pk: int
+    name: str
+    status_label: str
+    fault_domain: int
+    update_domain: int
+
+
+def member_row(membership: Membership | SetMember) -> MemberRow:
+    """Return a membership, its VM loaded, as a row."""
+    vm = membership.virtual_machine
+    label = VirtualMachine.Status(vm.status).label
+    return MemberRow(vm.pk, vm.name, label, membership.fault_domain, membership.update_domain)
+
+
+@compiled_values
+def _neighbour_values(availability_set_id: int, virtual_machine_id: int) -> QuerySet:
     return (
-        Membership.objects.filter(availability_set_id=membership.availability_set_id)
-        .exclude(virtual_machine=vm)
-        .select_related("virtual_machine")
+        Membership.objects.filter(availability_set_id=availability_set_id)
+        .exclude(virtual_machine_id=virtual_machine_id)
         .order_by("fault_domain", "update_domain", "virtual_machine__name")
+        .values_list(
+            "virtual_machine_id", "virtual_machine__name", "virtual_machine__status", "fault_domain", "update_domain"
+        )
     )
+
+
+def virtual_machine_neighbours(vm: DashboardMachine) -> list[MemberRow]:
+    """Return the other members of the VM's availability set with their slots, or none outside a set."""
+    if vm.glance.availability_set_pk is None:
+        return []
+    return [
+        MemberRow(pk, name, VirtualMachine.Status(status).label, fault_domain, update_domain)
+        for pk, name, status, fault_domain, update_domain in _neighbour_values(vm.glance.availability_set_pk, vm.pk)
+    ]
+
+
+@compiled_values
+def _activity_values(virtual_machine_id: int) -> QuerySet:
+    return (
+        Operation.objects.filter(virtual_machine_id=virtual_machine_id)
+        .order_by("-started_at", "-pk")
+        .values_list("title", "status", "started_at", "message")[:RECENT_OPERATIONS]
+    )
+
+
+def virtual_machine_activity(vm: DashboardMachine | VirtualMachine) -> list[OperationRow]:
+    """Return the VM's most recent operations as activity rows, newest first."""
+    return [operation_row(*values) for values in _activity_values(vm.pk)]
 
 
 def virtual_machine_operations(vm: VirtualMachine) -> list[Operation]:
@@ -93,13 +290,88 @@ def availability_sets_for(subscription: Subscription) -> QuerySet[AvailabilitySe
     )
 
 
-def availability_set_members(availability_set: AvailabilitySet) -> list[Membership]:
-    """Return a set's memberships with their VMs and sizes, ordered by slot."""
-    return list(
-        availability_set.memberships.select_related("virtual_machine__size").order_by(
-            "fault_domain", "update_domain", "virtual_machine__name"
+class SetCloudService(NamedTuple):
+    name: str
+    region: str
+
+
+class SetPage(NamedTuple):
+    """An availability set as its page shows it; the templates read it as they read an AvailabilitySet."""
+
+    pk: int
+    name: str
+    fault_domain_count: int
+    update_domain_count: int
+    cloud_service_id: int
+    cloud_service: SetCloudService
+
+
+@compiled_values
+def _set_values(subscription_id: int, pk: int) -> QuerySet:
+    return (
+        AvailabilitySet.objects.filter(cloud_service__subscription_id=subscription_id, pk=pk)
+        .values_list(
+            "pk",
+            "name",
+            "fault_domain_count",
+            "update_domain_count",
+            "cloud_service_id",
+            "cloud_service__name",
+            "cloud_service__region__name",
+        )
+        .order_by()
+    )
+
+
+def availability_set_page(subscription: Subscription, pk: int) -> SetPage | None:
+    """Return one of the subscription's sets as its page shows it, or None (a compiled read, portal/sql.py)."""
+    rows = _set_values(subscription.pk, pk)
+    if not rows:
+        return None
+    pk, name, fault_domains, update_domains, service_pk, service, region = rows[0]
+    return SetPage(pk, name, fault_domains, update_domains, service_pk, SetCloudService(service, region))
+
+
+class MemberMachine(NamedTuple):
+    pk: int
+    name: str
+    status: str
+
+
+class SetMember(NamedTuple):
+    """A membership with its VM's name and status; read as a Membership is (membership.virtual_machine.name)."""
+
+    pk: int
+    virtual_machine_id: int
+    fault_domain: int
+    update_domain: int
+    joined_at: datetime
+    virtual_machine: MemberMachine
+
+
+@compiled_values
+def _member_values(availability_set_id: int) -> QuerySet:
+    return (
+        Membership.objects.filter(availability_set_id=availability_set_id)
+        .order_by("fault_domain", "update_domain", "virtual_machine__name")
+        .values_list(
+            "pk",
+            "virtual_machine_id",
+            "fault_domain",
+            "update_domain",
+            "joined_at",
+            "virtual_machine__name",
+            "virtual_machine__status",
         )
     )
+
+
+def availability_set_members(availability_set: AvailabilitySet | SetPage) -> list[SetMember]:
+    """Return a set's members with their VMs' names and statuses, ordered by slot."""
+    return [
+        SetMember(pk, vm_pk, fault_domain, update_domain, joined_at, MemberMachine(vm_pk, name, status))
+        for pk, vm_pk, fault_domain, update_domain, joined_at, name, status in _member_values(availability_set.pk)
+    ]
 
 
 @dataclass(frozen=True)
@@ -125,32 +397,29 @@ def availability_set_health(availability_set: AvailabilitySet, memberships: Iter
     )
 
 
-@dataclass(frozen=True)
-class GridRow:
-    """One fault domain of a set: for each update domain, the VMs in that slot."""
+class GridRow(NamedTuple):
+    """One fault domain of a set: for each update domain, the members in that slot."""
 
     fault_domain: int
-    cells: list[list[VirtualMachine]]
+    cells: tuple[tuple[MemberRow, ...], ...]
 
 
 def availability_set_grid(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> list[GridRow]:
     """Lay a set's members out as fault domains (rows) by update domains (columns)."""
-    rows = [
-        GridRow(fault_domain, [[] for _ in range(availability_set.update_domain_count)])
-        for fault_domain in range(availability_set.fault_domain_count)
+    cells = [
+        [[] for _ in range(availability_set.update_domain_count)] for _ in range(availability_set.fault_domain_count)
     ]
     for membership in memberships:
-        rows[membership.fault_domain].cells[membership.update_domain].append(membership.virtual_machine)
-    return rows
+        cells[membership.fault_domain][membership.update_domain].append(member_row(membership))
+    return [GridRow(fault_domain, tuple(map(tuple, row))) for fault_domain, row in enumerate(cells)]
 
 
-@dataclass(frozen=True)
-class Outage:
+class Outage(NamedTuple):
     """One fault domain's failure or one update domain's restart: which members it takes down, which keep running."""
 
     cause: str
-    down: list[VirtualMachine]
-    running: list[VirtualMachine]
+    down: tuple[str, ...]
+    running: tuple[str, ...]
 
 
 def availability_set_outages(availability_set: AvailabilitySet, memberships: Iterable[Membership]) -> list[Outage]:
@@ -162,9 +431,9 @@ def availability_set_outages(availability_set: AvailabilitySet, memberships: Ite
         ("Planned maintenance of update domain", "update_domain", availability_set.update_domain_count),
     ):
         for domain in range(count):
-            down = [m.virtual_machine for m in memberships if getattr(m, attribute) == domain]
+            down = tuple(m.virtual_machine.name for m in memberships if getattr(m, attribute) == domain)
             if down:
-                running = [m.virtual_machine for m in memberships if getattr(m, attribute) != domain]
+                running = tuple(m.virtual_machine.name for m in memberships if getattr(m, attribute) != domain)
                 outages.append(Outage(cause=f"{label} {domain}", down=down, running=running))
     return outages
 

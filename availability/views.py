@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -14,10 +14,12 @@ from django_htmx.http import HttpResponseClientRedirect
 from availability.forms import DeleteConfirmationForm, RebalanceConfirmationForm
 from availability.models import AvailabilitySet
 from availability.selectors import (
+    SetPage,
     availability_set_grid,
     availability_set_health,
     availability_set_members,
     availability_set_outages,
+    availability_set_page,
     availability_set_rebalance_moves,
     availability_sets_for,
     availability_sets_of,
@@ -53,7 +55,7 @@ def set_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render_set_page(request, LIST_TEMPLATE, {"cloud_service": cloud_service, "rows": rows})
 
 
-def detail_context(availability_set: AvailabilitySet) -> dict:
+def detail_context(availability_set: AvailabilitySet | SetPage) -> dict:
     """Gather what a set's page shows: its members by domain and what they are worth."""
     members = availability_set_members(availability_set)
     return {
@@ -71,7 +73,9 @@ def detail_context(availability_set: AvailabilitySet) -> dict:
 @vary_on_headers("HX-Request")
 def set_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show a set's members as a grid of fault domains by update domains, and its service level."""
-    availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
+    availability_set = availability_set_page(subscription_or_404(request), pk)
+    if availability_set is None:
+        raise Http404("No such availability set.")
     return render_set_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
 
 

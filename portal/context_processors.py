@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from portal.selectors import subscriptions_for
+from portal.middleware import request_subscriptions
 
 
 def shell(request: HttpRequest) -> dict:
@@ -12,5 +12,5 @@ def shell(request: HttpRequest) -> dict:
     subscription = getattr(request, "subscription", None)
     return {
         "current_subscription": subscription if subscription else None,
-        "subscriptions": subscriptions_for(request.user) if hasattr(request, "user") else [],
+        "subscriptions": request_subscriptions(request),
     }

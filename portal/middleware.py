@@ -16,12 +16,18 @@ from portal.selectors import subscriptions_for
 SESSION_KEY = "subscription_id"
 
 
+def request_subscriptions(request: HttpRequest) -> list[Subscription]:
+    """Return the person's subscriptions, read once per request: the shell lists them, the pages use one of them."""
+    if not hasattr(request, "_subscriptions"):
+        request._subscriptions = list(subscriptions_for(request.user)) if hasattr(request, "user") else []
+    return request._subscriptions
+
+
 def current_subscription(request: HttpRequest) -> Subscription | None:
     """Return the subscription chosen in this session, or the person's first one."""
-    subscriptions = subscriptions_for(request.user)
+    subscriptions = request_subscriptions(request)
     chosen = request.session.get(SESSION_KEY)
-    subscription = subscriptions.filter(pk=chosen).first() if chosen else None
-    return subscription or subscriptions.first()
+    return next((item for item in subscriptions if item.pk == chosen), subscriptions[0] if subscriptions else None)
 
 
 class SubscriptionMiddleware:

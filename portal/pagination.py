@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -37,6 +38,10 @@ class KeysetListing:
     @property
     def has_other_pages(self) -> bool:
         return bool(self.previous_url or self.next_url)
+
+    def map(self, convert: Callable[[list], Iterable]) -> KeysetListing:
+        """Return the same page with its rows converted, e.g. from values into a list's row tuples."""
+        return replace(self, rows=list(convert(self.rows)))
 
 
 def keyset_paginate(

@@ -120,6 +120,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file rather than memory, so that the browser tests' server and worker threads share it safely.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME", str(BASE_DIR / "test-db.sqlite3"))}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side parameters let psycopg prepare a statement the second time a connection runs it, so PostgreSQL
+    # plans each of the portal's queries once per connection: a dashboard's eleven-table join costs ~3 ms to plan
+    # and ~0.3 ms to run.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=env_bool("DATABASE_SERVER_SIDE_BINDING", True),
+        prepare_threshold=int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")),
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -198,6 +206,8 @@ CLASSIC_CERTIFICATE_HEADER = os.environ.get("CLASSIC_CERTIFICATE_HEADER", "X-Cli
 CLASSIC_TRUSTED_PROXIES = env_list("CLASSIC_TRUSTED_PROXIES", "")
 
 PAGE_SIZE = int(os.environ.get("PORTAL_PAGE_SIZE", "25"))
+# Rendered table rows each web process remembers (portal/fragments.py): about a kilobyte each.
+ROW_CACHE_SIZE = int(os.environ.get("PORTAL_ROW_CACHE_SIZE", "20000"))
 
 # Sign-in throttling (django-axes): after SIGNIN_FAILURE_LIMIT failures for one user name, or from one address,
 # further attempts are refused for SIGNIN_COOLOFF_MINUTES. Staff see and clear lockouts under Axes in /admin/.

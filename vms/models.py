@@ -250,7 +250,12 @@ class CloudService(models.Model):
 
     @property
     def dns_name(self) -> str:
-        return f"{self.name}.cloudapp.net"
+        return self.dns_name_of(self.name)
+
+    @staticmethod
+    def dns_name_of(name: str) -> str:
+        """Return the DNS name the platform gives a cloud service of this name."""
+        return f"{name}.cloudapp.net"
 
     def clean(self) -> None:
         errors = {}
@@ -354,7 +359,16 @@ class VirtualMachine(models.Model):
 
     @property
     def is_busy(self) -> bool:
-        return self.status not in {self.Status.RUNNING, self.Status.STOPPED}
+        return self.status_is_busy(self.status)
+
+    @property
+    def status_label(self) -> str:
+        return self.Status(self.status).label
+
+    @classmethod
+    def status_is_busy(cls, status: str) -> bool:
+        """Tell whether a VM in this status is in the middle of something (neither Running nor Stopped)."""
+        return status not in {cls.Status.RUNNING, cls.Status.STOPPED}
 
 
 class Operation(models.Model):

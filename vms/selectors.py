@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from portal.models import Subscription
 from vms.models import (
@@ -28,6 +29,25 @@ SSH_PORT = 22
 NOTIFICATIONS_SHOWN = 20
 
 
+class OperationRow(NamedTuple):
+    """A line of a VM's activity: plain values (portal/fragments.py)."""
+
+    title: str
+    status: str
+    status_label: str
+    in_progress: bool
+    started_at: datetime
+    message: str
+
+
+def operation_row(title: str, status: str, started_at: datetime, message: str) -> OperationRow:
+    """Return an operation's values as an activity row (a time read without its zone is UTC, as stored)."""
+    if timezone.is_naive(started_at):
+        started_at = timezone.make_aware(started_at, UTC)
+    label = Operation.Status(status).label
+    return OperationRow(title, status, label, status == Operation.Status.IN_PROGRESS, started_at, message)
+
+
 def count_of(queryset: QuerySet, *, per: str) -> Coalesce:
     """Count a related queryset's rows per outer row (filtered on `per` = the outer pk) as a correlated subquery.
 
@@ -38,28 +58,6 @@ def count_of(queryset: QuerySet, *, per: str) -> Coalesce:
         queryset.filter(**{per: OuterRef("pk")}).order_by().values(per).annotate(count=Count("pk")).values("count")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-
-
-VM_LIST_FIELDS = (
-    "name",
-    "status",
-    "subscription_id",
-    "cloud_service__name",
-    "cloud_service__region__name",
-    "cloud_service__affinity_group__name",
-)
-
-
-def vm_list(*, subscription: Subscription) -> QuerySet[VirtualMachine]:
-    """Return the subscription's VMs with their cloud service and location: only what the list shows.
-
-    It filters on the VM's own subscription, so that one index (subscription, name, id) serves filter and order.
-    """
-    return (
-        VirtualMachine.objects.filter(subscription=subscription)
-        .select_related("cloud_service__region", "cloud_service__affinity_group")
-        .only(*VM_LIST_FIELDS)
-    )
 
 
 def cloud_service_list(*, subscription: Subscription) -> QuerySet[CloudService]:

@@ -43,14 +43,16 @@ def test_neighbours_are_the_other_members_of_the_set(subscription, web_set):
     first = member(web_set, 0, 0, "web1")
     second = member(web_set, 1, 1, "web2")
     member(factories.AvailabilitySetFactory(cloud_service=web_set.cloud_service), 0, 0, "sql1")
-    vm = selectors.virtual_machines_for(subscription).get(pk=first.virtual_machine_id)
-    assert list(selectors.virtual_machine_neighbours(vm)) == [second]
+    vm = selectors.virtual_machine_dashboard(subscription, first.virtual_machine_id)
+    assert selectors.virtual_machine_neighbours(vm) == [
+        selectors.MemberRow(second.virtual_machine_id, "web2", "Running", 1, 1)
+    ]
 
 
 def test_a_vm_outside_any_set_has_no_neighbours(subscription):
     vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
-    loaded = selectors.virtual_machines_for(subscription).get(pk=vm.pk)
-    assert list(selectors.virtual_machine_neighbours(loaded)) == []
+    loaded = selectors.virtual_machine_dashboard(subscription, vm.pk)
+    assert selectors.virtual_machine_neighbours(loaded) == []
 
 
 def test_operations_are_the_vms_own_newest_first_and_capped():
@@ -90,26 +92,32 @@ def test_grid_places_each_member_in_its_fault_and_update_domain(web_set):
     grid = selectors.availability_set_grid(web_set, selectors.availability_set_members(web_set))
     assert [row.fault_domain for row in grid] == [0, 1]
     assert all(len(row.cells) == 5 for row in grid)
-    assert grid[0].cells[0] == [members[0].virtual_machine]
-    assert grid[1].cells[0] == [members[2].virtual_machine]
-    assert grid[1].cells[1] == [members[1].virtual_machine]
-    assert grid[0].cells[1] == []
+
+    def names(cell):
+        return [row.name for row in cell]
+
+    assert names(grid[0].cells[0]) == ["web1"]
+    assert names(grid[1].cells[0]) == ["web6"]
+    assert names(grid[1].cells[1]) == ["web2"]
+    assert grid[0].cells[1] == ()
+    assert grid[1].cells[1][0] == selectors.MemberRow(members[1].virtual_machine_id, "web2", "Running", 1, 1)
 
 
 def test_outages_say_what_each_rack_failure_and_restart_leaves_running(web_set):
-    web1 = member(web_set, 0, 0, "web1").virtual_machine
-    web2 = member(web_set, 1, 1, "web2").virtual_machine
-    web3 = member(web_set, 0, 2, "web3").virtual_machine
+    member(web_set, 0, 0, "web1")
+    member(web_set, 1, 1, "web2")
+    member(web_set, 0, 2, "web3")
+    web1, web2, web3 = "web1", "web2", "web3"
     outages = {
         outage.cause: (outage.down, outage.running)
         for outage in selectors.availability_set_outages(web_set, selectors.availability_set_members(web_set))
     }
     assert outages == {
-        "A rack failure in fault domain 0": ([web1, web3], [web2]),
-        "A rack failure in fault domain 1": ([web2], [web1, web3]),
-        "Planned maintenance of update domain 0": ([web1], [web2, web3]),
-        "Planned maintenance of update domain 1": ([web2], [web1, web3]),
-        "Planned maintenance of update domain 2": ([web3], [web1, web2]),
+        "A rack failure in fault domain 0": ((web1, web3), (web2,)),
+        "A rack failure in fault domain 1": ((web2,), (web1, web3)),
+        "Planned maintenance of update domain 0": ((web1,), (web2, web3)),
+        "Planned maintenance of update domain 1": ((web2,), (web1, web3)),
+        "Planned maintenance of update domain 2": ((web3,), (web1, web2)),
     }
 
 
@@ -120,7 +128,7 @@ def test_a_lone_member_goes_down_with_every_outage(web_set):
         "A rack failure in fault domain 0",
         "Planned maintenance of update domain 0",
     ]
-    assert all(outage.running == [] for outage in outages)
+    assert all(outage.running == () for outage in outages)
 
 
 @pytest.mark.parametrize(("count", "eligible"), [(0, False), (1, False), (2, True), (7, True)])

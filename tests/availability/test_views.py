@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -86,7 +88,7 @@ class TestSetList:
     def test_runs_its_pinned_queries(self, signed_in, cloud_service, sets, django_assert_num_queries):
         for index in range(sets):
             add_members(factories.AvailabilitySetFactory(cloud_service=cloud_service), 2, start=index * 2)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             assert signed_in.get(list_url(cloud_service)).status_code == 200
 
 
@@ -103,8 +105,8 @@ class TestSetDetail:
             assert f'<th scope="col">Update domain {update_domain}</th>' in html
         assert "Fault domain 2" not in html
         grid = response.context["grid"]
-        assert grid[0].cells[0] == [first.virtual_machine]
-        assert grid[1].cells[1] == [second.virtual_machine]
+        assert [row.pk for row in grid[0].cells[0]] == [first.virtual_machine_id]
+        assert [row.pk for row in grid[1].cells[1]] == [second.virtual_machine_id]
         assert f'href="{reverse("vms:dashboard", args=[first.virtual_machine_id])}"' in html
 
     def test_htmx_gets_the_set_with_its_delete_command_out_of_band(self, signed_in, web_set):
@@ -134,10 +136,9 @@ class TestSetDetail:
         html = signed_in.get(detail_url(web_set)).content.decode()
         assert "What keeps running" in html
         assert (
-            '<th scope="row">A rack failure in fault domain 0</th>\n'
-            f"              <td>{first.virtual_machine.name}</td>\n"
-            f"              <td>{second.virtual_machine.name}</td>"
-        ) in html
+            '<th scope="row">A rack failure in fault domain 0</th>'
+            f"<td>{first.virtual_machine.name}</td><td>{second.virtual_machine.name}</td>"
+        ) in re.sub(r">\s+<", "><", html)
         assert "the whole role is down" not in html
 
     def test_a_lone_member_is_shown_taking_the_whole_role_down(self, signed_in, web_set):
@@ -159,7 +160,7 @@ class TestSetDetail:
     @pytest.mark.parametrize("members", [2, 40])
     def test_runs_its_pinned_queries(self, signed_in, web_set, members, django_assert_num_queries):
         add_members(web_set, members)
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             assert signed_in.get(detail_url(web_set)).status_code == 200
 
     def test_runs_the_same_queries_with_2_and_40_members(self, signed_in, cloud_service):

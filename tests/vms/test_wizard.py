@@ -822,9 +822,10 @@ class TestDnsNameCheck:
 class TestQueryBudget:
     """Each page's queries are pinned, and the same with one row of everything as with many."""
 
-    # Page by page: session, user, subscription and the shell's subscription list, then the page's own reads
-    # (the options page reads the sets of the cloud service connected to; a stand-alone VM has none yet).
-    GETS = {"image": 5, "configuration": 10, "mode": 9, "options": 8}
+    # Page by page: session, user, the person's subscriptions (the shell lists them; the current one is among
+    # them), then the page's own reads (the options page reads the sets of the cloud service connected to; a
+    # stand-alone VM has none yet).
+    GETS = {"image": 4, "configuration": 9, "mode": 8, "options": 7}
     # The last page's POST validates each page once (the deploy applies their service rules) and deploys.
     FINISH = {"new set": 23, "existing set": 25, "stand-alone": 22}
 

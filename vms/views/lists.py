@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from availability.selectors import cloud_services_with_set_counts, virtual_machines_with_sets
+from availability.selectors import cloud_services_with_set_counts, virtual_machine_rows, virtual_machine_values
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
 from portal.pagination import keyset_paginate
 from vms import selectors, services
@@ -26,12 +26,12 @@ RECENT_WINDOW = timedelta(minutes=10)
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's virtual machines; the list refreshes itself while any of them is busy."""
     listing = keyset_paginate(
-        request, virtual_machines_with_sets(request.subscription), key="name", page_size=settings.PAGE_SIZE
-    )
+        request, virtual_machine_values(request.subscription), key="name", page_size=settings.PAGE_SIZE
+    ).map(virtual_machine_rows)
     context = {
         "nav_section": "vms",
         "listing": listing,
-        "busy": any(vm.is_busy for vm in listing),
+        "busy": any(row.busy for row in listing),
     }
     return render_page(request, "vms/vm_list.html", "vm-list", context)
 

@@ -13,7 +13,10 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation, t
 
 from availability.forms import VirtualMachineConfigureForm, VirtualMachineDeleteForm
 from availability.selectors import (
+    DashboardMachine,
     availability_set_choices,
+    virtual_machine_activity,
+    virtual_machine_dashboard,
     virtual_machine_is_last_in_cloud_service,
     virtual_machine_neighbours,
     virtual_machine_operations,
@@ -22,7 +25,7 @@ from availability.selectors import (
 from availability.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
-from vms.selectors import vm_remote_access
+from vms.selectors import OperationRow, vm_remote_access
 from vms.services import ALLOWED_FROM, vm_delete, vm_restart, vm_shut_down, vm_start
 
 TEMPLATE = "vms/machine.html"
@@ -44,7 +47,7 @@ def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
     return get_object_or_404(virtual_machines_for(subscription_or_404(request)), pk=pk)
 
 
-def available_commands(vm: VirtualMachine, operations: list[Operation]) -> set[str]:
+def available_commands(vm: VirtualMachine | DashboardMachine, operations: list[Operation | OperationRow]) -> set[str]:
     """Return the commands the VM's state allows while no operation runs on it."""
     if any(operation.in_progress for operation in operations):
         return set()
@@ -54,16 +57,28 @@ def available_commands(vm: VirtualMachine, operations: list[Operation]) -> set[s
 def render_machine(request: HtmxHttpRequest, vm: VirtualMachine, *, tab: str, part: str = "main", **context):
     """Render a tab of the VM's page: the whole page, or with htmx the named part."""
     context = {"vm": vm, "tab": tab, "nav_section": "vms", "fragment": wants_fragment(request), **context}
-    if tab == "dashboard":
-        operations = virtual_machine_operations(vm)
-        context |= {
-            "membership": getattr(vm, "membership", None),
-            "neighbours": virtual_machine_neighbours(vm),
-            "operations": operations,
-            "commands": available_commands(vm, operations),
-            "command_labels": COMMAND_LABELS,
-        }
     return render_page(request, TEMPLATE, part, context)
+
+
+def render_dashboard(request: HtmxHttpRequest, vm: DashboardMachine, *, part: str = "main", **context):
+    """Render the Dashboard tab: the whole page, or with htmx the named part."""
+    activity = virtual_machine_activity(vm)
+    context |= {
+        "glance": vm.glance,
+        "neighbours": virtual_machine_neighbours(vm),
+        "activity": activity,
+        "commands": available_commands(vm, activity),
+        "command_labels": COMMAND_LABELS,
+    }
+    return render_machine(request, vm, tab="dashboard", part=part, **context)
+
+
+def dashboard_or_404(request: HtmxHttpRequest, pk: int) -> DashboardMachine:
+    """Return one of the current subscription's VMs as its dashboard shows it, or 404."""
+    vm = virtual_machine_dashboard(subscription_or_404(request), pk)
+    if vm is None:
+        raise Http404("No such virtual machine.")
+    return vm
 
 
 def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> HttpResponse:
@@ -72,7 +87,7 @@ def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> Htt
         if error:
             messages.error(request, error)
         return redirect("vms:dashboard", pk)
-    response = render_machine(request, get_machine(request, pk), tab="dashboard", error=error)
+    response = render_dashboard(request, dashboard_or_404(request, pk), error=error)
     return response if error else trigger_client_event(response, OPERATIONS_CHANGED)
 
 
@@ -82,13 +97,13 @@ def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show the VM's quick glance, its set and its activity."""
     subscription = subscription_or_404(request)
     polling = wants_fragment(request) and request.htmx.target == STATUS_TARGET
-    vm = virtual_machines_for(subscription).filter(pk=pk).first()
+    vm = virtual_machine_dashboard(subscription, pk)
     if vm is None:
         if polling:
             # A VM that finished deleting while its dashboard watched: go to the list it has left.
             return HttpResponseClientRedirect(reverse("vms:list"))
         raise Http404("No such virtual machine.")
-    return render_machine(request, vm, tab="dashboard", part="status" if polling else "main")
+    return render_dashboard(request, vm, part="status" if polling else "main")
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,7 +163,9 @@ def delete(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
             messages.info(request, f"{operation.title}.")
             url = reverse("vms:list")
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
-    return render_machine(request, vm, tab="dashboard", part="delete_dialog", delete_form=form, is_last=is_last)
+    return render_dashboard(
+        request, dashboard_or_404(request, vm.pk), part="delete_dialog", delete_form=form, is_last=is_last
+    )
 
 
 @require_safe

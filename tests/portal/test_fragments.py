@@ -1,0 +1,93 @@
+"""Fragments rendered once per distinct content: the same HTML as a fresh render, never stale, and only plain values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.template.loader import get_template
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from availability.selectors import MemberRow, VirtualMachineRow
+from portal.fragments import render_pure, render_rows
+from tests import factories
+from vms.selectors import OperationRow
+
+VM_ROW = "vms/vm_list.html#vm-row"
+STATUSES = ["running", "stopped", "starting", "provisioning", "deleting"]
+
+vm_rows = st.builds(
+    VirtualMachineRow,
+    pk=st.integers(min_value=1, max_value=10**9),
+    name=st.text(max_size=30),
+    status=st.sampled_from(STATUSES),
+    status_label=st.text(max_size=30),
+    busy=st.booleans(),
+    location=st.text(max_size=20),
+    dns_name=st.text(max_size=40),
+    availability_set=st.text(max_size=20),
+)
+
+
+def fresh(template_name: str, **context) -> str:
+    """Render without any memory of earlier renders: the independent check."""
+    return get_template(template_name).render(context)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(vm_rows, max_size=8))
+def test_rows_are_what_a_fresh_render_gives_each_time(rows):
+    expected = "".join(fresh(VM_ROW, row=row) for row in rows)
+    assert render_rows(VM_ROW, rows) == expected
+    assert render_rows(VM_ROW, rows) == expected  # the second time from memory
+
+
+def test_a_changed_value_renders_anew():
+    row = VirtualMachineRow(7, "web1", "running", "Running", False, "West US", "svc.cloudapp.net", "")
+    assert "Running" in render_rows(VM_ROW, [row])
+    stopped = row._replace(status="stopped", status_label="Stopped")
+    html = render_rows(VM_ROW, [stopped])
+    assert "Stopped" in html and "Running" not in html
+
+
+def test_values_are_escaped():
+    row = VirtualMachineRow(7, "<script>x</script>", "running", "Running", False, "", "", "")
+    html = render_rows(VM_ROW, [row])
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_nested_rows_and_times_render_like_a_fresh_render():
+    member = MemberRow(3, "web1", "Running", 0, 1)
+    operation = OperationRow(
+        "Restart web1", "succeeded", "Succeeded", False, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), ""
+    )
+    assert render_rows("vms/includes/machine_dashboard.html#neighbour-row", [member]) == fresh(
+        "vms/includes/machine_dashboard.html#neighbour-row", row=member
+    )
+    html = render_rows("vms/includes/machine_activity.html#operation-row", [operation])
+    assert "2026-01-02 03:04:05 UTC" in html
+
+
+@pytest.mark.django_db
+def test_a_model_instance_is_refused_because_it_hashes_by_its_key_alone():
+    vm = factories.VirtualMachineFactory()
+    with pytest.raises(TypeError, match="plain values"):
+        render_rows(VM_ROW, [(vm,)])
+    with pytest.raises(TypeError, match="plain values"):
+        render_pure("vms/machine.html#tabs", pk=vm)
+
+
+def test_a_row_must_be_a_tuple():
+    with pytest.raises(TypeError):
+        render_rows(VM_ROW, [["web1"]])
+
+
+@pytest.mark.parametrize("section", ["vms", "storage", ""])
+def test_a_pure_partial_is_what_a_fresh_render_gives(section):
+    expected = fresh("base.html#nav", section=section)
+    assert render_pure("base.html#nav", section=section) == expected
+    assert render_pure("base.html#nav", section=section) == expected
+    if section:
+        assert 'aria-current="page"' in expected
