@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import NamedTuple
 
 from django.db.models import Prefetch, QuerySet
 
 from availability.models import AvailabilitySet, Membership
-from availability.placement import Slot, is_balanced, rebalance_plan
+from availability.placement import Move, Slot, is_balanced, rebalance_plan
 from portal.models import Subscription
 from portal.sql import compiled_values
 from vms.models import CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
@@ -374,8 +375,7 @@ def availability_set_members(availability_set: AvailabilitySet | SetPage) -> lis
     ]
 
 
-@dataclass(frozen=True)
-class SetHealth:
+class SetHealth(NamedTuple):
     """What a set's members are worth: the service level and whether the spread is kept."""
 
     member_count: int
@@ -448,17 +448,25 @@ class PlannedMove:
 
 
 def availability_set_rebalance_moves(
-    availability_set: AvailabilitySet, memberships: Iterable[Membership]
+    availability_set: AvailabilitySet | SetPage, memberships: Iterable[Membership | SetMember]
 ) -> list[PlannedMove]:
     """Plan the fewest moves that bring a set back into balance; the members that joined last are the ones moved."""
     memberships = sorted(memberships, key=lambda membership: (membership.joined_at, membership.pk))
     by_vm = {membership.virtual_machine_id: membership.virtual_machine for membership in memberships}
-    moves = rebalance_plan(
-        [(m.virtual_machine_id, Slot(m.fault_domain, m.update_domain)) for m in memberships],
-        fault_domain_count=availability_set.fault_domain_count,
-        update_domain_count=availability_set.update_domain_count,
+    moves = _rebalance_plan(
+        tuple((m.virtual_machine_id, Slot(m.fault_domain, m.update_domain)) for m in memberships),
+        availability_set.fault_domain_count,
+        availability_set.update_domain_count,
     )
     return [PlannedMove(by_vm[move.member], move.source, move.target) for move in moves]
+
+
+@lru_cache(maxsize=1024)
+def _rebalance_plan(members: tuple, fault_domain_count: int, update_domain_count: int) -> tuple[Move, ...]:
+    """Remember the plan for a set's slots: it is a pure function of them, and every view of the set page plans."""
+    return tuple(
+        rebalance_plan(members, fault_domain_count=fault_domain_count, update_domain_count=update_domain_count)
+    )
 
 
 def rebalance_plan_key(moves: Iterable[PlannedMove]) -> str:

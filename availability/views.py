@@ -57,6 +57,8 @@ def set_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def detail_context(availability_set: AvailabilitySet | SetPage) -> dict:
     """Gather what a set's page shows: its members by domain and what they are worth."""
+    if isinstance(availability_set, AvailabilitySet):
+        availability_set = availability_set_page(availability_set.cloud_service.subscription, availability_set.pk)
     members = availability_set_members(availability_set)
     return {
         "availability_set": availability_set,

@@ -53,7 +53,7 @@ VMS_PER_SERVICE = 50
 PAGE_SIZE = 50
 HTTP_CONCURRENCY = 16
 HTTP_MAX_REQUESTS = 20_000
-HTTP_ROUNDS = 5
+HTTP_ROUNDS = 10
 BENCHMARK_PASSWORD = "Benchmark!2013x"
 
 # Each target: (upper bound, unit). Ratios compare two medians measured in this run.

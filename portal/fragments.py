@@ -72,6 +72,15 @@ def _render(template_name: str, context: tuple, prefix: str, urlconf: str | None
 
 @receiver(setting_changed)
 def _forget(*, setting: str, **kwargs) -> None:
-    """Templates, URLs and time zones change only in tests; fragments rendered before belong to the old settings."""
-    if setting in {"TEMPLATES", "ROOT_URLCONF", "TIME_ZONE", "USE_TZ", "FORCE_SCRIPT_NAME"}:
+    """Templates, URLs, static files and time zones change only in tests; what was rendered belongs to the old ones."""
+    if setting in {
+        "TEMPLATES",
+        "ROOT_URLCONF",
+        "TIME_ZONE",
+        "USE_TZ",
+        "FORCE_SCRIPT_NAME",
+        "STATIC_URL",
+        "STORAGES",
+        "DEBUG",
+    }:
         _render.cache_clear()

@@ -217,13 +217,13 @@ class TestCommands:
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)
         in_progress(vm)
         response = signed_in.get(dashboard_url(vm))
-        assert response.context["commands"] == set()
+        assert response.context["commands"] == ()
         assert "Start</button>" in response.content.decode()
         assert response.content.decode().count(" disabled>") == 5  # Connect and the four commands
 
     def test_a_running_vm_can_shut_down_restart_and_delete_but_not_start(self, signed_in, vm):
         response = signed_in.get(dashboard_url(vm))
-        assert response.context["commands"] == {"shutdown", "restart", "delete"}
+        assert set(response.context["commands"]) == {"shutdown", "restart", "delete"}
 
     def test_a_second_command_while_one_runs_is_refused_with_a_message(self, signed_in, vm):
         VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RESTARTING)

@@ -39,7 +39,7 @@ COMMAND_KINDS = {
     "restart": Operation.Kind.RESTART,
     "delete": Operation.Kind.DELETE,
 }
-COMMAND_LABELS = [("start", "Start"), ("shutdown", "Shut Down"), ("restart", "Restart"), ("delete", "Delete")]
+COMMAND_LABELS = (("start", "Start"), ("shutdown", "Shut Down"), ("restart", "Restart"), ("delete", "Delete"))
 
 
 def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
@@ -47,11 +47,11 @@ def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
     return get_object_or_404(virtual_machines_for(subscription_or_404(request)), pk=pk)
 
 
-def available_commands(vm: VirtualMachine | DashboardMachine, operations: list[Operation | OperationRow]) -> set[str]:
+def available_commands(vm: VirtualMachine | DashboardMachine, operations: list[Operation | OperationRow]) -> tuple[str]:
     """Return the commands the VM's state allows while no operation runs on it."""
     if any(operation.in_progress for operation in operations):
-        return set()
-    return {name for name, kind in COMMAND_KINDS.items() if vm.status in ALLOWED_FROM[kind]}
+        return ()
+    return tuple(name for name, kind in COMMAND_KINDS.items() if vm.status in ALLOWED_FROM[kind])
 
 
 def render_machine(request: HtmxHttpRequest, vm: VirtualMachine, *, tab: str, part: str = "main", **context):
@@ -178,6 +178,7 @@ def selection_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {
         "vm": vm,
         "tab": "selection",
+        "selection": True,
         "commands": available_commands(vm, virtual_machine_operations(vm)),
         "command_labels": COMMAND_LABELS,
     }
