@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from applications.models import Drill, Role
+from applications.selectors import role_target_label, role_targets_named
 from applications.services import MAX_FAILURE_SECONDS
 from availability.models import MAX_FAULT_DOMAINS, AvailabilitySet
-from vms.models import VirtualMachine
+from portal.models import Subscription
 
 SELECT = {"class": "form-select"}
 TEXT = {"class": "form-control"}
@@ -25,7 +27,11 @@ class ApplicationForm(forms.Form):
 
 
 class RoleForm(forms.Form):
-    """A role's name and what it is: one of the subscription's availability sets, or one of its VMs in no set."""
+    """A role's name and what it is: one of the subscription's availability sets, or one of its VMs in no set.
+
+    The target is typed, "name (cloud service)", with suggestions as it is typed (the page lists no subscription's
+    worth of sets and VMs); a bare name will do when only one set or VM has it.
+    """
 
     name = forms.CharField(
         label="Role Name",
@@ -33,51 +39,62 @@ class RoleForm(forms.Form):
         widget=forms.TextInput(attrs=TEXT),
         error_messages={"required": "Enter a name for the role."},
     )
-    target = forms.ChoiceField(
+    target = forms.CharField(
         label="Availability set or virtual machine",
-        widget=forms.Select(attrs=SELECT),
+        max_length=200,
         error_messages={
             "required": "Choose an availability set or a virtual machine.",
             "invalid_choice": "Choose an availability set or a virtual machine of this subscription.",
+            "unknown": "Choose an availability set or a virtual machine of this subscription: none is called %(text)s.",
+            "ambiguous": "More than one availability set or virtual machine is called %(text)s: choose one from the "
+            "list, with its cloud service.",
         },
     )
 
     def __init__(
-        self,
-        *args,
-        availability_sets: list[AvailabilitySet],
-        virtual_machines: list[VirtualMachine],
-        role: Role | None = None,
-        **kwargs,
+        self, *args, subscription: Subscription, suggestions_url: str, role: Role | None = None, **kwargs
     ) -> None:
-        self.targets: dict[str, AvailabilitySet | VirtualMachine] = {f"set-{s.pk}": s for s in availability_sets}
-        self.targets |= {f"vm-{vm.pk}": vm for vm in virtual_machines}
+        self.subscription = subscription
+        self.current = (role.availability_set or role.virtual_machine) if role is not None else None
         if role is not None:
-            current = role.availability_set or role.virtual_machine
-            key = f"{'set' if role.availability_set_id else 'vm'}-{current.pk}" if current else ""
-            if current is not None:
-                self.targets.setdefault(key, current)
-            kwargs.setdefault("initial", {"name": role.name, "target": key})
+            initial = {"name": role.name, "target": role_target_label(self.current) if self.current else ""}
+            kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [
-            ("", "Choose..."),
-            (
-                "Availability sets",
-                [(key, f"{t.name} ({t.cloud_service.name})") for key, t in self.targets.items() if key[0] == "s"],
-            ),
-            (
-                "Virtual machines in no set",
-                [(key, f"{t.name} ({t.cloud_service.name})") for key, t in self.targets.items() if key[0] == "v"],
-            ),
-        ]
+        options = f"{self.prefix or 'role'}-target-options"
+        self.options_id = options
+        self.fields["target"].widget = forms.TextInput(
+            attrs={
+                **TEXT,
+                "list": options,
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": suggestions_url,
+                "hx-trigger": "focus once, input changed delay:300ms",
+                "hx-target": f"#{options}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+
+    def clean_target(self) -> str:
+        text = self.cleaned_data["target"]
+        if self.current is not None and text.strip() == role_target_label(self.current):
+            self.target = self.current  # unchanged, even if the VM has since joined a set
+            return text
+        found = role_targets_named(self.subscription, text)
+        if len(found) != 1:
+            code = "ambiguous" if found else "unknown"
+            messages = self.fields["target"].error_messages
+            raise ValidationError(messages[code], code=code, params={"text": text.strip()})
+        self.target = found[0]
+        return text
 
     def service_arguments(self) -> dict:
-        target = self.targets[self.cleaned_data["target"]]
-        is_set = isinstance(target, AvailabilitySet)
+        is_set = isinstance(self.target, AvailabilitySet)
         return {
             "name": self.cleaned_data["name"],
-            "availability_set": target if is_set else None,
-            "virtual_machine": None if is_set else target,
+            "availability_set": self.target if is_set else None,
+            "virtual_machine": None if is_set else self.target,
         }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -83,7 +84,11 @@ def application_views(applications: list[Application]) -> list[ApplicationView]:
     """Build each application's roles, members and assessment in a constant number of queries."""
     roles = list(
         Role.objects.filter(application__in=applications)
-        .select_related("availability_set", "virtual_machine__membership__availability_set")
+        .select_related(
+            "availability_set__cloud_service",
+            "virtual_machine__cloud_service",
+            "virtual_machine__membership__availability_set",
+        )
         .order_by("application_id", "pk")
     )
     set_ids = {role.availability_set_id for role in roles if role.availability_set_id}
@@ -180,16 +185,37 @@ def application_drills(application: Application) -> list[Drill]:
     return list(application.drills.order_by("-started_at", "-pk")[:RECENT_DRILLS])
 
 
-def role_target_choices(subscription: Subscription) -> tuple[list[AvailabilitySet], list[VirtualMachine]]:
-    """Return what may become a role: the subscription's sets, and its VMs in no set."""
-    sets = list(
-        AvailabilitySet.objects.filter(cloud_service__subscription=subscription)
-        .select_related("cloud_service")
-        .order_by("name", "pk")
+ROLE_TARGETS_SUGGESTED = 20
+# What a role's target is typed as: "NAME (CLOUD SERVICE)", or a bare NAME when it is unique.
+TARGET_LABEL = re.compile(r"\s*(?P<name>[^()]+?)\s*(?:\((?P<service>[^()]+)\))?\s*")
+
+
+def role_target_label(target: AvailabilitySet | VirtualMachine) -> str:
+    """Return how a role's target is written in its field and offered in the suggestions: "name (cloud service)"."""
+    return f"{target.name} ({target.cloud_service.name})"
+
+
+def role_targets_matching(subscription: Subscription, text: str) -> list[AvailabilitySet | VirtualMachine]:
+    """Suggest the first sets and VMs in no set whose name starts with what was typed, sets first."""
+    match = TARGET_LABEL.fullmatch(text or "")
+    name = match["name"] if match else ""
+    sets = AvailabilitySet.objects.filter(cloud_service__subscription=subscription).select_related("cloud_service")
+    vms = VirtualMachine.objects.filter(subscription=subscription, membership__isnull=True).select_related(
+        "cloud_service"
     )
-    vms = list(
-        VirtualMachine.objects.filter(cloud_service__subscription=subscription, membership__isnull=True)
-        .select_related("cloud_service")
-        .order_by("name", "pk")
-    )
-    return sets, vms
+    if name:
+        sets, vms = sets.filter(name__startswith=name), vms.filter(name__startswith=name)
+    found = list(sets.order_by("name", "pk")[:ROLE_TARGETS_SUGGESTED])
+    return found + list(vms.order_by("name", "pk")[: ROLE_TARGETS_SUGGESTED - len(found)])
+
+
+def role_targets_named(subscription: Subscription, text: str) -> list[AvailabilitySet | VirtualMachine]:
+    """Return the sets and VMs in no set that a typed target names (at most two: one is an answer, two are not)."""
+    match = TARGET_LABEL.fullmatch(text or "")
+    if not match:
+        return []
+    where = {"name": match["name"]} | ({"cloud_service__name": match["service"]} if match["service"] else {})
+    sets = AvailabilitySet.objects.filter(cloud_service__subscription=subscription, **where)
+    vms = VirtualMachine.objects.filter(subscription=subscription, membership__isnull=True, **where)
+    found = list(sets.select_related("cloud_service")[:2])
+    return found + list(vms.select_related("cloud_service")[: 2 - len(found)])

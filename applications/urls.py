@@ -11,6 +11,7 @@ urlpatterns = [
     path("applications/new/", views.application_new, name="new"),
     path("applications/<int:pk>/", views.application_detail, name="detail"),
     path("applications/<int:pk>/roles/", views.role_create, name="role-add"),
+    path("applications/<int:pk>/roles/targets/", views.role_targets, name="role-targets"),
     path("applications/<int:pk>/roles/<int:role_pk>/", views.role_update, name="role-change"),
     path("applications/<int:pk>/roles/<int:role_pk>/remove/", views.role_delete, name="role-remove"),
     path("applications/<int:pk>/dependencies/", views.dependency_create, name="dependency-add"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -20,7 +20,8 @@ from applications.selectors import (
     application_view,
     application_views,
     applications_for,
-    role_target_choices,
+    role_target_label,
+    role_targets_matching,
 )
 from applications.services import (
     application_create,
@@ -75,7 +76,11 @@ def application_new(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def get_application(request: HtmxHttpRequest, pk: int) -> Application:
-    return get_object_or_404(Application.objects.filter(subscription=subscription_or_404(request)), pk=pk)
+    """Return one of the current subscription's applications, its subscription the request's own, or 404."""
+    subscription = subscription_or_404(request)
+    application = get_object_or_404(Application.objects.filter(subscription=subscription), pk=pk)
+    application.subscription = subscription  # already read: the forms and services need not read it again
+    return application
 
 
 def finding_fix(view: ApplicationView, finding: Finding) -> tuple[str, str]:
@@ -118,18 +123,12 @@ def detail_context(application: Application, *, live_only: bool = False, **forms
     }
     if live_only:
         return live
-    sets, vms = role_target_choices(application.subscription)
     roles = [role_view.role for role_view in view.roles]
     return live | {
         "role_rows": [
-            (
-                r,
-                forms.get(f"role_form_{r.role.pk}")
-                or RoleForm(availability_sets=sets, virtual_machines=vms, role=r.role, prefix=f"role-{r.role.pk}"),
-            )
-            for r in view.roles
+            (r, forms.get(f"role_form_{r.role.pk}") or role_form(application, role=r.role)) for r in view.roles
         ],
-        "role_form": forms.get("role_form") or RoleForm(availability_sets=sets, virtual_machines=vms),
+        "role_form": forms.get("role_form") or role_form(application),
         "dependency_form": forms.get("dependency_form") or DependencyForm(roles=roles),
         "drill_form": forms.get("drill_form") or DrillForm(roles=roles),
         "error": forms.get("error", ""),
@@ -156,11 +155,33 @@ def _after_write(request: HtmxHttpRequest, application: Application, **forms) ->
     return redirect(application)
 
 
+def role_form(application: Application, data=None, *, role: Role | None = None) -> RoleForm:
+    """Return the form that adds a role, or that changes one (its fields prefixed with the role's key)."""
+    return RoleForm(
+        data,
+        subscription=application.subscription,
+        suggestions_url=reverse("applications:role-targets", args=[application.pk]),
+        role=role,
+        prefix=f"role-{role.pk}" if role else None,
+    )
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+def role_targets(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Suggest the sets and VMs in no set whose name starts with what was typed in a role's target field."""
+    application = get_application(request, pk)
+    typed = next((value for key, value in request.GET.items() if key == "q" or key.endswith("target")), "")
+    context = {
+        "targets": [role_target_label(target) for target in role_targets_matching(application.subscription, typed)]
+    }
+    return render(request, f"{DETAIL_TEMPLATE}#target-options", context)
+
+
 @require_POST
 def role_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     application = get_application(request, pk)
-    sets, vms = role_target_choices(application.subscription)
-    form = RoleForm(request.POST, availability_sets=sets, virtual_machines=vms)
+    form = role_form(application, request.POST)
     if form.is_valid():
         try:
             role = role_add(application=application, **form.service_arguments())
@@ -175,9 +196,11 @@ def role_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def role_update(request: HtmxHttpRequest, pk: int, role_pk: int) -> HttpResponse:
     application = get_application(request, pk)
-    role = get_object_or_404(application.roles.select_related("availability_set", "virtual_machine"), pk=role_pk)
-    sets, vms = role_target_choices(application.subscription)
-    form = RoleForm(request.POST, availability_sets=sets, virtual_machines=vms, role=role, prefix=f"role-{role.pk}")
+    role = get_object_or_404(
+        application.roles.select_related("availability_set__cloud_service", "virtual_machine__cloud_service"),
+        pk=role_pk,
+    )
+    form = role_form(application, request.POST, role=role)
     if form.is_valid():
         try:
             role_change(role=role, **form.service_arguments())

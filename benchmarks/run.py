@@ -87,15 +87,15 @@ TARGETS = {
     "endpoints_tab_3_queries": (10, "queries"),
     "endpoints_tab_150_queries": (10, "queries"),
     "endpoints_tab_150_median_ms": (150.0, "ms"),
-    "cloud_service_page_3_queries": (12, "queries"),
-    "cloud_service_page_150_queries": (12, "queries"),
+    "cloud_service_page_3_queries": (10, "queries"),
+    "cloud_service_page_150_queries": (10, "queries"),
     "cloud_service_page_150_median_ms": (150.0, "ms"),
     # One probe round over 1,000 members of 25 sets, every member changing state: one read, bulk writes.
     "probe_round_1000_queries": (10, "queries"),
     "probe_round_1000_median_ms": (500.0, "ms"),
     # The application page: the same queries with 2 VMs as with 200, and the pure assessment of a large application.
-    "application_page_queries_2_vms": (15, "queries"),
-    "application_page_queries_200_vms": (15, "queries"),
+    "application_page_queries_2_vms": (10, "queries"),
+    "application_page_queries_200_vms": (10, "queries"),
     "application_page_200_vms_median_ms": (300.0, "ms"),
     "assessment_50_roles_x_20_members_median_ms": (50.0, "ms"),
 }

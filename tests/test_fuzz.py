@@ -9,6 +9,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from applications.models import Application
 from tests import factories
 from tests.vms.test_wizard import CURRENT_STEP, configuration, image, standalone, submit, url
 
@@ -128,7 +129,13 @@ def world(signed_in, user, subscription):
     factories.StorageAccountFactory(subscription=subscription)
     factories.OperationFactory(virtual_machine=membership.virtual_machine)
     factories.SubscriptionFactory(members=[user])
+    factories.ApplicationFactory(subscription=subscription)
     return membership
+
+
+def application_of(world) -> int:
+    """The world's application: one of the signed-in person's subscription."""
+    return Application.objects.get(subscription_id=world.availability_set.cloud_service.subscription_id).pk
 
 
 PAGES = {
@@ -156,6 +163,9 @@ PAGES = {
     "set-list": lambda world: reverse("availability:list", args=[world.availability_set.cloud_service_id]),
     "set-detail": lambda world: reverse("availability:detail", args=[world.availability_set_id]),
     "set-delete": lambda world: reverse("availability:delete", args=[world.availability_set_id]),
+    "application": lambda world: reverse("applications:detail", args=[application_of(world)]),
+    "role-targets": lambda world: reverse("applications:role-targets", args=[application_of(world)]),
+    "role-add": lambda world: reverse("applications:role-add", args=[application_of(world)]),
     "wizard": lambda world: url(),
     **{f"wizard-{step}": lambda world, step=step: url(step) for step in ("finished", "unknown")},
 }

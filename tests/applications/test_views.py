@@ -88,7 +88,7 @@ class TestDetail:
         assert signed_in.get(detail_url(other)).status_code == 404
 
     @pytest.mark.parametrize("vm_count", [2, 200])
-    def test_queries_do_not_grow_with_vms(self, signed_in, subscription, vm_count, django_assert_max_num_queries):
+    def test_queries_do_not_grow_with_vms(self, signed_in, subscription, vm_count, django_assert_num_queries):
         service = factories.CloudServiceFactory(subscription=subscription)
         application = Application.objects.create(subscription=subscription, name="big")
         sets = [factories.AvailabilitySetFactory(cloud_service=service, update_domain_count=20) for _ in range(2)]
@@ -110,13 +110,16 @@ class TestDetail:
         web = Role.objects.create(application=application, name="Web", availability_set=sets[0])
         data = Role.objects.create(application=application, name="Data", availability_set=sets[1])
         Dependency.objects.create(role=web, depends_on=data)
-        with django_assert_max_num_queries(14):
+        # Session, user, the person's subscriptions, the application, then the view's reads: roles with their
+        # targets, set members, VMs in no set, dependencies, load-balanced endpoints, and the drills. The role forms
+        # read nothing: their targets are typed, with suggestions fetched as they are.
+        with django_assert_num_queries(10):
             response = signed_in.get(detail_url(application))
         assert response.status_code == 200
         assert "Load-balanced set" in response.content.decode()
-        with django_assert_max_num_queries(12):
+        with django_assert_num_queries(10):
             signed_in.get(detail_url(application), HTTP_HX_TARGET="application-live", **HTMX)
-        with django_assert_max_num_queries(11):
+        with django_assert_num_queries(9):
             signed_in.get(reverse("applications:list"))
 
 
@@ -124,7 +127,8 @@ class TestRolesAndDependencies:
     def test_add_a_role_of_a_set(self, signed_in, shop):
         sql_set = factories.AvailabilitySetFactory(name="SQLSet", cloud_service__subscription=shop.subscription)
         response = signed_in.post(
-            reverse("applications:role-add", args=[shop.pk]), {"name": "Cache", "target": f"set-{sql_set.pk}"}
+            reverse("applications:role-add", args=[shop.pk]),
+            {"name": "Cache", "target": f"SQLSet ({sql_set.cloud_service.name})"},
         )
         assert response.status_code == 302
         assert shop.roles.get(name="Cache").availability_set == sql_set
@@ -132,7 +136,8 @@ class TestRolesAndDependencies:
     def test_a_set_already_in_a_role_is_refused_beside_the_field(self, signed_in, shop):
         web_set = shop.roles.get(name="Web").availability_set
         response = signed_in.post(
-            reverse("applications:role-add", args=[shop.pk]), {"name": "Other", "target": f"set-{web_set.pk}"}
+            reverse("applications:role-add", args=[shop.pk]),
+            {"name": "Other", "target": f"{web_set.name} ({web_set.cloud_service.name})"},
         )
         assert response.status_code == 422
         assert "WebSet is already the Web role of this application." in response.content.decode()
@@ -142,7 +147,7 @@ class TestRolesAndDependencies:
         data = shop.roles.get(name="Data")
         response = signed_in.post(
             reverse("applications:role-change", args=[shop.pk, data.pk]),
-            {f"role-{data.pk}-name": "Data", f"role-{data.pk}-target": f"set-{sql_set.pk}"},
+            {f"role-{data.pk}-name": "Data", f"role-{data.pk}-target": "SQLSet"},
         )
         assert response.status_code == 302
         data.refresh_from_db()
@@ -223,3 +228,82 @@ def test_a_role_whose_vm_was_deleted_says_so(signed_in, shop):
     body = signed_in.get(detail_url(shop)).content.decode()
     assert "Its availability set or virtual machine was deleted: choose another below." in body
     assert "The application is down: Data has no member up." in body
+
+
+class TestRoleTargets:
+    """A role's target is typed, with suggestions: the page lists no subscription's worth of sets and VMs."""
+
+    @staticmethod
+    def suggestions(client, application, typed: str, field: str = "target") -> str:
+        url = reverse("applications:role-targets", args=[application.pk])
+        response = client.get(url, {field: typed}, **HTMX)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_suggests_sets_and_vms_in_no_set_that_start_with_what_is_typed(self, signed_in, shop):
+        service = factories.CloudServiceFactory(subscription=shop.subscription, name="contososql")
+        factories.AvailabilitySetFactory(cloud_service=service, name="SQLSet")
+        factories.VirtualMachineFactory(cloud_service=service, name="SQLalone")
+        factories.MembershipFactory(virtual_machine__cloud_service=service, virtual_machine__name="SQLinset")
+        factories.AvailabilitySetFactory(name="SQLOther")  # another subscription's
+        html = self.suggestions(signed_in, shop, "SQL", field=f"role-{shop.roles.first().pk}-target")
+        assert '<option value="SQLSet (contososql)">' in html
+        assert '<option value="SQLalone (contososql)">' in html
+        assert "SQLinset" not in html and "SQLOther" not in html
+        assert "<html" not in html
+
+    def test_suggests_at_most_twenty(self, signed_in, shop):
+        service = factories.CloudServiceFactory(subscription=shop.subscription)
+        factories.AvailabilitySetFactory.create_batch(25, cloud_service=service)
+        assert self.suggestions(signed_in, shop, "").count("<option") == 20
+
+    def test_another_subscriptions_application_gets_no_suggestions(self, signed_in):
+        other = factories.ApplicationFactory()
+        url = reverse("applications:role-targets", args=[other.pk])
+        assert signed_in.get(url, {"target": ""}, **HTMX).status_code == 404
+
+    def add(self, client, application, target: str):
+        return client.post(reverse("applications:role-add", args=[application.pk]), {"name": "Cache", "target": target})
+
+    def test_a_name_that_is_nothing_is_refused_beside_the_field(self, signed_in, shop):
+        response = self.add(signed_in, shop, "nothere")
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert "Choose an availability set or a virtual machine of this subscription: none is called nothere." in html
+        assert not shop.roles.filter(name="Cache").exists()
+
+    def test_a_name_two_sets_share_needs_its_cloud_service(self, signed_in, shop):
+        first = factories.AvailabilitySetFactory(cloud_service__subscription=shop.subscription, name="twin")
+        factories.AvailabilitySetFactory(cloud_service__subscription=shop.subscription, name="twin")
+        response = self.add(signed_in, shop, "twin")
+        assert response.status_code == 422
+        assert "More than one availability set or virtual machine is called twin" in response.content.decode()
+        assert self.add(signed_in, shop, f"twin ({first.cloud_service.name})").status_code == 302
+        assert shop.roles.get(name="Cache").availability_set == first
+
+    def test_a_vm_in_a_set_is_not_a_target_but_its_set_is(self, signed_in, shop):
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=shop.subscription)
+        membership = factories.MembershipFactory(virtual_machine=vm, availability_set__cloud_service=vm.cloud_service)
+        assert self.add(signed_in, shop, membership.virtual_machine.name).status_code == 422
+        assert self.add(signed_in, shop, membership.availability_set.name).status_code == 302
+
+    def test_an_unchanged_vm_that_has_joined_a_set_is_refused_with_the_services_words(self, signed_in, shop):
+        data = shop.roles.get(name="Data")
+        vm = data.virtual_machine
+        membership = factories.MembershipFactory(virtual_machine=vm, availability_set__cloud_service=vm.cloud_service)
+        response = signed_in.post(
+            reverse("applications:role-change", args=[shop.pk, data.pk]),
+            {f"role-{data.pk}-name": "Data", f"role-{data.pk}-target": f"{vm.name} ({vm.cloud_service.name})"},
+        )
+        assert response.status_code == 422
+        set_name = membership.availability_set.name
+        assert (
+            f"{vm.name} is in the availability set {set_name}: choose the set as the role." in response.content.decode()
+        )
+
+    def test_each_role_form_offers_its_own_suggestions_list(self, signed_in, shop):
+        html = signed_in.get(detail_url(shop)).content.decode()
+        for role in shop.roles.all():
+            assert f'list="role-{role.pk}-target-options"' in html
+            assert f'<datalist id="role-{role.pk}-target-options">' in html
+        assert 'list="role-target-options"' in html and '<datalist id="role-target-options">' in html
