@@ -40,6 +40,62 @@ class OperationRow(NamedTuple):
     message: str
 
 
+class CloudServiceRow(NamedTuple):
+    """A line of the Cloud Services list: plain values (portal/fragments.py)."""
+
+    pk: int
+    name: str
+    dns_name: str
+    location: str
+    vm_count: int
+    availability_set_count: int
+
+
+def cloud_service_rows(services: list[CloudService]) -> list[CloudServiceRow]:
+    """Return a page of `cloud_service_list` (with its set counts) as rows."""
+    return [
+        CloudServiceRow(
+            service.pk,
+            service.name,
+            service.dns_name,
+            service.affinity_group.name if service.affinity_group else service.region.name,
+            service.vm_count,
+            service.availability_set_count,
+        )
+        for service in services
+    ]
+
+
+class ActivityRow(NamedTuple):
+    """A line of the activity log: plain values (portal/fragments.py)."""
+
+    virtual_machine_id: int | None
+    title: str
+    in_progress: bool
+    status_label: str
+    message: str
+    started_at: datetime
+    ended_at: datetime | None
+    requested_by: str
+
+
+def activity_rows(operations: list[Operation]) -> list[ActivityRow]:
+    """Return a page of `operation_list` as rows."""
+    return [
+        ActivityRow(
+            operation.virtual_machine_id,
+            operation.title,
+            operation.in_progress,
+            operation.get_status_display(),
+            operation.message,
+            operation.started_at,
+            operation.ended_at,
+            operation.requested_by.get_username() if operation.requested_by else "",
+        )
+        for operation in operations
+    ]
+
+
 def operation_row(title: str, status: str, started_at: datetime, message: str) -> OperationRow:
     """Return an operation's values as an activity row (a time read without its zone is UTC, as stored)."""
     if timezone.is_naive(started_at):

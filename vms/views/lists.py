@@ -43,7 +43,7 @@ def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's cloud services."""
     listing = keyset_paginate(
         request, cloud_services_with_set_counts(request.subscription), key="name", page_size=settings.PAGE_SIZE
-    )
+    ).map(selectors.cloud_service_rows)
     return render_page(
         request,
         "vms/cloud_service_list.html",
@@ -148,5 +148,5 @@ def activity_log(request: HtmxHttpRequest) -> HttpResponse:
         key="started_at",
         descending=True,
         page_size=settings.PAGE_SIZE,
-    )
+    ).map(selectors.activity_rows)
     return render_page(request, "vms/activity.html", "activity", {"listing": listing})
