@@ -26,6 +26,19 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Staff look; changes go through the application pages, the API or this admin's actions (the services)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 class RoleInline(ReadOnlyInline):
     model = Role
     fields = ["name", "availability_set", "virtual_machine"]
@@ -36,21 +49,12 @@ class DrillEventInline(ReadOnlyInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ViewOnlyAdmin):
     list_display = ["name", "subscription", "created_at"]
     list_select_related = ["subscription"]
     search_fields = ["name", "subscription__name"]
     inlines = [RoleInline]
     actions = ["delete_through_service"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     def get_actions(self, request: HttpRequest) -> dict:
         actions = super().get_actions(request)
@@ -67,38 +71,20 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dependency)
-class DependencyAdmin(admin.ModelAdmin):
+class DependencyAdmin(ViewOnlyAdmin):
     list_display = ["role", "depends_on"]
     list_select_related = ["role__application", "depends_on"]
     search_fields = ["role__name", "depends_on__name", "role__application__name"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(Drill)
-class DrillAdmin(admin.ModelAdmin):
+class DrillAdmin(ViewOnlyAdmin):
     list_display = ["application", "kind", "status", "started_at"]
     list_filter = ["kind", "status"]
     list_select_related = ["application"]
     search_fields = ["application__name"]
     inlines = [DrillEventInline]
     actions = ["stop"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
     @admin.action(description="Stop the selected drills")
     def stop(self, request: HttpRequest, queryset: QuerySet[Drill]) -> None:

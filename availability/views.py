@@ -12,7 +12,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from availability.forms import DeleteConfirmationForm, RebalanceConfirmationForm
-from availability.models import AvailabilitySet
 from availability.selectors import (
     SetPage,
     availability_set_grid,
@@ -55,10 +54,16 @@ def set_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render_set_page(request, LIST_TEMPLATE, {"cloud_service": cloud_service, "rows": rows})
 
 
-def detail_context(availability_set: AvailabilitySet | SetPage) -> dict:
+def set_page_or_404(request: HtmxHttpRequest, pk: int) -> SetPage:
+    """Return one of the current subscription's sets as its page shows it, or 404."""
+    availability_set = availability_set_page(subscription_or_404(request), pk)
+    if availability_set is None:
+        raise Http404("No such availability set.")
+    return availability_set
+
+
+def detail_context(availability_set: SetPage) -> dict:
     """Gather what a set's page shows: its members by domain and what they are worth."""
-    if isinstance(availability_set, AvailabilitySet):
-        availability_set = availability_set_page(availability_set.cloud_service.subscription, availability_set.pk)
     members = availability_set_members(availability_set)
     return {
         "availability_set": availability_set,
@@ -75,10 +80,7 @@ def detail_context(availability_set: AvailabilitySet | SetPage) -> dict:
 @vary_on_headers("HX-Request")
 def set_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show a set's members as a grid of fault domains by update domains, and its service level."""
-    availability_set = availability_set_page(subscription_or_404(request), pk)
-    if availability_set is None:
-        raise Http404("No such availability set.")
-    return render_set_page(request, DETAIL_TEMPLATE, detail_context(availability_set))
+    return render_set_page(request, DETAIL_TEMPLATE, detail_context(set_page_or_404(request, pk)))
 
 
 @require_safe
@@ -107,7 +109,7 @@ def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"The availability set {availability_set.name} was deleted.")
             url = reverse("availability:list", args=[availability_set.cloud_service_id])
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
-    context = detail_context(availability_set) | {"delete_form": form}
+    context = detail_context(set_page_or_404(request, pk)) | {"delete_form": form}
     return render_set_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")
 
 
@@ -139,6 +141,6 @@ def set_rebalance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             availability_set_rebalance_check(availability_set=availability_set)
         except ValidationError as error:
             refusal = error.messages
-    context = detail_context(availability_set)
+    context = detail_context(set_page_or_404(request, pk))
     context |= {"rebalance_form": form, "refusal": refusal, "plan_key": rebalance_plan_key(context["moves"])}
     return render_set_page(request, DETAIL_TEMPLATE, context, part="rebalance_dialog")

@@ -201,13 +201,6 @@ class AddEndpointWizard(DialogWizard):
         start = reverse("endpoints:add", args=[self.vm.pk])
         return not urlsplit(htmx.current_url_abs_path or "").path.startswith(start)
 
-    def get_template_names(self) -> list[str]:
-        if not wants_fragment(self.request):
-            return [self.template_name]
-        if self.request.htmx.target == "wizard-page":
-            return [f"{self.template_name}#wizard_page"]
-        return [f"{self.template_name}#wizard_dialog"]
-
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current

@@ -47,5 +47,4 @@ def compiled_values(build: Callable[..., QuerySet]) -> Callable[..., list[tuple]
             cursor.execute(sql, params)
             return cursor.fetchall()
 
-    run.forget = compiled.clear  # for tests that change what the SQL would be
     return run

@@ -22,6 +22,8 @@ class DialogWizard(NamedUrlWizardView):
 
     done_step_name = "finished"
     request: HtmxHttpRequest
+    # The partial of template_name that answers an htmx request aimed at each target; any other gets the dialog.
+    fragment_partials = {"wizard-page": "wizard_page"}
 
     @classmethod
     def get_initkwargs(cls, *args, **kwargs):
@@ -111,6 +113,12 @@ class DialogWizard(NamedUrlWizardView):
         return self.show_step(failed_step)
 
     # Rendering
+
+    def get_template_names(self) -> list[str]:
+        if not wants_fragment(self.request):
+            return [self.template_name]
+        partial = self.fragment_partials.get(self.request.htmx.target, "wizard_dialog")
+        return [f"{self.template_name}#{partial}"]
 
     @property
     def in_dialog(self) -> bool:

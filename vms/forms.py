@@ -167,7 +167,19 @@ class ReleaseDateChoiceField(forms.ModelChoiceField):
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
 
 
-class ConfigurationForm(forms.Form):
+class SizeWithinQuotaMixin:
+    """A form with a Size: the subscription's cores quota is checked beside the field, by the deploy's own rule."""
+
+    def clean_size(self) -> RoleSize:
+        size = self.cleaned_data["size"]
+        try:
+            subscription_cores_check(subscription=self.subscription, size=size)
+        except ValidationError as error:
+            raise ValidationError(error.error_dict["size"]) from error
+        return size
+
+
+class ConfigurationForm(SizeWithinQuotaMixin, forms.Form):
     """Page 2: Virtual machine configuration."""
 
     error_messages = {
@@ -279,14 +291,6 @@ class ConfigurationForm(forms.Form):
         self.ssh_thumbprint = ssh_certificate_thumbprint(certificate.read())
         certificate.seek(0)
         return certificate
-
-    def clean_size(self) -> RoleSize:
-        size = self.cleaned_data["size"]
-        try:
-            subscription_cores_check(subscription=self.subscription, size=size)
-        except ValidationError as error:
-            raise ValidationError(error.error_dict["size"]) from error
-        return size
 
     @sensitive_variables()
     def clean(self) -> dict:
@@ -610,7 +614,7 @@ class OptionsForm(forms.Form):
         }
 
 
-class QuickCreateForm(forms.Form):
+class QuickCreateForm(SizeWithinQuotaMixin, forms.Form):
     """New -> Virtual Machine -> Quick Create: one page, a new cloud service named like the VM, a password."""
 
     error_messages = {
@@ -665,14 +669,6 @@ class QuickCreateForm(forms.Form):
 
     def clean_dns_name(self) -> str:
         return self.cleaned_data["dns_name"].strip()
-
-    def clean_size(self) -> RoleSize:
-        size = self.cleaned_data["size"]
-        try:
-            subscription_cores_check(subscription=self.subscription, size=size)
-        except ValidationError as error:
-            raise ValidationError(error.error_dict["size"]) from error
-        return size
 
     @sensitive_variables()
     def clean_admin_password(self) -> str:

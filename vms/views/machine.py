@@ -47,7 +47,9 @@ def get_machine(request: HtmxHttpRequest, pk: int) -> VirtualMachine:
     return get_object_or_404(virtual_machines_for(subscription_or_404(request)), pk=pk)
 
 
-def available_commands(vm: VirtualMachine | DashboardMachine, operations: list[Operation | OperationRow]) -> tuple[str]:
+def available_commands(
+    vm: VirtualMachine | DashboardMachine, operations: list[Operation | OperationRow]
+) -> tuple[str, ...]:
     """Return the commands the VM's state allows while no operation runs on it."""
     if any(operation.in_progress for operation in operations):
         return ()

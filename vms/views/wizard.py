@@ -49,6 +49,7 @@ class CreateVirtualMachineWizard(DialogWizard):
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
     storage_name = "vms.wizard_storage.EncryptedSessionStorage"
     template_name = "vms/wizard.html"
+    fragment_partials = {**DialogWizard.fragment_partials, "wizard-images": "wizard_images"}
     url_name = "vms:wizard-step"
     # True while the last page is posted: the deploy service then checks what the pages' service rules would.
     finishing = False
@@ -196,16 +197,6 @@ class CreateVirtualMachineWizard(DialogWizard):
         if htmx.target == "dialog-root":
             return True
         return not current_path(self.request).startswith(reverse("vms:wizard"))
-
-    def get_template_names(self) -> list[str]:
-        if not wants_fragment(self.request):
-            return [self.template_name]
-        target = self.request.htmx.target
-        if target == "wizard-images":
-            return [f"{self.template_name}#wizard_images"]
-        if target == "wizard-page":
-            return [f"{self.template_name}#wizard_page"]
-        return [f"{self.template_name}#wizard_dialog"]
 
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
