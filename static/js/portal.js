@@ -184,8 +184,9 @@ const setExpanded = (button, expanded) => {
   document.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
     if (target.id === "dialog-root" && !target.querySelector("dialog")) restoreFocus();
-    // After each wizard page, focus its heading so that the new page is announced.
-    if (target.id === "wizard-page" || target.closest?.("#dialog-root") || target.id === "dialog-root") {
+    // After each wizard page, focus its heading so that the new page is announced. Only a new page: a swap inside
+    // one (the DNS name check, suggestions, the image filter) must leave focus where the person is typing.
+    if (target.id === "wizard-page" || target.id === "dialog-root") {
       const heading = document.getElementById("wizard-title");
       if (heading && document.getElementById("wizard-page")?.contains(heading)) heading.focus();
     }

@@ -39,3 +39,20 @@ def test_a_dns_name_kept_from_before_is_checked_when_its_page_comes_back(signed_
 
     expect(page.get_by_label("DNS Name")).to_have_value("contosoweb")
     expect(page.get_by_text("contosoweb.cloudapp.net is available")).to_be_visible()
+
+
+def test_the_check_answering_mid_name_leaves_focus_in_the_field(signed_in_page: Page):
+    """A slow typist's pause lets the check answer; the rest of the name must still land in the field."""
+    page = signed_in_page
+    open_from_gallery(page)
+    fill_gallery_and_configuration(page, image="Windows Server 2012 Datacenter", name="iis1")
+    page.get_by_role("radio", name="Stand-alone virtual machine").check()
+    field = page.get_by_label("DNS Name")
+    field.press_sequentially("conto")
+    expect(page.get_by_text("conto.cloudapp.net is available")).to_be_visible()
+
+    page.keyboard.type("sweb")
+
+    expect(field).to_be_focused()
+    expect(field).to_have_value("contosweb")
+    expect(page.get_by_text("contosweb.cloudapp.net is available")).to_be_visible()
