@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from io import StringIO
 from pathlib import Path
@@ -66,6 +67,7 @@ def test_each_app_numbers_its_migrations_in_one_chain_from_0001_initial(loader, 
     assert names[0] == "0001_initial"
     numbers = [int(re.match(r"\d{4}", name).group()) for name in names]
     assert numbers == list(range(1, len(names) + 1)), f"{label}: {names}"
-    for previous, name in zip(names, names[1:], strict=False):
-        parents = [dependency for dependency in loader.disk_migrations[label, name].dependencies if dependency[0] == label]
+    for previous, name in itertools.pairwise(names):
+        migration = loader.disk_migrations[label, name]
+        parents = [dependency for dependency in migration.dependencies if dependency[0] == label]
         assert parents == [(label, previous)], f"{label}.{name} follows {parents}, not {previous}"
