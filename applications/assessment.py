@@ -14,7 +14,7 @@ call it. Terms follow the reference "Application availability":
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 
@@ -88,6 +88,32 @@ class Application:
 
     def role(self, key: int) -> Role:
         return next(role for role in self.roles if role.key == key)
+
+
+def as_before_drill(application: Application, running_before: dict[int, bool]) -> Application:
+    """Return the application with the members a drill holds as they were before it: the design outside the drill.
+
+    `running_before` maps each held member to whether it was running when the drill began. The drill takes members
+    out of rotation only by stopping them, so a member that was running counts as in rotation again.
+    """
+    roles = []
+    for role in application.roles:
+        held = {m.key: running_before[m.key] for m in role.members if m.key in running_before}
+        if not held:
+            roles.append(role)
+            continue
+        members = tuple(
+            replace(m, running=held[m.key], status_label="Running" if held[m.key] else m.status_label)
+            if m.key in held
+            else m
+            for m in role.members
+        )
+        balanced = tuple(
+            replace(lb, in_rotation={k: held.get(k, False) or up for k, up in lb.in_rotation.items()})
+            for lb in role.load_balanced_sets
+        )
+        roles.append(replace(role, members=members, load_balanced_sets=balanced))
+    return replace(application, roles=tuple(roles))
 
 
 # The application's state at one moment -------------------------------------------------------------------------

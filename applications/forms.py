@@ -59,6 +59,8 @@ class RoleForm(forms.Form):
         if role is not None:
             initial = {"name": role.name, "target": role_target_label(self.current) if self.current else ""}
             kwargs.setdefault("initial", initial)
+        # The form that adds a role has ids of its own; each role's form has its prefix, "role-<key>".
+        kwargs.setdefault("auto_id", "id_%s" if role is not None else "new-role-%s")
         super().__init__(*args, **kwargs)
         options = f"{self.prefix or 'role'}-target-options"
         self.options_id = options
@@ -99,15 +101,35 @@ class RoleForm(forms.Form):
 
 
 class DependencyForm(forms.Form):
-    role = forms.ChoiceField(label="Role", widget=forms.Select(attrs=SELECT))
-    depends_on = forms.ChoiceField(label="Depends on", widget=forms.Select(attrs=SELECT))
+    """Which role needs which: both start unchosen, so that no dependency (least of all on itself) is offered."""
+
+    error_messages = {"depends_on_required": "Choose the role that %(role)s depends on."}
+
+    role = forms.ChoiceField(
+        label="Role", widget=forms.Select(attrs=SELECT), error_messages={"required": "Choose a role."}
+    )
+    depends_on = forms.ChoiceField(
+        label="Depends on",
+        widget=forms.Select(attrs=SELECT),
+        error_messages={"required": "Choose the role it depends on."},
+    )
 
     def __init__(self, *args, roles: list[Role], **kwargs) -> None:
         self.roles = {str(role.pk): role for role in roles}
+        kwargs.setdefault("auto_id", "dependency-%s")
         super().__init__(*args, **kwargs)
-        choices = [(key, role.name) for key, role in self.roles.items()]
+        choices = [("", "Choose a role")] + [(key, role.name) for key, role in self.roles.items()]
         self.fields["role"].choices = choices
         self.fields["depends_on"].choices = choices
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.has_error("depends_on", "required") and data.get("role"):
+            del self.errors["depends_on"]
+            message = self.error_messages["depends_on_required"]
+            role = self.roles[data["role"]].name
+            self.add_error("depends_on", ValidationError(message, code="required", params={"role": role}))
+        return data
 
     def service_arguments(self) -> dict:
         return {
@@ -144,6 +166,7 @@ class DrillForm(forms.Form):
 
     def __init__(self, *args, roles: list[Role], **kwargs) -> None:
         self.roles = {str(role.pk): role for role in roles}
+        kwargs.setdefault("auto_id", "drill-%s")
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [("", "Every set at once")] + [
             (key, f"The {role.name} role's set only") for key, role in self.roles.items()

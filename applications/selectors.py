@@ -60,6 +60,13 @@ class RoleView:
     def has_target(self) -> bool:
         return self.role.availability_set_id is not None or self.role.virtual_machine_id is not None
 
+    @property
+    def set_joined(self) -> AvailabilitySet | None:
+        """Return the set that the role's one VM has joined since it became the role: the role could be that set."""
+        vm = self.role.virtual_machine
+        membership = getattr(vm, "membership", None) if vm is not None else None
+        return membership.availability_set if membership is not None else None
+
 
 @dataclass(frozen=True)
 class ApplicationView:
@@ -178,6 +185,14 @@ def _role_view(
 def application_view(application: Application) -> ApplicationView:
     """Build one application's roles, members and assessment."""
     return application_views([application])[0]
+
+
+def assessment_outside_drill(view: ApplicationView, drill: Drill | None) -> model.Assessment:
+    """Judge the design with the VMs a running drill holds as they were before it began: its downtime is no fault."""
+    if drill is None or not drill.running:
+        return view.assessment
+    running_before = {int(key): state == VirtualMachine.Status.RUNNING for key, state in drill.prior_states.items()}
+    return model.assess(model.as_before_drill(view.value, running_before))
 
 
 def application_drills(application: Application) -> list[Drill]:

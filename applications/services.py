@@ -192,6 +192,31 @@ def role_change(
 
 
 @transaction.atomic
+def role_retarget_to_set(*, role: Role) -> Role:
+    """Make the availability set that a one-VM role's VM has joined the role, keeping its name and dependencies."""
+    application = application_lock(role.application)
+    _refuse_while_drilling(application, field=None)
+    role = Role.objects.select_related("virtual_machine__membership__availability_set__cloud_service").get(pk=role.pk)
+    vm = role.virtual_machine
+    if vm is None:
+        raise ValidationError(
+            "The %(role)s role is not a single virtual machine.", code="not_one_vm", params={"role": role.name}
+        )
+    if (membership := getattr(vm, "membership", None)) is None:
+        raise ValidationError("%(vm)s is in no availability set.", code="vm_in_no_set", params={"vm": vm.name})
+    availability_set = membership.availability_set
+    try:
+        _target_checks(application, availability_set=availability_set, virtual_machine=None, excluding=role)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict["target"]) from error
+    role.availability_set = availability_set
+    role.virtual_machine = None
+    role.full_clean(validate_constraints=False)
+    role.save(update_fields=["availability_set", "virtual_machine"])
+    return role
+
+
+@transaction.atomic
 def role_remove(*, role: Role) -> None:
     """Remove a role and the dependencies on and of it."""
     application = application_lock(role.application)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("applications/<int:pk>/roles/targets/", views.role_targets, name="role-targets"),
     path("applications/<int:pk>/roles/<int:role_pk>/", views.role_update, name="role-change"),
     path("applications/<int:pk>/roles/<int:role_pk>/remove/", views.role_delete, name="role-remove"),
+    path("applications/<int:pk>/roles/<int:role_pk>/set/", views.role_to_set, name="role-to-set"),
     path("applications/<int:pk>/dependencies/", views.dependency_create, name="dependency-add"),
     path(
         "applications/<int:pk>/dependencies/<int:dependency_pk>/remove/",

@@ -20,6 +20,7 @@ from applications.selectors import (
     application_view,
     application_views,
     applications_for,
+    assessment_outside_drill,
     role_target_label,
     role_targets_matching,
 )
@@ -32,6 +33,7 @@ from applications.services import (
     role_add,
     role_change,
     role_remove,
+    role_retarget_to_set,
 )
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
@@ -86,51 +88,61 @@ def get_application(request: HtmxHttpRequest, pk: int) -> Application:
 def finding_fix(view: ApplicationView, finding: Finding) -> tuple[str, str]:
     """Say how to fix a finding and link to where it is done."""
     role = next(r for r in view.roles if r.role.pk == finding.role)
+    if finding.kind == FindingKind.ONE_VM and (joined := role.set_joined) is not None:
+        return f"Make {joined.name} the {role.role.name} role", f"#role-{role.role.pk}-set"
     if finding.kind == FindingKind.ONE_VM:
         return "Create a second virtual machine in the same availability set", reverse("vms:wizard")
     if finding.kind == FindingKind.NO_SET:
         return "Create an availability set for it (Configure)", reverse("vms:configure", args=[finding.subject])
     if finding.kind == FindingKind.DEPENDS_ON_WEAK:
         return "See that role", f"#role-{finding.subject}"
-    vm = role.role.virtual_machine
-    membership = getattr(vm, "membership", None) if vm is not None else None
-    if set_id := role.role.availability_set_id or (membership.availability_set_id if membership else None):
+    if joined := role.role.availability_set or role.set_joined:
         label = "Open the set to rebalance it" if finding.kind == FindingKind.SHARED_DOMAIN else "Open the set"
-        return label, reverse("availability:detail", args=[set_id])
+        return label, reverse("availability:detail", args=[joined.pk])
     return "Open the virtual machine", role.target_url
 
 
 def detail_context(application: Application, *, live_only: bool = False, **forms) -> dict:
-    """Gather the page: the live part (grids, status, assessment, drill) and, unless only it is asked, the forms."""
+    """Gather the page: the live part (status, verdict, drill, grids, assessment) and, unless only it is asked, forms.
+
+    During a drill the verdict judges the design from the VMs as they were before it; the grids show them as they are.
+    """
     view = application_view(application)
     drills = application_drills(application)
     running = next((drill for drill in drills if drill.running), None)
+    drill_events = list(running.events.all()) if running else []
+    design = assessment_outside_drill(view, running)
     status = view.assessment.now
+    roles = [role_view.role for role_view in view.roles]
+    reports = [drill for drill in drills if not drill.running]
     live = {
         "application": application,
         "view": view,
+        "design": design,
         "diagram": layout(
             [(r.role.pk, r.role.name, r.role.pk not in status.down_roles) for r in view.roles],
             [(d.role_id, d.depends_on_id) for d in view.dependencies],
         ),
         "blamed": view.role_name(status.blamed),
-        "spofs": [view.role_name(key) for key in view.assessment.single_points_of_failure],
-        "findings": [(finding, *finding_fix(view, finding)) for finding in view.assessment.findings],
+        "spofs": [view.role_name(key) for key in design.single_points_of_failure],
+        "findings": [(finding, *finding_fix(view, finding)) for finding in design.findings],
+        "minimum_rows": [(r, design.minimums[r.role.pk]) for r in view.roles],
         "drill": running,
-        "drill_events": list(running.events.all()) if running else [],
-        "reports": [drill for drill in drills if not drill.running],
+        "drill_events": drill_events,
+        "drill_now": drill_events[-1].text if drill_events else "",
+        "drill_form": forms.get("drill_form") or DrillForm(roles=roles),
+        "reports": reports,
+        "last_report": reports[0] if reports else None,
         "polling": running is not None or any(vm.is_busy for r in view.roles for vm in r.members),
     }
     if live_only:
         return live
-    roles = [role_view.role for role_view in view.roles]
     return live | {
         "role_rows": [
             (r, forms.get(f"role_form_{r.role.pk}") or role_form(application, role=r.role)) for r in view.roles
         ],
         "role_form": forms.get("role_form") or role_form(application),
         "dependency_form": forms.get("dependency_form") or DependencyForm(roles=roles),
-        "drill_form": forms.get("drill_form") or DrillForm(roles=roles),
         "error": forms.get("error", ""),
     }
 
@@ -225,6 +237,19 @@ def role_delete(request: HtmxHttpRequest, pk: int, role_pk: int) -> HttpResponse
 
 
 @require_POST
+def role_to_set(request: HtmxHttpRequest, pk: int, role_pk: int) -> HttpResponse:
+    """Make the availability set that a one-VM role's VM has joined the role, in one step."""
+    application = get_application(request, pk)
+    role = get_object_or_404(Role.objects.filter(application=application), pk=role_pk)
+    try:
+        role = role_retarget_to_set(role=role)
+    except ValidationError as error:
+        return _after_write(request, application, error=error.messages[0])
+    messages.success(request, f"The {role.name} role is now the availability set {role.availability_set.name}.")
+    return _after_write(request, application)
+
+
+@require_POST
 def dependency_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     application = get_application(request, pk)
     form = DependencyForm(request.POST, roles=list(application.roles.all()))
@@ -257,12 +282,11 @@ def drill_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = DrillForm(request.POST, roles=list(application.roles.all()))
     if form.is_valid():
         try:
-            drill = drill_start(application=application, user=request.user, **form.service_arguments())
+            drill_start(application=application, user=request.user, **form.service_arguments())
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.info(request, f"{drill.title}: the drill has started.")
-            return _after_write(request, application)
+            return _after_write(request, application)  # the page's drill section says it is under way
     return _after_write(request, application, drill_form=form)
 
 
@@ -274,7 +298,6 @@ def drill_halt(request: HtmxHttpRequest, pk: int, drill_pk: int) -> HttpResponse
         drill_stop(drill=drill)
     except ValidationError as error:
         return _after_write(request, application, error=error.messages[0])
-    messages.info(request, "Stopping the drill: every virtual machine returns to the state it had before.")
     return _after_write(request, application)
 
 

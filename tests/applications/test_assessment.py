@@ -14,6 +14,7 @@ from applications.assessment import (
     Member,
     Role,
     Scenario,
+    as_before_drill,
     assess,
     minimum_members,
     rack_failure_prediction,
@@ -265,3 +266,37 @@ def test_a_load_balanced_set_of_one_member_and_a_crowded_set_are_findings():
     )
     kinds = [f.kind for f in assess(Application("a", (role,))).findings]
     assert kinds == [FindingKind.SHARED_DOMAIN, FindingKind.ONE_LB_MEMBER]
+
+
+def test_a_drill_s_own_downtime_is_no_fault_of_the_design():
+    """During a walk, update domain 0 is down; judged as before the drill, two members in two domains survive."""
+    web = Role(
+        key=1,
+        name="Web",
+        members=(
+            Member(1, "IIS1", 0, 0, running=False, status_label="Stopped"),
+            Member(2, "IIS2", 1, 1),
+        ),
+        set_name="WebSet",
+        fault_domain_count=2,
+        update_domain_count=2,
+        load_balanced_sets=(LoadBalancedSet("web", {1: False, 2: True}),),
+    )
+    data = Role(
+        key=2,
+        name="Data",
+        members=(Member(3, "SQL1", 0, 0, running=False), Member(4, "SQL2", 1, 1, running=False)),
+        set_name="SQLSet",
+        fault_domain_count=2,
+        update_domain_count=2,
+    )
+    application = Application("Shop", (web, data), ((1, 2),))
+    assert assess(application).single_points_of_failure == (1, 2)
+    # The drill stopped IIS1 and SQL1; SQL2 was already stopped before the drill began.
+    before = as_before_drill(application, {1: True, 2: True, 3: True, 4: False})
+    assert [m.name for m in before.role(1).up_members] == ["IIS1", "IIS2"]
+    assert [m.name for m in before.role(2).up_members] == ["SQL1"]
+    assert assess(before).single_points_of_failure == (2,)  # SQL2 was down before: that is the design's own fault
+    healthy = as_before_drill(application, {1: True, 2: True, 3: True, 4: True})
+    assert assess(healthy).single_points_of_failure == ()
+    assert as_before_drill(application, {}) == application

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from applications.drills import drill_event, drill_last_event
 from applications.models import Application, Dependency, Drill, Role
 from tests import factories
 from tests.applications.test_drills import web_shop
@@ -307,3 +311,181 @@ class TestRoleTargets:
             assert f'list="role-{role.pk}-target-options"' in html
             assert f'<datalist id="role-{role.pk}-target-options">' in html
         assert 'list="role-target-options"' in html and '<datalist id="role-target-options">' in html
+
+
+class PageMarkup(HTMLParser):
+    """Collect what a person's assistive technology reads from a page: ids, labels, form controls, table headers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.label_for: set[str] = set()
+        self.controls: list[dict] = []  # each: its attributes and whether a <label> wraps it
+        self.headers: list[str] = []
+        self._labels = 0
+        self._header: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.append(attributes["id"])
+        if tag == "label":
+            self._labels += 1
+            if attributes.get("for"):
+                self.label_for.add(attributes["for"])
+        elif tag in {"input", "select", "textarea"} and attributes.get("type") not in {"hidden", "submit"}:
+            self.controls.append({**attributes, "tag": tag, "wrapped": self._labels > 0})
+        elif tag == "th":
+            self._header = []
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self._labels -= 1
+        elif tag == "th" and self._header is not None:
+            self.headers.append("".join(self._header).strip())
+            self._header = None
+
+    def handle_data(self, data):
+        if self._header is not None:
+            self._header.append(data)
+
+    def unnamed_controls(self) -> list[str]:
+        """Name the controls that have no accessible name: no wrapping label, no label for their (unique) id."""
+        unique = {key for key in self.ids if self.ids.count(key) == 1}
+        return [
+            control.get("id") or control.get("name", control["tag"])
+            for control in self.controls
+            if not (
+                control["wrapped"]
+                or control.get("aria-label")
+                or control.get("aria-labelledby")
+                or (control.get("id") in unique and control["id"] in self.label_for)
+            )
+        ]
+
+
+def page_markup(html: str) -> PageMarkup:
+    parser = PageMarkup()
+    parser.feed(html)
+    return parser
+
+
+class TestPageMarkup:
+    """Every form of the page has ids of its own, so every label names its own control."""
+
+    def test_no_id_repeats_and_every_control_and_header_has_a_name(self, signed_in, shop):
+        markup = page_markup(signed_in.get(detail_url(shop)).content.decode())
+        assert markup.controls, "the page has its forms"
+        assert sorted({key for key in markup.ids if markup.ids.count(key) > 1}) == []
+        assert markup.unnamed_controls() == []
+        assert "" not in markup.headers
+
+    def test_with_errors_on_every_form_no_id_repeats(self, signed_in, shop):
+        response = signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "rack_failure"})
+        assert response.status_code == 422
+        markup = page_markup(response.content.decode())
+        assert sorted({key for key in markup.ids if markup.ids.count(key) > 1}) == []
+        assert markup.unnamed_controls() == []
+
+
+class TestAddDependency:
+    def test_the_form_offers_no_dependency_until_both_roles_are_chosen(self, signed_in, shop):
+        html = signed_in.get(detail_url(shop)).content.decode()
+        form = html[html.index('aria-label="Add a dependency"') :]
+        form = form[: form.index("</form>")]
+        for name in ("role", "depends_on"):
+            select = form[form.index(f'name="{name}"') :]
+            select = select[: select.index("</select>")]
+            first = select[select.index("<option") :]
+            assert first.startswith('<option value="" selected>'), f"{name}: {first[:80]}"
+
+    def test_a_dependency_with_a_role_left_unchosen_is_refused_beside_the_field(self, signed_in, shop):
+        web = shop.roles.get(name="Web")
+        response = signed_in.post(
+            reverse("applications:dependency-add", args=[shop.pk]), {"role": web.pk, "depends_on": ""}
+        )
+        assert response.status_code == 422
+        assert "Choose the role that Web depends on." in response.content.decode()
+        assert Dependency.objects.count() == 1
+
+
+def section(html: str, heading_id: str) -> str:
+    """Return the part of the page from a section's heading to the end of that section."""
+    start = html.index(f'id="{heading_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+class TestDuringADrill:
+    """A drill's own downtime is what the drill does, not a fault of the design."""
+
+    def test_the_assessment_judges_the_members_as_they_were_before_the_drill(self, signed_in, subscription):
+        shop = web_shop(subscription, sql_in_set=True)
+        signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
+        drill = Drill.objects.get()
+        # Update domain 0 of every set is shut down, as the drill's first step does.
+        VirtualMachine.objects.filter(name__in=["IIS1", "SQL1"]).update(status=VirtualMachine.Status.STOPPED)
+        drill_event(drill, "Update domain 0: IIS1, SQL1 shut down for their update.", drill_last_event(drill))
+        html = signed_in.get(detail_url(shop)).content.decode()
+        assert "Single point of failure" not in html.replace("No single point of failure", "")
+        assert "No single point of failure" in html
+        now = section(html, "now-heading")
+        assert "Update domain 0: IIS1, SQL1 shut down for their update." in now
+        assert "judged from the virtual machines as they were before the drill" in now
+
+    def test_a_real_fault_still_shows_during_a_drill(self, signed_in, shop):
+        signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
+        assert "Single point of failure: Data." in signed_in.get(detail_url(shop)).content.decode()
+
+    def test_when_the_drill_ends_the_poll_brings_back_the_drill_form_and_the_report(self, signed_in, shop):
+        signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
+        drill = Drill.objects.get()
+        poll = {"HTTP_HX_TARGET": "application-live", **HTMX}
+        live = signed_in.get(detail_url(shop), **poll).content.decode()
+        assert "Stop drill" in live and 'aria-label="Start a drill"' not in live
+        Drill.objects.filter(pk=drill.pk).update(status=Drill.Status.COMPLETED, ended_at=timezone.now())
+        live = signed_in.get(detail_url(shop), **poll).content.decode()
+        assert "Stop drill" not in live
+        assert 'aria-label="Start a drill"' in live
+        assert reverse("applications:drill", args=[shop.pk, drill.pk]) in live
+
+
+class TestRoleOfAVmThatJoinedASet:
+    """The one-VM role's finding is fixed by a set; then the set becomes the role in one step."""
+
+    @pytest.fixture
+    def sql_set(self, shop):
+        sql1 = VirtualMachine.objects.get(name="SQL1")
+        membership = factories.MembershipFactory(
+            virtual_machine=sql1, availability_set__name="SQLSet", availability_set__cloud_service=sql1.cloud_service
+        )
+        factories.MembershipFactory(
+            availability_set=membership.availability_set, virtual_machine__name="SQL2", fault_domain=1, update_domain=1
+        )
+        return membership.availability_set
+
+    def test_the_page_offers_to_make_the_set_the_role_and_the_finding_links_there(self, signed_in, shop, sql_set):
+        data = shop.roles.get(name="Data")
+        html = signed_in.get(detail_url(shop)).content.decode()
+        url = reverse("applications:role-to-set", args=[shop.pk, data.pk])
+        assert f'action="{url}"' in html
+        assert "Make SQLSet the Data role</button>" in html
+        assert f'href="#role-{data.pk}-set">Make SQLSet the Data role</a>' in html
+
+    def test_the_button_makes_the_set_the_role(self, signed_in, shop, sql_set):
+        data = shop.roles.get(name="Data")
+        response = signed_in.post(reverse("applications:role-to-set", args=[shop.pk, data.pk]))
+        assert response.status_code == 302
+        data.refresh_from_db()
+        assert data.availability_set == sql_set and data.virtual_machine is None
+        html = signed_in.get(detail_url(shop)).content.decode()
+        assert "No single point of failure" in html
+        assert "Make SQLSet the Data role" not in html
+
+    def test_a_role_whose_vm_is_in_no_set_is_not_offered_one(self, signed_in, shop):
+        data = shop.roles.get(name="Data")
+        assert "role-to-set" not in signed_in.get(detail_url(shop)).content.decode()
+        response = signed_in.post(reverse("applications:role-to-set", args=[shop.pk, data.pk]))
+        assert response.status_code == 422
+        assert "SQL1 is in no availability set." in response.content.decode()
+        data.refresh_from_db()
+        assert data.virtual_machine.name == "SQL1"

@@ -220,3 +220,20 @@ def test_the_check_itself_catches_the_old_navigation_colour(axe_page: Page, user
     )
     found = {violation["id"] for violation in serious_violations(page)}
     assert {"color-contrast", "aria-required-children"} <= found
+
+
+def test_the_application_page_has_no_violation_at_all(axe_page: Page, user, subscription):
+    """Every form of the page has its own ids, every control its name and every table header its words."""
+    from tests.applications.test_drills import web_shop
+
+    application = web_shop(subscription)
+    page = axe_page
+    sign_in(page, user)
+    page.goto(reverse("applications:detail", args=[application.pk]))
+    expect(page.get_by_role("form", name="Start a drill")).to_be_visible()
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    violations = [(v["id"], v["impact"], [node["target"] for node in v["nodes"]][:5]) for v in result["violations"]]
+    assert violations == []
+    page.get_by_role("radio", name="Rack failure").check()
+    expect(page.get_by_label("Sets")).to_be_visible()
+    assert_accessible(page, "the application page with the rack failure's choices")
