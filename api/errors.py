@@ -7,29 +7,8 @@ from typing import NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-# Refusals that depend on the state of things rather than on the request itself.
-CONFLICT_CODES = frozenset(
-    {
-        "busy",
-        "wrong_state",
-        "vm_name_taken",
-        "dns_name_taken",
-        "set_name_taken",
-        "name_taken",
-        "unique",
-        "set_not_empty",
-        "idempotency_key_reused",
-        "public_port_taken",
-        "private_port_taken",
-        "already_member",
-        "role_name_taken",
-        "target_taken",
-        "dependency_exists",
-        "drill_running",
-        "held",
-        "ended",
-    }
-)
+from portal.errors import CONFLICT_CODES
+
 INVALID = "invalid"
 MANY_ERRORS = "The request has errors; each field says what to fix."
 

@@ -119,7 +119,7 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         storage_account, release_date, image, os_family, subnet,
         set_pk, set_name, fault_domain, update_domain,
     ) = rows[0]  # fmt: skip
-    size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=bool(shared_core), memory_mb=memory_mb)
+    size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=shared_core, memory_mb=memory_mb)
     glance = QuickGlance(
         dns_name=CloudService.dns_name_of(service),
         size=str(size),

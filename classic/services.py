@@ -22,6 +22,7 @@ from classic.models import ClassicCloudService, ClassicRequest, ManagementCertif
 from classic.selectors import deployment_name, image_version_named
 from endpoints.models import LoadBalancedSet
 from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
+from portal.errors import CONFLICT_CODES
 from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
@@ -318,7 +319,6 @@ def deployment_of(cloud_service: CloudService, name: str) -> CloudService:
 
 def validation_to_api_error(error: ValidationError) -> BadRequest | Conflict:
     """Carry a portal rule's message out as the platform's error: taken names and busy VMs conflict."""
-    conflict_codes = {"dns_name_taken", "vm_name_taken", "set_name_taken", "name_taken", "busy", "wrong_state"}
     details = error.error_dict.items() if hasattr(error, "error_dict") else [("", error.error_list)]
     messages, codes = [], set()
     for _, errors in details:
@@ -326,7 +326,7 @@ def validation_to_api_error(error: ValidationError) -> BadRequest | Conflict:
             codes.add(item.code)
             messages.extend(item.messages)
     message = " ".join(dict.fromkeys(messages))
-    return Conflict(message) if codes & conflict_codes else BadRequest(message)
+    return Conflict(message) if codes & CONFLICT_CODES else BadRequest(message)
 
 
 @transaction.atomic

@@ -10,9 +10,12 @@ An app declares its jobs in its own ``periodic.py`` module::
 ``seconds`` is a number or a function returning one, read each time the job is claimed (so a setting counts as it is
 now, not as it was at import).
 
-Every worker process calls :func:`periodic_run_due` between tasks. A job's row in ``PeriodicRun`` is claimed under a
-row lock (skipping rows another worker holds), so with several workers on one database each job still runs once per
-interval. A job that raises is logged and tried again at its next interval; it never stops the worker.
+The modules are imported once when Django starts (``PortalConfig.ready``), so a broken one stops the start rather
+than a worker's loop. Every worker process calls :func:`periodic_run_due` between tasks, and keeps calling it while a
+task runs (``portal.worker``), so a long operation does not hold the probes back. A job's row in ``PeriodicRun``
+is claimed under a row lock (skipping rows another worker holds), so with several workers on one database, or the
+worker and its schedule thread, each job still runs once per interval. A job that raises is logged and tried again
+at its next interval; it never stops the worker.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
 from portal.models import PeriodicRun
 
@@ -61,8 +63,7 @@ def periodic(*, name: str, seconds: float | Callable[[], float]) -> Callable[[Jo
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    """Every registered job, after importing each installed app's ``periodic`` module."""
-    autodiscover_modules("periodic")
+    """Every registered job (each installed app's ``periodic`` module is imported once, at start: PortalConfig)."""
     return sorted(_registry.values(), key=lambda job: job.name)
 
 

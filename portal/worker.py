@@ -1,5 +1,9 @@
 """The background worker: django-tasks-db's task loop with the portal's periodic schedule beside it.
 
+Between tasks the loop runs the due periodic jobs itself; while a task runs (an operation takes the fabric's time),
+a thread of the same process runs them every SCHEDULE_STEP_SECONDS, so a single worker busy restarting a VM still
+runs its probe rounds and sees the restart.
+
 The worker outlives its database: when PostgreSQL restarts or the network drops, the loop closes its broken
 connections, waits (0.5 s, then twice as long each time, at most WORKER_RECONNECT_MAX_SECONDS) and carries on. A task
 cut off that way is left unfinished; the recovery sweep retries its operation once OPERATION_TIMEOUT_SECONDS pass.
@@ -9,7 +13,10 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
@@ -22,6 +29,7 @@ from portal.periodic import periodic_run_due
 logger = logging.getLogger(__name__)
 
 FIRST_RECONNECT_DELAY = 0.5
+SCHEDULE_STEP_SECONDS = 0.5
 
 
 def reconnect_delay(failures: int, *, cap: float, first: float = FIRST_RECONNECT_DELAY) -> float:
@@ -36,6 +44,32 @@ def close_broken_connections() -> None:
             connection.close()
         except Exception:
             logger.debug("Closing a broken connection to %s failed", connection.alias, exc_info=True)
+
+
+@contextmanager
+def schedule_beside(*, step: float | None = None) -> Iterator[None]:
+    """Run the due periodic jobs every `step` seconds in a thread of their own while the block runs."""
+    step = SCHEDULE_STEP_SECONDS if step is None else step
+    stop = threading.Event()
+
+    def run_schedule() -> None:
+        try:
+            while not stop.wait(step):
+                try:
+                    periodic_run_due()
+                except (OperationalError, InterfaceError):
+                    logger.warning("The schedule could not reach the database; trying again", exc_info=True)
+                    close_broken_connections()
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=run_schedule, name="portal-schedule", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 class PortalWorker(Worker):
@@ -59,6 +93,11 @@ class PortalWorker(Worker):
         self.run_task(task_result)
         close_old_connections()
         return True
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        """Carry out one task with the schedule running beside it."""
+        with schedule_beside():
+            super().run_task(db_task_result)
 
     def run(self) -> None:
         logger.info("Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names))

@@ -7,7 +7,6 @@ import time
 
 from django.conf import settings
 
-from portal.periodic import periodic_run_due
 from vms.models import Operation, VirtualMachine
 from vms.operations import PHASES, operation_enter_phase
 
@@ -25,30 +24,21 @@ FAILURE_REASONS = {
 }
 
 
-# While an operation takes its simulated time, the worker's schedule (such as the load balancer's probes) runs on.
-SCHEDULE_STEP_SECONDS = 0.5
-
-
 def carry_out(operation: Operation) -> str:
-    """Take the operation's simulated time, passing through its states, and return an error message, or ""."""
+    """Take the operation's simulated time, passing through its states, and return an error message, or "".
+
+    The worker runs its schedule (such as the load balancer's probes) beside the operation meanwhile: portal.worker.
+    """
     if operation.kind == Operation.Kind.FABRIC_FAILURE:
         _wait_unless_cut_short(operation, float(operation.details.get("failure_seconds", 0)))
-    simulate_time(settings.FABRIC_OPERATION_SECONDS)
+    time.sleep(settings.FABRIC_OPERATION_SECONDS)
     for status in PHASES.get(operation.kind, ()):
         if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=status):
             return ""  # superseded: the attempt that holds the operation now reports its outcome
-        simulate_time(settings.FABRIC_OPERATION_SECONDS)
+        time.sleep(settings.FABRIC_OPERATION_SECONDS)
     if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
         return FAILURE_REASONS[operation.kind]
     return ""
-
-
-def simulate_time(seconds: float) -> None:
-    """Let simulated time pass in the worker, running its due periodic jobs meanwhile as an idle worker would."""
-    deadline = time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        time.sleep(min(left, SCHEDULE_STEP_SECONDS))
-        periodic_run_due()
 
 
 def _wait_unless_cut_short(operation: Operation, seconds: float) -> None:

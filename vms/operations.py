@@ -3,7 +3,8 @@
 A feature that runs a chain of operations (a rebalance's moves, a drill's steps) names a follow-up in the operation's
 ``details["follow_up"]``; whatever ends the operation (the worker, or the recovery sweep failing it) then calls that
 follow-up in the same transaction, so the chain goes on or stops without anybody watching. Follow-ups are declared
-with :func:`operation_follow_up` in an app's ``operations`` module.
+with :func:`operation_follow_up` in an app's ``operations`` module; those modules are imported once, when Django
+starts (``VmsConfig.ready``), so a broken one stops the start rather than an operation's transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import NamedTuple
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
 from portal.models import Subscription
 from portal.services import subscription_usage_add
@@ -75,8 +75,6 @@ def operation_follow_up(name: str) -> Callable[[FollowUp], FollowUp]:
 
 
 def _follow_up_for(name: str) -> FollowUp:
-    if name not in _follow_ups:
-        autodiscover_modules("operations")
     return _follow_ups[name]
 
 

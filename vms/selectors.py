@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from portal.models import Subscription
 from vms.models import (
@@ -97,9 +96,7 @@ def activity_rows(operations: list[Operation]) -> list[ActivityRow]:
 
 
 def operation_row(title: str, status: str, started_at: datetime, message: str) -> OperationRow:
-    """Return an operation's values as an activity row (a time read without its zone is UTC, as stored)."""
-    if timezone.is_naive(started_at):
-        started_at = timezone.make_aware(started_at, UTC)
+    """Return an operation's values as an activity row."""
     label = Operation.Status(status).label
     return OperationRow(title, status, label, status == Operation.Status.IN_PROGRESS, started_at, message)
 

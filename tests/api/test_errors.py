@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core.exceptions import ValidationError
 
 from api.errors import MANY_ERRORS, api_error_from_validation
+from classic.services import validation_to_api_error
+from portal.errors import CONFLICT_CODES
 
 
 def test_a_field_error_keeps_its_field_message_and_code():
@@ -55,3 +58,19 @@ def test_fields_are_renamed_to_the_request_s_names_and_params_are_filled_in():
     )
     assert error.fields == {"affinity_group": ["Choose a region."]}
     assert error.body() == {"code": "required", "message": "Choose a region.", "fields": error.fields}
+
+
+@pytest.mark.parametrize("code", sorted(CONFLICT_CODES))
+def test_each_conflict_is_409_in_the_json_api_and_in_the_classic_api(code):
+    """One table says which refusals are conflicts, so the two APIs answer a refusal with the same status."""
+    error = ValidationError("web1 is held by the drill Rack failure.", code=code)
+    assert api_error_from_validation(error).status == 409
+    assert validation_to_api_error(error).status == 409
+    assert validation_to_api_error(ValidationError({"name": [error]})).status == 409
+
+
+@pytest.mark.parametrize("code", ["required", "vm_name_format", "core_quota"])
+def test_a_refusal_of_the_request_itself_is_400_in_both_apis(code):
+    error = ValidationError("Not so.", code=code)
+    assert api_error_from_validation(error).status == 400
+    assert validation_to_api_error(error).status == 400

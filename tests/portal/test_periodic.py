@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -20,7 +24,6 @@ pytestmark = pytest.mark.django_db
 def jobs(monkeypatch):
     """A registry holding only the jobs a test declares."""
     monkeypatch.setattr(schedule, "_registry", {})
-    monkeypatch.setattr(schedule, "autodiscover_modules", lambda name: None)
     calls: list[str] = []
     return calls
 
@@ -114,3 +117,32 @@ def test_the_schedule_alone_retries_and_then_fails_a_lost_operation(settings):
     vm.refresh_from_db()
     assert operation.status == Operation.Status.FAILED
     assert vm.status == VirtualMachine.Status.STOPPED
+
+
+@pytest.mark.django_db(False)
+@pytest.mark.parametrize("module", ["periodic", "operations"])
+def test_a_broken_periodic_or_operations_module_stops_the_start(module, tmp_path):
+    """Periodic jobs and operation follow-ups are discovered once when Django starts, not in a worker's loop."""
+    app = tmp_path / "brokenapp"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / f"{module}.py").write_text("raise ImportError('brokenapp cannot be imported')\n")
+    (tmp_path / "broken_settings.py").write_text(
+        "from portal.settings import *  # noqa: F403\nINSTALLED_APPS = [*INSTALLED_APPS, 'brokenapp']  # noqa: F405\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    environment = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "broken_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)]),
+    }
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=root,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert started.returncode != 0
+    assert "brokenapp cannot be imported" in started.stderr

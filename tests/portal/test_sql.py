@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -13,6 +12,7 @@ from availability.selectors import (
     DASHBOARD_VALUES,
     _dashboard_values,
     _member_values,
+    availability_set_members,
     availability_set_page,
     virtual_machine_dashboard,
 )
@@ -23,15 +23,8 @@ from vms.models import VirtualMachine
 pytestmark = pytest.mark.django_db
 
 
-def normal(value):
-    """Compare a driver's value with the ORM's: a time without its zone is UTC; SQLite's booleans are 0 and 1."""
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    return value
-
-
-def rows(values):
-    return [tuple(normal(value) for value in row) for row in values]
+def rows(values) -> list[tuple]:
+    return [tuple(row) for row in values]
 
 
 def test_the_dashboard_read_matches_the_orm_for_every_vm_and_subscription():
@@ -119,3 +112,39 @@ def test_a_builder_must_use_each_argument_as_a_parameter():
 
     with pytest.raises(ValueError, match="each of its arguments"):
         unused(1)
+
+
+def test_a_builder_must_bind_every_argument_not_one_twice():
+    """Counting slots is not enough: argument 0 bound twice and argument 1 never is refused."""
+
+    @compiled_values
+    def twice(subscription_id: int, pk: int):
+        return VirtualMachine.objects.filter(
+            subscription_id=subscription_id, cloud_service__subscription_id=subscription_id
+        ).values_list("pk")
+
+    with pytest.raises(ValueError, match=r"each of its arguments as a query parameter: \[1\]"):
+        twice(1, 2)
+
+
+def test_a_builder_must_bind_the_argument_itself():
+    @compiled_values
+    def shifted(pk: int):
+        return VirtualMachine.objects.filter(pk=pk + 1).values_list("pk")
+
+    with pytest.raises(ValueError, match="not the argument itself"):
+        shifted(1)
+
+
+def test_rows_come_back_converted_as_the_orm_gives_them():
+    """A time is aware and a flag is a bool on every database, so no caller patches the types."""
+    availability_set = factories.AvailabilitySetFactory()
+    factories.MembershipFactory(
+        availability_set=availability_set, virtual_machine__cloud_service=availability_set.cloud_service
+    )
+    member = availability_set_members(availability_set)[0]
+    assert timezone.is_aware(member.joined_at)
+    assert member.joined_at == Membership.objects.get().joined_at
+    vm = factories.VirtualMachineFactory()
+    (row,) = _dashboard_values(vm.subscription.pk, vm.pk)
+    assert row[DASHBOARD_VALUES.index("size__shared_core")] is vm.size.shared_core  # a bool, not 0 or 1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
 from django.db import InterfaceError, OperationalError
+from django_tasks_db.management.commands.db_worker import Worker
 
 from portal import worker as worker_module
 from portal.worker import PortalWorker, reconnect_delay
@@ -104,3 +106,31 @@ def test_other_errors_still_stop_the_worker(monkeypatch, slept):
     monkeypatch.setattr(worker, "run_once", run_once)
     with pytest.raises(RuntimeError):
         worker.run()
+
+
+def test_the_schedule_runs_beside_a_task_that_takes_its_time(monkeypatch):
+    """A single worker busy restarting a VM still runs its probe rounds, so the restart is seen."""
+    schedule_ran = threading.Event()
+    monkeypatch.setattr(worker_module, "SCHEDULE_STEP_SECONDS", 0.01)
+    monkeypatch.setattr(worker_module, "periodic_run_due", schedule_ran.set)
+    seen_while_running: list[bool] = []
+    # The task ends only once the schedule has run meanwhile (or gives up waiting for it).
+    monkeypatch.setattr(Worker, "run_task", lambda self, result: seen_while_running.append(schedule_ran.wait(30)))
+
+    make_worker().run_task(None)
+
+    assert seen_while_running == [True]
+    assert not any(thread.name == "portal-schedule" for thread in threading.enumerate())
+
+
+def test_the_schedule_beside_a_task_carries_on_when_the_database_is_away(monkeypatch, caplog):
+    rounds = threading.Semaphore(0)
+
+    def unreachable() -> None:
+        rounds.release()
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(worker_module, "periodic_run_due", unreachable)
+    with caplog.at_level(logging.WARNING, logger="portal.worker"), worker_module.schedule_beside(step=0.01):
+        assert rounds.acquire(timeout=30) and rounds.acquire(timeout=30)  # a second round after the failed one
+    assert "The schedule could not reach the database" in caplog.text
