@@ -23,7 +23,7 @@ SLA_MINIMUM_MEMBERS = 2
 
 def virtual_machines_for(subscription: Subscription) -> QuerySet[VirtualMachine]:
     """Return the subscription's VMs joined with everything their dashboard shows."""
-    return VirtualMachine.objects.filter(cloud_service__subscription=subscription).select_related(
+    return VirtualMachine.objects.filter(subscription=subscription).select_related(
         "cloud_service__region",
         "cloud_service__affinity_group",
         "cloud_service__virtual_network",

@@ -77,6 +77,9 @@ TARGETS = {
     # The JSON API with a bearer token (lookup and rate count included): 100 VMs a page, a set of 40 members.
     "api_vm_list_median_ms": (150.0, "ms"),
     "api_vm_list_queries": (5, "queries"),
+    # The same page of 100 VMs costs the same in a subscription of 100 VMs as in the large one.
+    "api_vm_list_100_rows_median_ms": (30.0, "ms"),
+    "api_vm_list_large_vs_small": (1.3, "x"),
     "api_set_median_ms": (150.0, "ms"),
     "api_set_queries": (5, "queries"),
     # A password costs one hash on top (Django's PBKDF2, deliberately slow).
@@ -457,8 +460,8 @@ def measure_endpoints(client: Client, subscription, repeat: int) -> dict[str, fl
     return results
 
 
-def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, float]:
-    """Time the API's VM list (100 a page) and a set of 40 members, as a script with a token calls them."""
+def measure_api(small: Tenant, user, subscription, availability_set, repeat: int) -> dict[str, float]:
+    """Time the API's VM list (100 a page, in both sizes) and a set of 40 members, as a script calls them."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -470,6 +473,13 @@ def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, 
         user=user, subscription=subscription, name="benchmark", expires_at=timezone.now() + timedelta(days=1)
     )
     client = Client(headers={"Authorization": f"Bearer {raw}"})
+    _, small_raw = api_token_create(
+        user=small.user,
+        subscription=small.subscription,
+        name="benchmark",
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    small_client = Client(headers={"Authorization": f"Bearer {small_raw}"})
     urls = {
         "api_vm_list": "/api/v1/virtual-machines?limit=100",
         "api_set": f"/api/v1/availability-sets/{availability_set.pk}",
@@ -481,6 +491,10 @@ def measure_api(user, subscription, availability_set, repeat: int) -> dict[str, 
             client.get(url)
         results[f"{name}_queries"] = len(queries)
         results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+    page = urls["api_vm_list"]
+    small_ms, large_ms = timed_pair(lambda: small_client.get(page), lambda: client.get(page), repeat)
+    results["api_vm_list_100_rows_median_ms"] = large_ms
+    results["api_vm_list_large_vs_small"] = large_ms / small_ms
     return results
 
 
@@ -805,7 +819,7 @@ def main() -> int:
         )
         results.update(measure_endpoints(client, small.subscription, options.repeat))
         large_set = AvailabilitySet.objects.filter(cloud_service__subscription=large.subscription).first()
-        results.update(measure_api(large.user, large.subscription, large_set, options.repeat))
+        results.update(measure_api(small, large.user, large.subscription, large_set, options.repeat))
         results.update(measure_deploys(large, max(10, options.repeat // 2)))
         results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
         results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)

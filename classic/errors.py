@@ -30,3 +30,15 @@ class Conflict(ApiError):
 
     def __init__(self, message: str, code: str = "ConflictError") -> None:
         super().__init__(message, code)
+
+
+class TooManyRequests(ApiError):
+    """The caller's token went over its rate limit: wait `retry_after` seconds."""
+
+    status = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"This token made too many requests; wait {retry_after} seconds, then try again.", code="TooManyRequests"
+        )
+        self.retry_after = retry_after

@@ -18,11 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
+from api.ratelimit import rate_limit_hit
 from api.tokens import token_authenticate
 from classic import documents, schemas, selectors, services
 from classic.bodies import role_spec
 from classic.certificates import proxied_thumbprint
-from classic.errors import ApiError, BadRequest, NotFound
+from classic.errors import ApiError, BadRequest, NotFound, TooManyRequests
 from classic.models import ClassicRequest
 from classic.xmldoc import MAX_BODY_BYTES, decode_label, decode_label_leniently, document, error_document, parse
 from portal.models import Subscription
@@ -48,15 +49,24 @@ def _xml(body: bytes, status: int = 200) -> HttpResponse:
 
 
 def _error(error: ApiError) -> HttpResponse:
-    return _xml(error_document(error.code, error.message), status=error.status)
+    response = _xml(error_document(error.code, error.message), status=error.status)
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscription, object]:
-    """The subscription and person a request acts as: a personal API token, or a proxied management certificate."""
+    """The subscription and person a request acts as: a personal API token, or a proxied management certificate.
+
+    A token's requests count against its rate limit, the one the JSON API keeps: one limit for both APIs.
+    """
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         token = token_authenticate(raw)
         if token is not None:
+            wait = rate_limit_hit(token)
+            if wait is not None:
+                raise TooManyRequests(wait)
             if str(token.subscription.subscription_id) != subscription_id.lower():
                 raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
             return token.subscription, token.user
@@ -103,8 +113,8 @@ def classic_route(*methods: str) -> Callable[[View], View]:
             except ValidationError as error:
                 response = _error(services.validation_to_api_error(error))
             response["x-ms-request-id"] = request_id
-            if request.method == "PUT" or request.method == "POST":
-                response["Cache-Control"] = "no-store"
+            # Answers are the subscription's own, current state: no cache may keep or replay them.
+            response["Cache-Control"] = "no-store"
             return response
 
         return route
@@ -138,6 +148,7 @@ def unknown(request: HttpRequest, subscription_id: str = "", rest: str = "") -> 
     """Any address the API does not serve: an <Error>, never an HTML page or a redirect."""
     response = _error(NotFound("The requested resource does not exist.", code="ResourceNotFound"))
     response["x-ms-request-id"] = str(uuid.uuid4())
+    response["Cache-Control"] = "no-store"
     return response
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse
@@ -163,6 +161,9 @@ class AddEndpointWizard(DialogWizard):
     def discard_url(self) -> str:
         return machine_tab_url(self.vm)
 
+    def start_url(self) -> str:
+        return reverse("endpoints:add", args=[self.vm.pk])
+
     def render_done(self, form: Form, **kwargs) -> HttpResponse:
         """Validate every page again, then add the endpoint; a page that no longer validates is shown again."""
         final_forms = {}
@@ -191,16 +192,6 @@ class AddEndpointWizard(DialogWizard):
 
     # Rendering
 
-    @property
-    def in_dialog(self) -> bool:
-        if not wants_fragment(self.request):
-            return False
-        htmx = self.request.htmx
-        if htmx.target == "dialog-root":
-            return True
-        start = reverse("endpoints:add", args=[self.vm.pk])
-        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(start)
-
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
@@ -214,7 +205,7 @@ class AddEndpointWizard(DialogWizard):
                 for index, name in enumerate(names, start=1)
             ],
             step_url=self.get_step_url(step),
-            start_url=reverse("endpoints:add", args=[self.vm.pk]),
+            start_url=self.start_url(),
             in_dialog=self.in_dialog,
             nav_section="vms",
             well_known=[(name, protocol.label, port) for name, (protocol, port) in WELL_KNOWN.items()],

@@ -31,6 +31,15 @@ def current_path(request: HtmxHttpRequest) -> str:
         return ""
 
 
+def in_dialog(request: HtmxHttpRequest, page_path: str) -> bool:
+    """Tell whether a wizard's step is asked for from a dialog rather than from its page of its own at page_path."""
+    if not wants_fragment(request):
+        return False
+    if request.htmx.target == "dialog-root":
+        return True
+    return not current_path(request).startswith(page_path)
+
+
 def render_page(request: HtmxHttpRequest, template: str, part: str, context: dict) -> HttpResponse:
     """Render the whole page, or only its named partial when htmx asked for a fragment."""
     return render(request, f"{template}#{part}" if wants_fragment(request) else template, context)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
 from django.forms import Form
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from formtools.wizard.views import NamedUrlWizardView
 
-from portal.htmx import HtmxHttpRequest, wants_fragment
+from portal.htmx import HtmxHttpRequest, in_dialog, wants_fragment
+
+EXPIRED_TEMPLATE = "includes/wizard_expired.html"
 
 
 class DialogWizard(NamedUrlWizardView):
@@ -35,6 +37,10 @@ class DialogWizard(NamedUrlWizardView):
 
     def discard_url(self) -> str:
         """Where a person lands after discarding the draft without htmx."""
+        raise NotImplementedError
+
+    def start_url(self) -> str:
+        """The wizard's own address: its first page, and the start of every step's address."""
         raise NotImplementedError
 
     def form_to_show(self, step: str) -> Form:
@@ -61,6 +67,12 @@ class DialogWizard(NamedUrlWizardView):
         return self.render(self.form_to_show(step))
 
     def post(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return self.post_step(request, *args, **kwargs)
+        except SuspiciousOperation:
+            return self.expired()
+
+    def post_step(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         if kwargs.get("step") is None:
             return self.discard()
         posted_step = request.POST.get(f"{self.prefix}-current_step", "")
@@ -75,6 +87,17 @@ class DialogWizard(NamedUrlWizardView):
             return self.show_step(goto_step)
         self.before_posting(posted_step)
         return super().post(request, *args, **kwargs)
+
+    def expired(self) -> HttpResponse:
+        """Say the draft a page was posted for is gone (finished, discarded, expired or tampered with): start again.
+
+        A page of its own answers 400, as a refused request; htmx gets 200, which it swaps in place of the page.
+        """
+        context = {"start_url": self.start_url(), "in_dialog": self.in_dialog}
+        if not wants_fragment(self.request):
+            return render(self.request, EXPIRED_TEMPLATE, context, status=400)
+        partial = "wizard_page" if self.request.htmx.target == "wizard-page" else "wizard_dialog"
+        return render(self.request, f"{EXPIRED_TEMPLATE}#{partial}", context)
 
     def discard(self) -> HttpResponse:
         """Throw the draft away, as closing the dialog does."""
@@ -122,7 +145,7 @@ class DialogWizard(NamedUrlWizardView):
 
     @property
     def in_dialog(self) -> bool:
-        raise NotImplementedError
+        return in_dialog(self.request, self.start_url())
 
     def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
         response = super().render(form, **kwargs)

@@ -3,15 +3,35 @@ every wizard step, never get a server error (5xx)."""
 
 from __future__ import annotations
 
+import itertools
+import re
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from applications.models import Application
+from api.models import ApiToken
+from api.services import api_token_create
+from applications.models import Application, Dependency, Drill, Role
+from availability.models import AvailabilitySet
+from classic.models import ManagementCertificate
+from endpoints.models import Endpoint, LoadBalancedSet
+from portal.models import Subscription
 from tests import factories
 from tests.vms.test_wizard import CURRENT_STEP, configuration, image, standalone, submit, url
+from vms.models import (
+    AffinityGroup,
+    CloudService,
+    Image,
+    Operation,
+    StorageAccount,
+    VirtualMachine,
+    VirtualNetwork,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -125,50 +145,136 @@ form_body = st.builds(
 def world(signed_in, user, subscription):
     """One of everything the pages show, in the signed-in person's subscription, and a second subscription."""
     membership = factories.MembershipFactory(availability_set__cloud_service__subscription=subscription)
+    vm = membership.virtual_machine
     factories.SubnetFactory(virtual_network__subscription=subscription)
     factories.StorageAccountFactory(subscription=subscription)
-    factories.OperationFactory(virtual_machine=membership.virtual_machine)
+    factories.OperationFactory(virtual_machine=vm)
     factories.SubscriptionFactory(members=[user])
-    factories.ApplicationFactory(subscription=subscription)
+    load_balanced_set = factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service)
+    factories.EndpointFactory(virtual_machine=vm, load_balanced_set=load_balanced_set)
+    factories.EndpointFactory(virtual_machine=vm)
+    application = factories.ApplicationFactory(subscription=subscription)
+    web = factories.RoleFactory(application=application, availability_set=membership.availability_set)
+    data = factories.RoleFactory(application=application, virtual_machine=factories.VirtualMachineFactory())
+    Dependency.objects.create(role=web, depends_on=data)
+    Drill.objects.create(application=application, kind=Drill.Kind.WALK, status=Drill.Status.COMPLETED)
+    api_token_create(user=user, subscription=subscription, name="fuzz", expires_at=timezone.now() + timedelta(days=1))
+    ManagementCertificate.objects.create(
+        subscription=subscription, uploaded_by=user, thumbprint="A" * 40, subject="CN=fuzz", not_after=timezone.now()
+    )
     return membership
 
 
-def application_of(world) -> int:
-    """The world's application: one of the signed-in person's subscription."""
-    return Application.objects.get(subscription_id=world.availability_set.cloud_service.subscription_id).pk
-
-
-PAGES = {
-    "home": lambda world: reverse("home"),
-    "sign-in": lambda world: reverse("login"),
-    "subscription-switch": lambda world: reverse("subscription-switch"),
-    "vm-list": lambda world: reverse("vms:list"),
-    "cloud-services": lambda world: reverse("vms:cloud-services"),
-    "storage": lambda world: reverse("vms:storage"),
-    "storage-create": lambda world: reverse("vms:storage-create"),
-    "networks": lambda world: reverse("vms:networks"),
-    "affinity-group-create": lambda world: reverse("vms:affinity-group-create"),
-    "virtual-network-create": lambda world: reverse("vms:virtual-network-create"),
-    "notifications": lambda world: reverse("vms:notifications"),
-    "activity": lambda world: reverse("vms:activity"),
-    "dns-name-check": lambda world: reverse("vms:dns-name-check"),
-    "dashboard": lambda world: reverse("vms:dashboard", args=[world.virtual_machine_id]),
-    "configure": lambda world: reverse("vms:configure", args=[world.virtual_machine_id]),
-    **{
-        f"command-{command}": lambda world, command=command: reverse(
-            "vms:command", args=[world.virtual_machine_id, command]
-        )
-        for command in ("start", "shutdown", "restart", "delete", "unknown")
-    },
-    "set-list": lambda world: reverse("availability:list", args=[world.availability_set.cloud_service_id]),
-    "set-detail": lambda world: reverse("availability:detail", args=[world.availability_set_id]),
-    "set-delete": lambda world: reverse("availability:delete", args=[world.availability_set_id]),
-    "application": lambda world: reverse("applications:detail", args=[application_of(world)]),
-    "role-targets": lambda world: reverse("applications:role-targets", args=[application_of(world)]),
-    "role-add": lambda world: reverse("applications:role-add", args=[application_of(world)]),
-    "wizard": lambda world: url(),
-    **{f"wizard-{step}": lambda world, step=step: url(step) for step in ("finished", "unknown")},
+# The model a numeric id names, by the path segment before it (or the argument's own name).
+ID_OWNERS = {
+    "virtual-machines": VirtualMachine,
+    "cloud-services": CloudService,
+    "availability-sets": AvailabilitySet,
+    "applications": Application,
+    "notifications": Operation,
+    "api-tokens": ApiToken,
+    "management-certificates": ManagementCertificate,
+    "role_pk": Role,
+    "dependency_pk": Dependency,
+    "drill_pk": Drill,
+    # The JSON API names its objects by argument.
+    "image_id": Image,
+    "group_id": AffinityGroup,
+    "network_id": VirtualNetwork,
+    "account_id": StorageAccount,
+    "service_id": CloudService,
+    "vm_id": VirtualMachine,
+    "set_id": AvailabilitySet,
+    "endpoint_id": Endpoint,
+    "lb_set_id": LoadBalancedSet,
+    "application_id": Application,
+    "role_id": Role,
+    "dependency_id": Dependency,
+    "drill_id": Drill,
+    "operation_id": Operation,
+    # The classic API names them by their names.
+    "subscription_id": lambda: str(Subscription.objects.order_by("pk").first().subscription_id),
+    "name": lambda: CloudService.objects.order_by("pk").first().name,
+    "deployment_name": lambda: CloudService.objects.order_by("pk").first().name,
+    "role_name": lambda: VirtualMachine.objects.order_by("pk").first().name,
+    "request_id": lambda: "00000000-0000-0000-0000-000000000000",
 }
+# Path arguments that name something other than a row: a few of the values each may take.
+WORDS = {
+    "step": ["unknown", "finished", "image", "options", "kind", "set"],
+    "command": ["start", "shutdown", "restart", "delete", "unknown"],
+    "rest": ["", "unknown"],
+    "slot": ["production", "staging"],
+}
+# Django's own admin is not the portal's to fuzz.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str = ""):
+    """Yield (name, route) for every URL the portal answers, walking included URL configurations."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in SKIPPED_NAMESPACES:
+                continue
+            inner = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        else:
+            yield f"{namespace}:{pattern.name}".lstrip(":"), prefix + str(pattern.pattern)
+
+
+def route_arguments(route: str) -> list[tuple[str, str]]:
+    """Return each path argument of a route with the literal segment before it."""
+    found = []
+    before = ""
+    for segment in route.strip("^$").split("/"):
+        match = re.fullmatch(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>.*\)\$?", segment)
+        if match:
+            found.append((match.group(1) or match.group(2), before))
+        else:
+            before = segment
+    return found
+
+
+def fillings(route: str) -> list[dict[str, str]]:
+    """Every way to fill a route's arguments that this fuzz tries: one per word of a named choice."""
+    options = []
+    for argument, before in route_arguments(route):
+        if argument in WORDS:
+            options.append([(argument, word) for word in WORDS[argument]])
+        else:
+            options.append([(argument, ID_OWNERS.get(argument) or ID_OWNERS.get(before))])
+    return [dict(combination) for combination in itertools.product(*options)]
+
+
+def fill(route: str, filling: dict) -> str:
+    """The path of a route with its arguments replaced by real ids (or the words chosen)."""
+    path = route.strip("^$")
+    for argument, value in filling.items():
+        if isinstance(value, type):
+            row = value.objects.order_by("pk").first()
+            value = str(row.pk if row else 1)
+        elif callable(value):
+            value = value()
+        path = re.sub(rf"<(?:\w+:)?{argument}>|\(\?P<{argument}>[^)]*\)", value, path)
+    return "/" + path
+
+
+def page_id(name: str, filling: dict) -> str:
+    words = [value for value in filling.values() if isinstance(value, str)]
+    return f"{name}[{','.join(words)}]" if words else name
+
+
+PAGES = {page_id(name, filling): (route, filling) for name, route in url_patterns() for filling in fillings(route)}
+
+
+def test_the_fuzz_reaches_every_page_with_real_ids():
+    """Every route is fuzzed, and every numeric argument is filled from the world rather than left to chance."""
+    assert any(name.startswith("endpoints:add-step") for name in PAGES)
+    assert any(name.startswith("api-tokens") for name in PAGES)
+    assert any(name.startswith("management-certificate-delete") for name in PAGES)
+    for name, (route, filling) in PAGES.items():
+        for argument, value in filling.items():
+            assert value is not None, f"{name}: no model gives the id of <{argument}>; add it to ID_OWNERS"
 
 
 def assert_normal_answer(response, method: str, path: str, headers: dict, body: dict) -> None:
@@ -177,12 +283,14 @@ def assert_normal_answer(response, method: str, path: str, headers: dict, body: 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_answers_any_headers_and_body_normally(client, world, user, page):
-    path = PAGES[page](world)
-    client.force_login(user)
+    route, filling = PAGES[page]
+    path = fill(route, filling)
 
     @FUZZ
     @given(method=st.sampled_from(["get", "post"]), headers=htmx_headers, body=form_body)
     def request_anything(method, headers, body):
+        # Sign in again each time: one of the pages is Sign out.
+        client.force_login(user)
         response = getattr(client, method)(path, body, headers=headers)
         assert_normal_answer(response, method, path, headers, body)
 

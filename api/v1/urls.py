@@ -16,10 +16,16 @@ from api.v1.api import api
 UNKNOWN_PATH = "There is no such path in the API; see /api/v1/openapi.json."
 
 
+def _not_stored(response: HttpResponse) -> HttpResponse:
+    """Mark an answer as never to be kept by a cache: it is the subscription's own, current state."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @csrf_exempt
 def unknown_path(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Answer a path the API does not have in the API's error shape."""
-    return JsonResponse(ApiError(404, "not_found", UNKNOWN_PATH).body(), status=404)
+    return _not_stored(JsonResponse(ApiError(404, "not_found", UNKNOWN_PATH).body(), status=404))
 
 
 def _in_api_shape(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -35,8 +41,8 @@ def _in_api_shape(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             error = ApiError(405, "method_not_allowed", f"This path does not answer {request.method}.")
             replacement = JsonResponse(error.body(), status=405)
             replacement["Allow"] = response.get("Allow", "")
-            return replacement
-        return response
+            response = replacement
+        return _not_stored(response)
 
     return wrapper
 

@@ -152,3 +152,11 @@ def test_the_openapi_document_is_public_and_describes_bearer_tokens(client):
     assert document["openapi"].startswith("3.")
     schemes = document["components"]["securitySchemes"]
     assert [scheme["scheme"] for scheme in schemes.values()] == ["bearer"]
+
+
+@pytest.mark.parametrize("path", ["regions", "virtual-machines", "virtual-machines/99999999", "no/such/path"])
+def test_no_answer_is_kept_by_a_cache(api, client, path):
+    """The subscription's current state, its errors, and a refusal without a token alike: never stored."""
+    assert api.get(path)["Cache-Control"] == "no-store"
+    assert client.get(f"/api/v1/{path}")["Cache-Control"] == "no-store"
+    assert api.request("put", "regions")["Cache-Control"] == "no-store"

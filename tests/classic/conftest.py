@@ -78,6 +78,12 @@ def make_sdk(
     return sms, adapter
 
 
+@pytest.fixture(autouse=True)
+def generous_rate_limit(settings):
+    """Keep the rate limit out of the way except where a test sets it."""
+    settings.API_RATE_LIMIT = 100_000
+
+
 @pytest.fixture
 def token(user, subscription) -> str:
     return make_token(user, subscription)

@@ -226,3 +226,28 @@ def test_a_failed_operation_reports_its_error_and_only_then(sdk, settings, deplo
     settings.FABRIC_FAILURE_RATE = 0
     ok = sdk.get_operation_status(sdk.start_role("contosoweb", "contosoweb", "IIS1").request_id)
     assert ok.status == "Succeeded" and ok.error is None
+
+
+class TestRateLimitAndCaching:
+    def test_a_token_over_its_rate_limit_gets_429_as_an_error_document(self, settings, api):
+        settings.API_RATE_LIMIT = 3
+        assert [api("GET", "/locations").status_code for _ in range(3)] == [200, 200, 200]
+        response = api("GET", "/locations")
+        assert response.status_code == 429
+        assert error_of(response)[0] == "TooManyRequests"
+        assert 1 <= int(response["Retry-After"]) <= settings.API_RATE_WINDOW_SECONDS
+        assert response["Retry-After"] in error_of(response)[1]
+
+    def test_a_token_has_one_limit_for_both_apis(self, settings, api, client, token):
+        """Requests to the JSON API count against the same limit as the classic API's."""
+        settings.API_RATE_LIMIT = 2
+        for _ in range(2):
+            assert client.get("/api/v1/regions", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert api("GET", "/locations").status_code == 429
+
+    @pytest.mark.parametrize(
+        ("method", "path", "auth"),
+        [("GET", "/locations", True), ("GET", "/locations", False), ("GET", "/no/such/path", True)],
+    )
+    def test_no_answer_is_kept_by_a_cache(self, api, method, path, auth):
+        assert api(method, path, auth=auth)["Cache-Control"] == "no-store"

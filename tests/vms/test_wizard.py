@@ -662,6 +662,7 @@ class TestTampering:
             url("mode"), {CURRENT_STEP: "mode", "mode-mode": "standalone", "mode-dns_name": "skipper"}
         )
         assert response.status_code == 400
+        assert "This wizard has expired" in page_of(response)
         assert signed_in.get(url("options")).url == url("configuration")
         assert signed_in.get(url("finished")).url == url("configuration")
         response = signed_in.post(url("configuration"), {CURRENT_STEP: "configuration", "wizard_goto_step": "options"})
@@ -674,7 +675,13 @@ class TestTampering:
         data = {"image-image": image().pk}
         if current_step is not None:
             data[CURRENT_STEP] = current_step
-        assert signed_in.post(url("image"), data).status_code == 400
+        response = signed_in.post(url("image"), data)
+        assert response.status_code == 400
+        assert "This wizard has expired" in page_of(response)
+        fragment = signed_in.post(url("image"), data, **IN_DIALOG)
+        assert fragment.status_code == 200
+        assert '<section id="wizard-page"' in page_of(fragment) and "<html" not in page_of(fragment)
+        assert "Start again" in page_of(fragment)
 
     def test_finishing_by_get_creates_nothing(self, signed_in):
         self.reach_mode(signed_in)

@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from availability.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, current_path, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
 from vms.forms import (
     ConfigurationForm,
@@ -66,6 +66,9 @@ class CreateVirtualMachineWizard(DialogWizard):
 
     def discard_url(self) -> str:
         return reverse("vms:list")
+
+    def start_url(self) -> str:
+        return reverse("vms:wizard")
 
     def before_posting(self, step: str) -> None:
         self.finishing = step == self.steps.last
@@ -188,15 +191,6 @@ class CreateVirtualMachineWizard(DialogWizard):
         return self.saved_form(step) or self.get_form(step)
 
     # Rendering
-
-    @property
-    def in_dialog(self) -> bool:
-        if not wants_fragment(self.request):
-            return False
-        htmx = self.request.htmx
-        if htmx.target == "dialog-root":
-            return True
-        return not current_path(self.request).startswith(reverse("vms:wizard"))
 
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
