@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from applications.models import Application
 from tests import factories
-from tests.vms.test_wizard import CURRENT_STEP, configuration, image, standalone, submit, url
+from tests.console.test_wizard import CURRENT_STEP, configuration, image, standalone, submit, url
 
 pytestmark = pytest.mark.django_db
 

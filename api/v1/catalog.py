@@ -10,7 +10,7 @@ from ninja import Router
 from api import schemas
 from api.v1.common import PageParams, errors, id_path, page_out
 from api.v1.representations import image_out, region_out, size_out
-from vms.forms import gallery_images
+from console.forms import gallery_images
 from vms.models import ImageVersion, Region, RoleSize
 
 router = Router(tags=["Catalog"])

@@ -28,7 +28,7 @@ from api.v1.representations import operation_out, virtual_machine_out
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import virtual_machines_for
 from availability.services import virtual_machine_configure, virtual_machine_deploy
-from vms.forms import ModeForm, gallery_images
+from console.forms import ModeForm, gallery_images
 from vms.models import (
     AffinityGroup,
     CloudService,

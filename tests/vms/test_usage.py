@@ -10,7 +10,7 @@ from django.urls import reverse
 from availability.services import virtual_machine_configure
 from portal.models import Subscription
 from tests import factories
-from tests.vms.test_wizard_races import at_once
+from tests.console.test_wizard_races import at_once
 from vms.models import CloudService, StorageAccount, VirtualMachine
 from vms.services import storage_account_create, subscription_usage_counted, subscription_usage_recount, vm_delete
 

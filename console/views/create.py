@@ -18,12 +18,12 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from availability.services import virtual_machine_deploy
+from console.forms import QuickCreateForm
 from portal.htmx import HtmxHttpRequest, subscription_required, wants_fragment
 from vms import services
-from vms.forms import QuickCreateForm
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
 
-TEMPLATE = "vms/create.html"
+TEMPLATE = "console/create.html"
 
 
 @dataclass(frozen=True)
