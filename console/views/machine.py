@@ -22,7 +22,7 @@ from availability.selectors import (
     virtual_machine_operations,
     virtual_machines_for,
 )
-from availability.services import virtual_machine_configure
+from console.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from availability.services import virtual_machine_deploy
 from console.forms import (
     ConfigurationForm,
     ImageForm,
@@ -26,6 +25,7 @@ from console.forms import (
     gallery_filter,
     gallery_images,
 )
+from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, current_path, render_page, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
 from vms.selectors import cloud_services_matching

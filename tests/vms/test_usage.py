@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from availability.services import virtual_machine_configure
+from console.services import virtual_machine_configure
 from portal.models import Subscription
 from tests import factories
 from tests.console.test_wizard_races import at_once
