@@ -21,14 +21,11 @@ from console.forms import (
     ModeForm,
     OptionsForm,
     dns_name_problem,
-    gallery_categories,
-    gallery_filter,
-    gallery_images,
 )
 from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, current_path, render_page, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
-from vms.selectors import cloud_services_matching
+from vms.selectors import cloud_services_matching, gallery_categories, gallery_filter, gallery_images
 
 IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
 STEP_TITLES = {
