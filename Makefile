@@ -58,7 +58,7 @@ test: setup browser
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && { echo "No tests were collected" >&2; exit 1; }; exit $$status
 
 lint: setup
-	@$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	@$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports --no-cache
 
 benchmark: setup
 	@$(PY) benchmarks/run.py

@@ -82,11 +82,10 @@ class AvailabilitySetInline(admin.TabularInline):
     show_change_link = True
 
 
-admin.site.unregister(CloudService)
-
-
 @admin.register(CloudService)
 class CloudServiceAdmin(vms_admin.CloudServiceAdmin):
+    """The one registration of cloud services: the VMs and the availability sets of each."""
+
     inlines = [*vms_admin.CloudServiceAdmin.inlines, AvailabilitySetInline]
 
 

@@ -290,7 +290,7 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
 
 def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
     """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
-    from availability.services import virtual_machine_deploy
+    from console.services import virtual_machine_deploy
     from portal.models import Subscription
     from tests import factories
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
-from availability.services import virtual_machine_configure, virtual_machine_deploy
 from classic.bodies import InputEndpoint, RoleSpec
 from classic.certificates import certificate_read
 from classic.errors import BadRequest, Conflict, NotFound
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from classic.selectors import deployment_name, image_version_named
+from console.services import virtual_machine_configure, virtual_machine_deploy
 from endpoints.models import LoadBalancedSet
 from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
 from portal.errors import CONFLICT_CODES

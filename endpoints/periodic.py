@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from endpoints.services import ProbeRound, load_balanced_sets_probe, load_balanced_sets_remove_empty
+from endpoints.probes import ProbeRound, load_balanced_sets_probe
+from endpoints.services import load_balanced_sets_remove_empty
 from portal.periodic import periodic
 
 # Each round probes only the sets whose own interval has passed, so a short tick costs one small read when none is due.

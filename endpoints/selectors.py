@@ -9,8 +9,8 @@ from datetime import datetime
 from django.db.models import Count, Prefetch, QuerySet
 
 from endpoints.models import Endpoint, LoadBalancedSet, RotationChange
+from endpoints.probes import ROTATION_HISTORY
 from endpoints.rotation import Segment, set_is_up, timeline, window_fraction
-from endpoints.services import ROTATION_HISTORY
 from portal.models import Subscription
 from vms.models import CloudService, VirtualMachine
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "availability",
     "endpoints",
     "applications",
+    "console",
     "api",
     "classic",
 ]

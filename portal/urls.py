@@ -21,8 +21,8 @@ urlpatterns = [
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("subscription/", views.subscription_switch, name="subscription-switch"),
     # Before vms: a VM's Endpoints tab would otherwise read as a command on the VM.
-    path("", include("endpoints.urls")),
-    path("", include("vms.urls")),
+    path("", include("console.urls.endpoints")),
+    path("", include("console.urls.vms")),
     path("", include("availability.urls")),
     path("", include("api.urls")),
     path("", include("api.v1.urls")),

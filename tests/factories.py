@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 
 from applications.models import Application, Role
 from availability.models import AvailabilitySet, Membership
-from availability.services import virtual_machine_deploy
+from console.services import virtual_machine_deploy
 from endpoints.models import Endpoint, LoadBalancedSet
 from portal.models import Subscription
 from portal.services import subscription_usage_add

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from availability.forms import NEW_SET
 from availability.models import AvailabilitySet
 from availability.services import availability_set_create
+from console.forms import OptionsForm
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from tests import factories
-from tests.vms.test_wizard import configuration_form, create_set, mode_form
-from vms.forms import OptionsForm
+from tests.console.test_wizard import configuration_form, create_set, mode_form
 from vms.models import AffinityGroup, CloudService, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
 from vms.services import affinity_group_create, storage_account_create, virtual_network_create
 
@@ -236,7 +236,7 @@ class TestPortalForms:
     @pytest.mark.parametrize("field", ["dns_name", "admin_username"])
     @deceiving
     def test_quick_create_names(self, signed_in, field, name):
-        from tests.vms.test_create import quick_create_data
+        from tests.console.test_create import quick_create_data
 
         data = quick_create_data(**{field: name.lower() if field == "dns_name" else name})
         response = signed_in.post(reverse("vms:quick-create"), data)

@@ -181,8 +181,9 @@ class CloudServiceForm(ValidatedModelForm):
         return cleaned
 
 
-@admin.register(CloudService)
 class CloudServiceAdmin(UsageRecountingAdmin):
+    """A cloud service and its VMs; availability/admin.py registers it with its sets beside them."""
+
     form = CloudServiceForm
     list_display = ["name", "region", "affinity_group", "virtual_network", "subscription", "created_at"]
     list_filter = ["region", "subscription"]

@@ -1,4 +1,4 @@
-"""Reads for the list pages, the notification area and the activity log, joined for a fixed number of queries."""
+"""Reads for the list pages, the notifications, the activity log, the gallery and the locations, in fixed queries."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from portal.models import Subscription
 from vms.models import (
     AffinityGroup,
     CloudService,
+    Image,
     Operation,
     OperationDismissal,
     OSFamily,
+    Region,
     StorageAccount,
     Subnet,
     VirtualMachine,
@@ -242,3 +244,55 @@ def vm_remote_access(vm: VirtualMachine) -> RemoteAccess:
     if vm.image_version.image.os_family == OSFamily.LINUX:
         return RemoteAccess("ssh", vm.cloud_service.dns_name, SSH_PORT, vm.admin_username)
     return RemoteAccess("rdp", vm.cloud_service.dns_name, RDP_PORT, vm.admin_username)
+
+
+def location_choices(subscription: Subscription) -> tuple[list, dict[str, Region | AffinityGroup | VirtualNetwork]]:
+    """List the regions, affinity groups and virtual networks a new cloud service can be placed in, grouped."""
+    locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
+    groups = [
+        ("Regions", Region.objects.all(), "region"),
+        ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
+        ("Virtual Networks", subscription.virtual_networks.select_related("affinity_group__region"), "virtual-network"),
+    ]
+    choices: list = [("", "Choose a region, affinity group or virtual network")]
+    for heading, objects, kind in groups:
+        options = []
+        for obj in objects:
+            key = f"{kind}-{obj.pk}"
+            locations[key] = obj
+            label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
+            options.append((key, label))
+        if options:
+            choices.append((heading, options))
+    return choices, locations
+
+
+def gallery_images() -> QuerySet[Image]:
+    """Return the active platform images of the gallery."""
+    return Image.objects.filter(category=Image.Category.PLATFORM, is_active=True)
+
+
+def gallery_categories(images: list[Image]) -> list[tuple[str, str]]:
+    """List the gallery's categories: all, each OS family, then each publisher."""
+    publishers = sorted({image.publisher for image in images})
+    return [
+        ("", "All"),
+        *((f"os:{value}", label) for value, label in OSFamily.choices),
+        *((f"publisher:{publisher}", publisher) for publisher in publishers),
+    ]
+
+
+def gallery_filter(images: list[Image], *, category: str, text: str) -> list[Image]:
+    """Keep the images in a category whose name, publisher or description contains the text."""
+    kind, _, value = category.partition(":")
+    text = text.strip().lower()
+    kept = []
+    for image in images:
+        if kind == "os" and image.os_family != value:
+            continue
+        if kind == "publisher" and image.publisher != value:
+            continue
+        if text and not any(text in part.lower() for part in (image.name, image.publisher, image.description)):
+            continue
+        kept.append(image)
+    return kept

@@ -422,6 +422,7 @@ def _vm_name_taken(cloud_service: CloudService, name: str) -> ValidationError:
 
 
 @sensitive_variables("admin_password")
+@transaction.atomic(savepoint=False)
 def vm_create(
     *,
     cloud_service: CloudService,
@@ -436,11 +437,12 @@ def vm_create(
     user: AbstractBaseUser | None = None,
     cloud_service_is_new: bool = False,
 ) -> VirtualMachine:
-    """Create a VM record in Starting (Provisioning); the caller holds the subscription's lock and counts its usage.
+    """Create a VM record in Starting (Provisioning) under its subscription's lock; the caller counts its usage.
 
-    The cloud service carries the locked subscription. One made in this transaction holds no VMs yet, so its
-    capacity check is skipped. A name taken in the cloud service is refused by the database's unique index, with
-    the message vm_name_check gives.
+    The subscription's row is locked before the capacity and core quota checks (a caller that already holds the
+    lock, as virtual_machine_deploy does, takes it again at no cost). A cloud service made in this transaction holds
+    no VMs yet, so its capacity check is skipped. A name taken in the cloud service is refused by the database's
+    unique index, with the message vm_name_check gives.
     """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
@@ -463,9 +465,9 @@ def vm_create(
         errors["admin_password"] = ValidationError("Provide a password, an SSH key, or both.", code="no_credentials")
     if errors:
         raise ValidationError(errors)
+    subscription = subscription_lock(cloud_service.subscription)
     if not cloud_service_is_new:
         cloud_service_capacity_check(cloud_service=cloud_service)
-    subscription = cloud_service.subscription
     subscription_cores_check(subscription=subscription, size=size)
     vm = VirtualMachine(
         cloud_service=cloud_service,

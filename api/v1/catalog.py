@@ -10,8 +10,8 @@ from ninja import Router
 from api import schemas
 from api.v1.common import PageParams, errors, id_path, page_out
 from api.v1.representations import image_out, region_out, size_out
-from vms.forms import gallery_images
 from vms.models import ImageVersion, Region, RoleSize
+from vms.selectors import gallery_images
 
 router = Router(tags=["Catalog"])
 

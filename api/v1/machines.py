@@ -27,8 +27,8 @@ from api.v1.common import (
 from api.v1.representations import operation_out, virtual_machine_out
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import virtual_machines_for
-from availability.services import virtual_machine_configure, virtual_machine_deploy
-from vms.forms import ModeForm, gallery_images
+from console.forms import ModeForm
+from console.services import virtual_machine_configure, virtual_machine_deploy
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -40,6 +40,7 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
+from vms.selectors import gallery_images
 from vms.services import vm_delete, vm_restart, vm_shut_down, vm_start
 
 router = Router(tags=["Virtual machines"])

@@ -11,7 +11,7 @@ from applications.drills import drills_waiting_advance
 from applications.models import Drill
 from applications.selectors import application_view
 from applications.services import drill_start
-from endpoints.services import load_balanced_sets_probe
+from endpoints.probes import load_balanced_sets_probe
 from tests import factories
 from tests.applications.test_drills import web_shop
 from vms.fabric import carry_out

@@ -16,6 +16,7 @@ from django.urls import reverse
 from availability import services
 from availability.models import Membership
 from availability.placement import is_balanced
+from console.services import virtual_machine_configure
 from tests import factories
 from vms.models import Operation, VirtualMachine
 from vms.services import vm_lock_for_operation
@@ -128,7 +129,7 @@ def test_configure_waits_for_no_other_vm_of_its_cloud_service(user, subscription
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '2s'")
-            operation = services.virtual_machine_configure(
+            operation = virtual_machine_configure(
                 vm=configured, user=user, size=configured.size, availability_set=web_set
             )
     finally:

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from endpoints.models import Endpoint, LoadBalancedSet, RotationChange
+from endpoints.probes import load_balanced_sets_probe
 from endpoints.selectors import load_balanced_sets_for_vms
-from endpoints.services import endpoint_create, load_balanced_sets_probe
+from endpoints.services import endpoint_create
 from portal import periodic as schedule
 from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
 from vms.models import VirtualMachine

@@ -19,7 +19,7 @@ from portal.fragments import render_pure, render_rows
 from tests import factories
 from vms.selectors import OperationRow
 
-VM_ROW = "vms/vm_list.html#vm-row"
+VM_ROW = "console/vm_list.html#vm-row"
 STATUSES = ["running", "stopped", "starting", "provisioning", "deleting"]
 
 vm_rows = st.builds(
@@ -68,10 +68,10 @@ def test_nested_rows_and_times_render_like_a_fresh_render():
     operation = OperationRow(
         "Restart web1", "succeeded", "Succeeded", False, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), ""
     )
-    assert render_rows("vms/includes/machine_dashboard.html#neighbour-row", [member]) == fresh(
-        "vms/includes/machine_dashboard.html#neighbour-row", row=member
+    assert render_rows("console/includes/machine_dashboard.html#neighbour-row", [member]) == fresh(
+        "console/includes/machine_dashboard.html#neighbour-row", row=member
     )
-    html = render_rows("vms/includes/machine_activity.html#operation-row", [operation])
+    html = render_rows("console/includes/machine_activity.html#operation-row", [operation])
     assert "2026-01-02 03:04:05 UTC" in html
 
 
@@ -81,7 +81,7 @@ def test_a_model_instance_is_refused_because_it_hashes_by_its_key_alone():
     with pytest.raises(TypeError, match="plain values"):
         render_rows(VM_ROW, [(vm,)])
     with pytest.raises(TypeError, match="plain values"):
-        render_pure("vms/machine.html#tabs", pk=vm)
+        render_pure("console/machine.html#tabs", pk=vm)
 
 
 def test_a_row_must_be_a_tuple():
@@ -132,7 +132,7 @@ def test_a_fragment_follows_the_current_time_zone():
     operation = OperationRow(
         "Restart web1", "succeeded", "Succeeded", False, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), ""
     )
-    template = "vms/includes/machine_activity.html#operation-row"
+    template = "console/includes/machine_activity.html#operation-row"
     assert "2026-01-02 03:04:05" in render_rows(template, [operation])
     with timezone.override(zoneinfo.ZoneInfo("America/New_York")):
         assert render_rows(template, [operation]) == fresh(template, row=operation)

@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def test_a_body_over_the_limit_gets_413_and_the_view_never_runs(signed_in, settings, monkeypatch):
     settings.MAX_REQUEST_BYTES = 10 * 1024
     reached = []
-    monkeypatch.setattr("vms.views.wizard.CreateVirtualMachineWizard.dispatch", lambda *args, **kw: reached.append(1))
+    monkeypatch.setattr(
+        "console.views.wizard.CreateVirtualMachineWizard.dispatch", lambda *args, **kw: reached.append(1)
+    )
     big = SimpleUploadedFile("big.pem", b"x" * 20 * 1024)
 
     response = signed_in.post(reverse("vms:wizard-step", kwargs={"step": "configuration"}), {"file": big})

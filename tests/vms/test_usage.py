@@ -5,14 +5,21 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from availability.services import virtual_machine_configure
+from console.services import virtual_machine_configure
 from portal.models import Subscription
 from tests import factories
-from tests.vms.test_wizard_races import at_once
+from tests.console.test_wizard_races import at_once
 from vms.models import CloudService, StorageAccount, VirtualMachine
-from vms.services import storage_account_create, subscription_usage_counted, subscription_usage_recount, vm_delete
+from vms.services import (
+    storage_account_create,
+    subscription_usage_counted,
+    subscription_usage_recount,
+    vm_create,
+    vm_delete,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +220,25 @@ def test_deploys_resizes_and_deletes_racing_leave_no_drift():
     assert VirtualMachine.objects.count() == 8 + 6 - 4
     assert_no_drift(subscription)
     call_command("check_usage")
+
+
+def test_vm_create_takes_the_subscriptions_lock_before_its_quota_checks(subscription):
+    """vm_create guards its core quota and capacity checks with the subscription's row lock, whoever calls it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    cloud_service = factories.CloudServiceFactory(subscription=subscription)
+    storage_account = factories.StorageAccountFactory(subscription=subscription)
+
+    with CaptureQueriesContext(connection) as queries:
+        vm_create(
+            cloud_service=cloud_service,
+            name="web1",
+            image_version=factories.image_version(),
+            size=factories.size(),
+            storage_account=storage_account,
+            admin_username="azureuser",
+            admin_password=factories.STRONG_PASSWORD,
+        )
+
+    locks = [sql for sql in (query["sql"] for query in queries) if "FOR UPDATE" in sql and "portal_subscription" in sql]
+    assert locks, "vm_create ran its checks without locking the subscription's row"

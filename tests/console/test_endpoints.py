@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from endpoints.models import Endpoint, LoadBalancedSet
-from endpoints.services import endpoint_create, load_balanced_sets_probe
+from endpoints.probes import load_balanced_sets_probe
+from endpoints.services import endpoint_create
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -22,13 +22,13 @@ from availability.selectors import (
     virtual_machine_operations,
     virtual_machines_for,
 )
-from availability.services import virtual_machine_configure
+from console.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access
 from vms.services import ALLOWED_FROM, vm_delete, vm_restart, vm_shut_down, vm_start
 
-TEMPLATE = "vms/machine.html"
+TEMPLATE = "console/machine.html"
 STATUS_TARGET = "vm-status"
 OPERATIONS_CHANGED = "operations-changed"
 
@@ -184,7 +184,7 @@ def selection_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "commands": available_commands(vm, virtual_machine_operations(vm)),
         "command_labels": COMMAND_LABELS,
     }
-    return render(request, "vms/includes/machine_commands.html", context)
+    return render(request, "console/includes/machine_commands.html", context)
 
 
 @require_safe
@@ -205,4 +205,4 @@ def connect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return response
     command = f"ssh -p {access.port} {access.username}@{access.host}"
     context = {"vm": vm, "command": command, "nav_section": "vms"}
-    return render_page(request, "vms/connect.html", "dialog", context)
+    return render_page(request, "console/connect.html", "dialog", context)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from availability import services as availability_services
 from availability.models import AvailabilitySet, Membership
-from availability.services import virtual_machine_configure
+from console import services as console_services
+from console.services import virtual_machine_configure
 from tests import factories
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 
@@ -121,7 +121,7 @@ def test_a_deploy_whose_last_step_fails_leaves_nothing_behind(user, subscription
         )
         raise RuntimeError("the fabric is unreachable")
 
-    monkeypatch.setattr(availability_services, "operation_begin", fabric_unreachable)
+    monkeypatch.setattr(console_services, "operation_begin", fabric_unreachable)
 
     with pytest.raises(RuntimeError):
         factories.deploy(user, subscription, availability_set_name="webset")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from vms.views import create, lists, machine, wizard
+from console.views import create, lists, machine, wizard
 
 app_name = "vms"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from endpoints import views
+from console.views import endpoints as views
 
 app_name = "endpoints"
 

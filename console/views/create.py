@@ -17,13 +17,13 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from availability.services import virtual_machine_deploy
+from console.forms import QuickCreateForm
+from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, subscription_required, wants_fragment
 from vms import services
-from vms.forms import QuickCreateForm
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
 
-TEMPLATE = "vms/create.html"
+TEMPLATE = "console/create.html"
 
 
 @dataclass(frozen=True)

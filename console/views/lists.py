@@ -33,7 +33,7 @@ def vm_list(request: HtmxHttpRequest) -> HttpResponse:
         "listing": listing,
         "busy": any(row.busy for row in listing),
     }
-    return render_page(request, "vms/vm_list.html", "vm-list", context)
+    return render_page(request, "console/vm_list.html", "vm-list", context)
 
 
 @require_safe
@@ -46,7 +46,7 @@ def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     ).map(selectors.cloud_service_rows)
     return render_page(
         request,
-        "vms/cloud_service_list.html",
+        "console/cloud_service_list.html",
         "cloud-service-list",
         {"nav_section": "cloud-services", "listing": listing},
     )
@@ -66,7 +66,7 @@ def storage_list(request: HtmxHttpRequest) -> HttpResponse:
             page_size=settings.PAGE_SIZE,
         ),
     }
-    return render_page(request, "vms/storage_list.html", "storage", context)
+    return render_page(request, "console/storage_list.html", "storage", context)
 
 
 @require_safe
@@ -92,7 +92,7 @@ def network_list(request: HtmxHttpRequest) -> HttpResponse:
             prefix="networks_",
         ),
     }
-    return render_page(request, "vms/network_list.html", "networks", context)
+    return render_page(request, "console/network_list.html", "networks", context)
 
 
 def _notifications_area(request: HtmxHttpRequest) -> HttpResponse:
@@ -109,7 +109,7 @@ def _notifications_area(request: HtmxHttpRequest) -> HttpResponse:
         "version": subscription.operations_version if subscription else 0,
         "fragment": wants_fragment(request),
     }
-    return render_page(request, "vms/notifications.html", "area", context)
+    return render_page(request, "console/notifications.html", "area", context)
 
 
 @require_safe
@@ -149,4 +149,4 @@ def activity_log(request: HtmxHttpRequest) -> HttpResponse:
         descending=True,
         page_size=settings.PAGE_SIZE,
     ).map(selectors.activity_rows)
-    return render_page(request, "vms/activity.html", "activity", {"listing": listing})
+    return render_page(request, "console/activity.html", "activity", {"listing": listing})

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from console.forms import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
 from tests import factories
 from tests.factories import certificate_pem
-from vms.forms import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
 from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 

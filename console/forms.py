@@ -23,7 +23,7 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
-from vms.selectors import cloud_services_matching, cloud_services_to_connect
+from vms.selectors import cloud_services_matching, cloud_services_to_connect, gallery_images, location_choices
 from vms.services import (
     cloud_service_capacity_check,
     cloud_service_quota_check,
@@ -61,27 +61,6 @@ AVAILABILITY_SET_HELP = (
 )
 
 
-def location_choices(subscription: Subscription) -> tuple[list, dict[str, Region | AffinityGroup | VirtualNetwork]]:
-    """List the regions, affinity groups and virtual networks a new cloud service can be placed in, grouped."""
-    locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
-    groups = [
-        ("Regions", Region.objects.all(), "region"),
-        ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
-        ("Virtual Networks", subscription.virtual_networks.select_related("affinity_group__region"), "virtual-network"),
-    ]
-    choices: list = [("", "Choose a region, affinity group or virtual network")]
-    for heading, objects, kind in groups:
-        options = []
-        for obj in objects:
-            key = f"{kind}-{obj.pk}"
-            locations[key] = obj
-            label = obj.name if kind == "region" else f"{obj.name} ({obj.region})"
-            options.append((key, label))
-        if options:
-            choices.append((heading, options))
-    return choices, locations
-
-
 def location_arguments(location: Region | AffinityGroup | VirtualNetwork | None) -> dict:
     """Return the deploy service's region, affinity_group and virtual_network arguments for one chosen location."""
     return {
@@ -89,37 +68,6 @@ def location_arguments(location: Region | AffinityGroup | VirtualNetwork | None)
         "affinity_group": location if isinstance(location, AffinityGroup) else None,
         "virtual_network": location if isinstance(location, VirtualNetwork) else None,
     }
-
-
-def gallery_images() -> QuerySet[Image]:
-    """Return the active platform images of the gallery."""
-    return Image.objects.filter(category=Image.Category.PLATFORM, is_active=True)
-
-
-def gallery_categories(images: list[Image]) -> list[tuple[str, str]]:
-    """List the gallery's categories: all, each OS family, then each publisher."""
-    publishers = sorted({image.publisher for image in images})
-    return [
-        ("", "All"),
-        *((f"os:{value}", label) for value, label in OSFamily.choices),
-        *((f"publisher:{publisher}", publisher) for publisher in publishers),
-    ]
-
-
-def gallery_filter(images: list[Image], *, category: str, text: str) -> list[Image]:
-    """Keep the images in a category whose name, publisher or description contains the text."""
-    kind, _, value = category.partition(":")
-    text = text.strip().lower()
-    kept = []
-    for image in images:
-        if kind == "os" and image.os_family != value:
-            continue
-        if kind == "publisher" and image.publisher != value:
-            continue
-        if text and not any(text in part.lower() for part in (image.name, image.publisher, image.description)):
-            continue
-        kept.append(image)
-    return kept
 
 
 def dns_name_problem(name: str) -> str:

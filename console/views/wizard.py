@@ -15,20 +15,17 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from availability.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
-from portal.wizard import DialogWizard
-from vms.forms import (
+from console.forms import (
     ConfigurationForm,
     ImageForm,
     ModeForm,
     OptionsForm,
     dns_name_problem,
-    gallery_categories,
-    gallery_filter,
-    gallery_images,
 )
-from vms.selectors import cloud_services_matching
+from console.services import virtual_machine_deploy
+from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.wizard import DialogWizard
+from vms.selectors import cloud_services_matching, gallery_categories, gallery_filter, gallery_images
 
 IMAGE, CONFIGURATION, MODE, OPTIONS = "image", "configuration", "mode", "options"
 STEP_TITLES = {
@@ -48,7 +45,7 @@ class CreateVirtualMachineWizard(DialogWizard):
 
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
     storage_name = "vms.wizard_storage.EncryptedSessionStorage"
-    template_name = "vms/wizard.html"
+    template_name = "console/wizard.html"
     fragment_partials = {**DialogWizard.fragment_partials, "wizard-images": "wizard_images"}
     url_name = "vms:wizard-step"
     # True while the last page is posted: the deploy service then checks what the pages' service rules would.
@@ -275,7 +272,7 @@ def dns_name_check(request: HtmxHttpRequest) -> HttpResponse:
     """Say whether NAME.cloudapp.net is free, as the DNS Name field is typed."""
     name = (request.GET.get("dns_name") or request.GET.get(f"{MODE}-dns_name") or "").strip()
     context = {"dns_name_check": True, "dns_name": name, "problem": dns_name_problem(name) if name else ""}
-    return render_page(request, "vms/wizard.html", "dns_name_status", context)
+    return render_page(request, "console/wizard.html", "dns_name_status", context)
 
 
 @require_GET
@@ -286,4 +283,4 @@ def cloud_service_search(request: HtmxHttpRequest) -> HttpResponse:
     text = (request.GET.get("q") or request.GET.get(f"{MODE}-cloud_service") or "").strip()
     services = cloud_services_matching(subscription=subscription, text=text)
     context = {"cloud_service_search": True, "text": text, "services": services}
-    return render_page(request, "vms/cloud_service_search.html", "options", context)
+    return render_page(request, "console/cloud_service_search.html", "options", context)

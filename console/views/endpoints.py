@@ -30,7 +30,7 @@ from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants
 from portal.wizard import DialogWizard
 from vms.models import VirtualMachine
 
-MACHINE_TEMPLATE = "vms/machine.html"
+MACHINE_TEMPLATE = "console/machine.html"
 WIZARD_TEMPLATE = "endpoints/add_wizard.html"
 DIALOG_TEMPLATE = "endpoints/endpoint_dialog.html"
 CLOUD_SERVICE_TEMPLATE = "endpoints/cloud_service.html"

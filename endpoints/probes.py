@@ -1,0 +1,84 @@
+"""The fabric's load balancer: one probe round over every set that is due, moving members in and out of rotation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+
+from endpoints.models import Endpoint, LoadBalancedSet, RotationChange
+from endpoints.rotation import MemberState, probe_outcome
+from vms import fabric
+
+# How long the rotation history is kept (and drawn).
+ROTATION_HISTORY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ProbeRound:
+    probed: int
+    entered: int
+    left: int
+
+
+@transaction.atomic
+def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
+    """Probe the members of every set that is due, move them in or out of rotation and prune old history.
+
+    One query reads every due member with its VM and set; at most five bulk writes follow (three groups of members,
+    the history, the sets' next probe) and one prune, whatever the number of members.
+    """
+    due = Q(load_balanced_set__next_probe_at__isnull=True) | Q(load_balanced_set__next_probe_at__lte=now)
+    rows = Endpoint.objects.filter(due, load_balanced_set__isnull=False).values_list(
+        "pk",
+        "load_balanced_set_id",
+        "probe_failures",
+        "in_rotation",
+        "load_balanced_set__probe_count",
+        "load_balanced_set__probe_interval",
+        "virtual_machine__status",
+        "virtual_machine__probe_fails",
+    )
+    answered_ids: list[int] = []  # back to no failures, in rotation
+    failed_ids: list[int] = []  # one more failure in a row
+    leaving_ids: list[int] = []  # out of rotation
+    history: list[RotationChange] = []
+    next_probe: dict[int, datetime] = {}
+    probed = 0
+    for pk, set_id, failures, in_rotation, probe_count, interval, status, probe_fails in rows:
+        probed += 1
+        next_probe[set_id] = now + timedelta(seconds=interval)
+        before = MemberState(failures, in_rotation)
+        answered = fabric.probe_answers(status=status, probe_fails=probe_fails)
+        after = probe_outcome(before, answered=answered, probe_count=probe_count)
+        if after == before:
+            continue
+        if answered:
+            answered_ids.append(pk)
+        elif after.failures > before.failures:
+            failed_ids.append(pk)
+        if before.in_rotation and not after.in_rotation:
+            leaving_ids.append(pk)
+        if after.in_rotation != before.in_rotation:
+            history.append(
+                RotationChange(load_balanced_set_id=set_id, endpoint_id=pk, in_rotation=after.in_rotation, at=now)
+            )
+    # Every member's new state falls in one of three groups, so three updates write them all.
+    members = Endpoint.objects.all()
+    if answered_ids:
+        members.filter(pk__in=answered_ids).update(probe_failures=0, in_rotation=True)
+    if failed_ids:
+        members.filter(pk__in=failed_ids).update(probe_failures=F("probe_failures") + 1)
+    if leaving_ids:
+        members.filter(pk__in=leaving_ids).update(in_rotation=False)
+    if history:
+        RotationChange.objects.bulk_create(history)
+    if next_probe:
+        LoadBalancedSet.objects.bulk_update(
+            [LoadBalancedSet(pk=pk, next_probe_at=at) for pk, at in next_probe.items()], ["next_probe_at"]
+        )
+    RotationChange.objects.filter(at__lt=now - ROTATION_HISTORY).delete()
+    entered = sum(change.in_rotation for change in history)
+    return ProbeRound(probed=probed, entered=entered, left=len(history) - entered)
