@@ -273,6 +273,12 @@ class TestDelete:
         vm.refresh_from_db()
         assert vm.status == Status.RUNNING
 
+    def test_the_confirmation_names_the_cloud_service_the_vm_leaves(self, signed_in, vm):
+        for headers in ({}, HTMX):
+            html = signed_in.post(command_url(vm, "delete"), **headers).content.decode()
+            assert "web1 will be shut down and deleted from the cloud service contosoweb." in html
+            assert "web1 is the last virtual machine in contosoweb.cloudapp.net." in html
+
     def test_the_htmx_confirmation_is_the_dialog_alone(self, signed_in, vm):
         html = signed_in.post(command_url(vm, "delete"), **HTMX).content.decode()
         assert "<html" not in html
