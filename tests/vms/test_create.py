@@ -72,6 +72,13 @@ class TestQuickCreate:
         assert vm.image_version.image.name == WINDOWS
         assert Operation.objects.get(virtual_machine=vm).kind == Operation.Kind.CREATE
 
+    def test_leaves_saying_the_vm_is_being_created_to_its_dashboard(self, signed_in):
+        """A message would outlive the creation: the dashboard says it for as long as it is true."""
+        response = signed_in.post(reverse("vms:quick-create"), quick_create_data(), follow=True)
+        html = response.content.decode()
+        assert 'class="portal-messages"' not in html
+        assert html.count("Creating virtual machine quickweb.") == 1
+
     def test_without_htmx_redirects_to_the_new_vms_dashboard(self, signed_in):
         response = signed_in.post(reverse("vms:quick-create"), quick_create_data(dns_name="quickweb2"))
         vm = VirtualMachine.objects.get(name="quickweb2")
