@@ -71,6 +71,7 @@ def detail_context(availability_set: SetPage) -> dict:
         "grid": availability_set_grid(availability_set, members),
         "update_domains": range(availability_set.update_domain_count),
         "health": availability_set_health(availability_set, members),
+        "member_count": len(members),
         "outages": availability_set_outages(availability_set, members),
         "moves": availability_set_rebalance_moves(availability_set, members),
     }
@@ -90,7 +91,8 @@ def set_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
     if not wants_fragment(request):
         return redirect("availability:detail", availability_set.pk)
-    return render(request, f"{DETAIL_TEMPLATE}#commands", {"availability_set": availability_set})
+    context = {"availability_set": availability_set, "member_count": len(availability_set_members(availability_set))}
+    return render(request, f"{DETAIL_TEMPLATE}#commands", context)
 
 
 @require_POST

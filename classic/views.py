@@ -107,7 +107,8 @@ def classic_route(*methods: str) -> Callable[[View], View]:
                 response = view(request, Caller(request, subscription, user), **kwargs)
                 if isinstance(response, ClassicRequest):
                     request_id = str(response.request_id)
-                    response = HttpResponse(status=202 if response.operations.exists() else 200)
+                    # Accepted while operations run; otherwise done at once, with the status the request recorded.
+                    response = HttpResponse(status=202 if response.operations.exists() else response.http_status_code)
             except ApiError as error:
                 response = _error(error)
             except ValidationError as error:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet
@@ -77,6 +78,52 @@ def dns_name_problem(name: str) -> str:
     except ValidationError as error:
         return error.messages[0]
     return ""
+
+
+class DnsNameInput(forms.TextInput):
+    """NAME, then .cloudapp.net: checked as it is typed (and when its page settles) by the DNS name check."""
+
+    STATUS_ID = "dns-name-status"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(
+            {
+                "class": "form-control",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "hx-get": reverse_lazy("vms:dns-name-check"),
+                "hx-trigger": "load, input changed delay:500ms",
+                "hx-target": f"#{self.STATUS_ID}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+                **(attrs or {}),
+            }
+        )
+
+    def get_context(self, name: str, value, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        # The check's answer first, then the help text and the error the form adds.
+        described_by = context["widget"]["attrs"].pop("aria-describedby", "")
+        context["widget"]["attrs"]["aria-describedby"] = f"{self.STATUS_ID} {described_by}".strip()
+        return context
+
+    def render(self, name: str, value, attrs: dict | None = None, renderer=None) -> str:
+        return format_html(
+            '<div class="input-group">{}<span class="input-group-text">.cloudapp.net</span></div>'
+            '<div id="{}" class="form-text" aria-live="polite"></div>',
+            super().render(name, value, attrs, renderer),
+            self.STATUS_ID,
+        )
+
+
+class DnsNameField(forms.CharField):
+    """The DNS Name of a new cloud service, as the wizard's Mode page and Quick Create both ask it."""
+
+    widget = DnsNameInput
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{"label": "DNS Name", "max_length": 24, **kwargs})
+        self.explanation = DNS_NAME_HELP
 
 
 class ImageForm(forms.Form):
@@ -313,7 +360,7 @@ class ModeForm(forms.Form):
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         initial=STANDALONE,
     )
-    dns_name = forms.CharField(label="DNS Name", required=False, max_length=24)
+    dns_name = DnsNameField(required=False)
     # A subscription may hold a thousand cloud services: the field takes a DNS name, and the page suggests matching
     # ones as it is typed (htmx) instead of listing them all.
     cloud_service = forms.ModelChoiceField(
@@ -340,9 +387,6 @@ class ModeForm(forms.Form):
         self.subscription = subscription
         # Off when the wizard finishes: the deploy service applies the same rules, under the subscription's lock.
         self.service_checks = service_checks
-        self.fields["dns_name"].widget.attrs.update(
-            {"class": "form-control", "autocomplete": "off", "spellcheck": "false"}
-        )
         for name in ("storage_account", "location"):
             self.fields[name].widget.attrs["class"] = "form-select"
         self.fields["cloud_service"].queryset = cloud_services_to_connect(subscription=subscription)
@@ -367,7 +411,6 @@ class ModeForm(forms.Form):
         # Read every location only to draw the list; a posted one is looked up by itself.
         self.fields["location"].choices = self.location_choices
         self.fields["location"].resolve = self.location_for
-        self.fields["dns_name"].explanation = DNS_NAME_HELP
 
     def cloud_service_suggestions(self) -> list[CloudService]:
         """The first cloud services whose name starts with what is in the field, for its list of suggestions."""
@@ -573,7 +616,7 @@ class QuickCreateForm(SizeWithinQuotaMixin, forms.Form):
     # The deploy service's names for what this form asks as one field.
     SERVICE_FIELDS = {"name": "dns_name", "image_version": "image", "storage_account": "location"}
 
-    dns_name = forms.CharField(label="DNS Name", max_length=24)
+    dns_name = DnsNameField()
     image = forms.ModelChoiceField(
         queryset=gallery_images(),
         label="Image",
@@ -602,9 +645,7 @@ class QuickCreateForm(SizeWithinQuotaMixin, forms.Form):
         for field in self.fields.values():
             select = isinstance(field.widget, forms.Select)
             field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
-        self.fields["dns_name"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         self.fields["dns_name"].help_text = "The virtual machine and its new cloud service NAME.cloudapp.net."
-        self.fields["dns_name"].explanation = DNS_NAME_HELP
         self.fields["admin_password"].explanation = PASSWORD_HELP
         self.fields["image"].queryset = gallery_images().prefetch_related("versions")
         self.fields["location"].choices, self.locations = location_choices(subscription)

@@ -1,7 +1,9 @@
 """Probe and rotation decisions: pure functions over plain values, no ORM and no clock of their own.
 
 A load-balanced set's member is in rotation while its probe answers. It leaves rotation after its set's *Number Of
-Probes* failures in a row and comes back after one success. A member that has not answered yet is out of rotation.
+Probes* failures in a row and comes back after one success; a failure never brings a member in. A new member awaits
+its first probe: out of rotation with no failures, a state no probe leaves behind (an answer brings a member in, a
+failure counts one).
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ class MemberState:
     failures: int
     in_rotation: bool
 
+    @property
+    def awaits_first_probe(self) -> bool:
+        return awaits_first_probe(self.failures, self.in_rotation)
 
-def joining_state(probe_count: int) -> MemberState:
+
+def awaits_first_probe(failures: int, in_rotation: bool) -> bool:
+    """Tell whether a member has not been probed yet: out of rotation, yet with no failure counted."""
+    return not in_rotation and failures == 0
+
+
+def joining_state() -> MemberState:
     """Return the state of a member that has not been probed yet: out of rotation until its probe answers."""
-    return MemberState(failures=probe_count, in_rotation=False)
+    return MemberState(failures=0, in_rotation=False)
 
 
 def is_in_rotation(failures: int, probe_count: int) -> bool:
@@ -37,8 +48,10 @@ def is_in_rotation(failures: int, probe_count: int) -> bool:
 
 def probe_outcome(state: MemberState, *, answered: bool, probe_count: int) -> MemberState:
     """Return a member's state after one probe: back in on an answer, out after probe_count failures in a row."""
-    failures = 0 if answered else min(state.failures + 1, probe_count)
-    return MemberState(failures=failures, in_rotation=is_in_rotation(failures, probe_count))
+    if answered:
+        return MemberState(failures=0, in_rotation=True)
+    failures = min(state.failures + 1, probe_count)
+    return MemberState(failures=failures, in_rotation=state.in_rotation and is_in_rotation(failures, probe_count))
 
 
 def is_due(*, next_probe_at: datetime | None, now: datetime) -> bool:

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from endpoints.models import Endpoint, LoadBalancedSet, RotationChange
 from endpoints.probes import ROTATION_HISTORY
-from endpoints.rotation import Segment, set_is_up, timeline, window_fraction
+from endpoints.rotation import Segment, awaits_first_probe, set_is_up, timeline, window_fraction
 from portal.models import Subscription
 from vms.models import CloudService, VirtualMachine
 
@@ -144,6 +144,7 @@ class TimelineBar:
 class MemberTimeline:
     member: Endpoint
     bars: list[TimelineBar]
+    awaits_first_probe: bool
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def cloud_service_load_balanced_sets(cloud_service: CloudService, *, now: dateti
                     ),
                     window_start,
                 ),
+                awaits_first_probe=awaits_first_probe(member.probe_failures, member.in_rotation),
             )
             for member in members
         ]

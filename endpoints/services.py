@@ -332,7 +332,7 @@ def endpoint_create(
         )
         load_balanced_set.full_clean(validate_unique=False, validate_constraints=False)
         _save(load_balanced_set, cloud_service, protocol, public_port)
-    state = joining_state(load_balanced_set.probe_count) if load_balanced_set else MemberState(0, False)
+    state = joining_state() if load_balanced_set else MemberState(0, False)
     endpoint = Endpoint(
         virtual_machine=vm,
         cloud_service=cloud_service,

@@ -31,7 +31,7 @@ class Outcome:
     """Where a successful create leads and what it says there."""
 
     url: str
-    message: str
+    message: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ class CreateDialog:
             except ValidationError as error:
                 form.add_service_error(error)
             else:
-                messages.success(request, outcome.message)
+                if outcome.message:
+                    messages.success(request, outcome.message)
                 if wants_fragment(request):
                     return HttpResponseClientRedirect(outcome.url)
                 return redirect(outcome.url)
@@ -91,10 +92,8 @@ def _view(dialog: CreateDialog) -> Callable[[HtmxHttpRequest], HttpResponse]:
 
 def _deploy(request: HtmxHttpRequest, form: QuickCreateForm) -> Outcome:
     operation = virtual_machine_deploy(user=request.user, subscription=request.subscription, **form.deploy_arguments())
-    return Outcome(
-        reverse("vms:dashboard", args=[operation.virtual_machine_id]),
-        f"Creating virtual machine {operation.target_name}.",
-    )
+    # No message: the dashboard says the VM is being created for as long as it is (vms/includes/machine_banner.html).
+    return Outcome(reverse("vms:dashboard", args=[operation.virtual_machine_id]))
 
 
 def _storage_account(request: HtmxHttpRequest, form: StorageAccountForm) -> Outcome:

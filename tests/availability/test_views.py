@@ -207,6 +207,46 @@ class TestSetDelete:
             assert "webset still has virtual machines; move them out before deleting it." in html
         assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
 
+    def test_a_set_with_members_offers_delete_disabled_with_the_reason(self, signed_in, web_set):
+        add_members(web_set, 1)
+        commands_url = reverse("availability:commands", args=[web_set.pk])
+        for html in (
+            signed_in.get(detail_url(web_set)).content.decode(),
+            signed_in.get(detail_url(web_set), **HTMX).content.decode(),
+            signed_in.get(commands_url, **HTMX).content.decode(),
+        ):
+            button = re.search(r"<button[^>]*>[^<]*<i class=\"bi bi-trash\"[^>]*></i> Delete</button>", html)
+            assert button is not None
+            assert " disabled" in button.group()
+            reason_id = re.search(r'aria-describedby="([^"]+)"', button.group()).group(1)
+            assert re.search(
+                rf'id="{reason_id}"[^>]*>Only an availability set with no virtual machines can be deleted.<', html
+            )
+
+    def test_an_empty_set_offers_delete_enabled(self, signed_in, web_set):
+        commands_url = reverse("availability:commands", args=[web_set.pk])
+        for html in (
+            signed_in.get(detail_url(web_set)).content.decode(),
+            signed_in.get(commands_url, **HTMX).content.decode(),
+        ):
+            button = re.search(r"<button[^>]*>[^<]*<i class=\"bi bi-trash\"[^>]*></i> Delete</button>", html)
+            assert " disabled" not in button.group()
+            assert "aria-describedby" not in button.group()
+
+    def test_the_dialog_of_a_set_with_members_offers_no_yes(self, signed_in, web_set):
+        add_members(web_set, 1)
+        for data in ({}, {"confirmed": "True"}):
+            html = signed_in.post(delete_url(web_set), data, **HTMX).content.decode()
+            assert "Only an availability set with no virtual machines can be deleted." in html
+            assert ">Yes</button>" not in html
+            assert ">Close</a>" in html
+        assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()
+
+    def test_the_dialog_of_an_empty_set_asks_yes_or_no(self, signed_in, web_set):
+        html = signed_in.post(delete_url(web_set), **HTMX).content.decode()
+        assert ">Yes</button>" in html
+        assert ">No</a>" in html
+
     def test_takes_post_only(self, signed_in, web_set):
         assert signed_in.get(delete_url(web_set)).status_code == 405
         assert AvailabilitySet.objects.filter(pk=web_set.pk).exists()

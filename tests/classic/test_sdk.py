@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from azure.servicemanagement import (
     ConfigurationSet,
@@ -284,3 +286,33 @@ def test_a_taken_public_port_in_the_network_configuration_is_refused_in_the_port
     assert raised.value.status_code in (400, 409)
     assert "2222" in str(raised.value)
     assert VirtualMachine.objects.count() == 1
+
+
+def test_create_operations_answer_with_the_platforms_status_codes(sent, subscription):
+    """Create Cloud Service is done at once: 201 Created; creating a VM (deployment or role) is accepted: 202."""
+    sms, adapter = sent
+    prefix = f"/sms/{subscription.subscription_id}/"
+    answers: list[tuple[str, str, int]] = []
+    send = adapter.send
+
+    def recording_send(request, **kwargs):
+        response = send(request, **kwargs)
+        answers.append((request.method, urlsplit(request.url).path.removeprefix(prefix), response.status_code))
+        return response
+
+    adapter.send = recording_send
+    image = image_named(sms, "Windows")
+    wait(sms, sms.create_hosted_service("fabrikam", "Fabrikam", location="West US"))
+    wait(
+        sms,
+        sms.create_virtual_machine_deployment(
+            "fabrikam", "fabrikam", "production", "Fabrikam", "app1", windows("app1"), OSVirtualHardDisk(image, None)
+        ),
+    )
+    wait(sms, sms.add_role("fabrikam", "fabrikam", "app2", windows("app2"), OSVirtualHardDisk(image, None)))
+
+    assert [answer for answer in answers if answer[0] == "POST"] == [
+        ("POST", "services/hostedservices", 201),
+        ("POST", "services/hostedservices/fabrikam/deployments", 202),
+        ("POST", "services/hostedservices/fabrikam/deployments/fabrikam/roles", 202),
+    ]

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.factories import STRONG_PASSWORD
+from vms.forms import ModeForm, QuickCreateForm
 from vms.models import CloudService, Image, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,22 @@ class TestQuickCreate:
         assert ">Region/Affinity Group/Virtual Network</label>" in html
         assert "Help: DNS Name" in html and "Help: New Password" in html
 
+    def test_dns_name_is_the_wizards_field_with_its_suffix_and_its_check_as_it_is_typed(self, signed_in, subscription):
+        html = signed_in.get(reverse("vms:quick-create"), **DIALOG).content.decode()
+        assert f'hx-get="{reverse("vms:dns-name-check")}" hx-trigger="load, input changed delay:500ms"' in html
+        assert '<span class="input-group-text">.cloudapp.net</span>' in html
+        assert '<div id="dns-name-status" class="form-text" aria-live="polite"></div>' in html
+        # One field: the wizard's Mode page draws the same, but for its form's prefix, help text and required flag.
+        quick = str(QuickCreateForm(subscription=subscription)["dns_name"])
+        mode = str(ModeForm(subscription=subscription, prefix="mode")["dns_name"]).replace("mode-dns_name", "dns_name")
+        assert mode == quick.replace(" id_dns_name_helptext", "").replace(" required", "")
+
+    def test_a_refused_dns_name_is_described_by_its_error_and_its_check(self, signed_in):
+        factories.CloudServiceFactory(name="quickweb")
+        html = signed_in.post(reverse("vms:quick-create"), quick_create_data(), **FORM).content.decode()
+        assert 'aria-describedby="dns-name-status id_dns_name_helptext id_dns_name_error"' in html
+        assert 'aria-invalid="true"' in html
+
     def test_without_htmx_is_a_page_of_its_own(self, signed_in):
         html = signed_in.get(reverse("vms:quick-create")).content.decode()
         assert "<html" in html and '<h1 class="page-title">Quick Create</h1>' in html and "<dialog" not in html
@@ -54,6 +71,13 @@ class TestQuickCreate:
         assert vm.cloud_service.region == factories.region() and vm.admin_username == "contosoadmin"
         assert vm.image_version.image.name == WINDOWS
         assert Operation.objects.get(virtual_machine=vm).kind == Operation.Kind.CREATE
+
+    def test_leaves_saying_the_vm_is_being_created_to_its_dashboard(self, signed_in):
+        """A message would outlive the creation: the dashboard says it for as long as it is true."""
+        response = signed_in.post(reverse("vms:quick-create"), quick_create_data(), follow=True)
+        html = response.content.decode()
+        assert 'class="portal-messages"' not in html
+        assert html.count("Creating virtual machine quickweb.") == 1
 
     def test_without_htmx_redirects_to_the_new_vms_dashboard(self, signed_in):
         response = signed_in.post(reverse("vms:quick-create"), quick_create_data(dns_name="quickweb2"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +12,7 @@ from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
 from tests import factories
+from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -339,6 +342,22 @@ class TestCloudServicePage:
         assert "<html" in html and "contosoweb.cloudapp.net" in html
         assert "Load-balanced sets" in html and "2 of 2 members in rotation" in html
         assert "HTTP 80 /" in html and 'class="rotation-timeline"' in html and "rotation-in" in html
+
+    def test_a_member_not_probed_yet_awaits_its_first_probe(self, signed_in, cloud_service, web1):
+        http_set(web1)
+        html = signed_in.get(self.url(cloud_service), **HTMX).content.decode()
+        row = re.search(r"<tr>\s*<th scope=\"row\">web1</th>.*?</tr>", html, re.S).group()
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert cells[1:3] == ["Not yet: awaits its first probe", "None yet"]
+
+    def test_a_member_shows_its_failures_once_probed(self, signed_in, cloud_service, web1):
+        http_set(web1)
+        VirtualMachine.objects.filter(pk=web1.pk).update(status=VirtualMachine.Status.STOPPED)
+        load_balanced_sets_probe(now=timezone.now())
+        html = signed_in.get(self.url(cloud_service), **HTMX).content.decode()
+        row = re.search(r"<tr>\s*<th scope=\"row\">web1</th>.*?</tr>", html, re.S).group()
+        cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        assert cells[1:3] == ["No", "1"]
 
     def test_a_set_with_none_in_rotation_is_down_in_red(self, signed_in, cloud_service, web1):
         http_set(web1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -125,6 +126,18 @@ class TestDashboard:
         assert "</i> Restart</button>" in html
         assert "Quick glance" not in html
         assert "HX-Target" in response["Vary"]
+
+    def test_says_the_vm_is_being_created_while_it_is_and_the_poll_takes_that_away_once_it_runs(self, signed_in, vm):
+        creating = "Creating virtual machine web1."
+        VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.PROVISIONING)
+        assert creating in signed_in.get(dashboard_url(vm)).content.decode()
+        poll = signed_in.get(dashboard_url(vm), HTTP_HX_TARGET="vm-status", **HTMX).content.decode()
+        assert creating in poll
+
+        VirtualMachine.objects.filter(pk=vm.pk).update(status=Status.RUNNING)
+        poll = signed_in.get(dashboard_url(vm), HTTP_HX_TARGET="vm-status", **HTMX).content.decode()
+        assert re.search(r'<div id="vm-banner" hx-swap-oob="true">\s*</div>', poll)
+        assert creating not in signed_in.get(dashboard_url(vm)).content.decode()
 
     def test_another_subscriptions_vm_is_not_found(self, signed_in, foreign_vm):
         assert signed_in.get(dashboard_url(foreign_vm)).status_code == 404
@@ -272,6 +285,12 @@ class TestDelete:
         assert 'name="delete_cloud_service"' in html
         vm.refresh_from_db()
         assert vm.status == Status.RUNNING
+
+    def test_the_confirmation_names_the_cloud_service_the_vm_leaves(self, signed_in, vm):
+        for headers in ({}, HTMX):
+            html = signed_in.post(command_url(vm, "delete"), **headers).content.decode()
+            assert "web1 will be shut down and deleted from the cloud service contosoweb." in html
+            assert "web1 is the last virtual machine in contosoweb.cloudapp.net." in html
 
     def test_the_htmx_confirmation_is_the_dialog_alone(self, signed_in, vm):
         html = signed_in.post(command_url(vm, "delete"), **HTMX).content.decode()

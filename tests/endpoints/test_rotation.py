@@ -30,10 +30,11 @@ def brute_force_in_rotation(answers: list[bool], probe_count: int) -> bool:
 
 @given(st.lists(st.booleans(), max_size=30), st.integers(min_value=2, max_value=6))
 def test_rotation_follows_the_last_success_and_the_failures_after_it(answers, probe_count):
-    state = joining_state(probe_count)
+    state = joining_state()
     for answered in answers:
         state = probe_outcome(state, answered=answered, probe_count=probe_count)
     assert state.in_rotation == brute_force_in_rotation(answers, probe_count)
+    assert state.awaits_first_probe == (not answers)
     assert 0 <= state.failures <= probe_count
 
 
@@ -47,8 +48,23 @@ def test_a_member_leaves_after_number_of_probes_failures_and_returns_after_one_s
     assert probe_outcome(state, answered=True, probe_count=3) == MemberState(0, True)
 
 
-def test_a_new_member_is_out_until_its_probe_answers():
-    assert joining_state(2) == MemberState(2, False)
+def test_a_new_member_awaits_its_first_probe_out_of_rotation_with_no_failures():
+    state = joining_state()
+    assert state.awaits_first_probe
+    assert (state.failures, state.in_rotation) == (0, False)
+
+
+def test_a_new_member_whose_probes_fail_stays_out_counting_its_failures():
+    state = joining_state()
+    for failures in (1, 2, 3, 3):
+        state = probe_outcome(state, answered=False, probe_count=3)
+        assert state == MemberState(failures, False)
+        assert not state.awaits_first_probe
+    assert probe_outcome(state, answered=True, probe_count=3) == MemberState(0, True)
+
+
+def test_a_failure_never_brings_a_member_back_even_after_the_number_of_probes_grew():
+    assert probe_outcome(MemberState(2, False), answered=False, probe_count=5) == MemberState(3, False)
 
 
 def test_a_set_is_up_while_one_member_is_in_rotation():
