@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from api.services import api_token_create
+from classic.services import management_certificate_upload
 from tests import factories
-from tests.factories import STRONG_PASSWORD
+from tests.factories import STRONG_PASSWORD, certificate_pem
 from vms.models import Image, VirtualMachine
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"critical", "serious"}
 
 
-def serious_violations(page: Page) -> list[dict]:
-    """Run axe-core on the page as it is now; return its critical and serious violations, briefly."""
+def serious_violations(page: Page, impacts: set[str] = BLOCKING) -> list[dict]:
+    """Run axe-core on the page as it is now; return its violations of the given impacts, briefly."""
     page.wait_for_function("() => typeof window.axe !== 'undefined'")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
@@ -29,12 +33,12 @@ def serious_violations(page: Page) -> list[dict]:
             "summary": violation["nodes"][0].get("failureSummary", "")[:300],
         }
         for violation in result["violations"]
-        if violation["impact"] in BLOCKING
+        if violation["impact"] in impacts
     ]
 
 
-def assert_accessible(page: Page, state: str) -> None:
-    violations = serious_violations(page)
+def assert_accessible(page: Page, state: str, impacts: set[str] = BLOCKING) -> None:
+    violations = serious_violations(page, impacts)
     assert not violations, f"{state}: {json.dumps(violations, indent=1)}"
 
 
@@ -203,6 +207,29 @@ def test_every_wizard_page_and_its_errors_have_no_serious_violation(axe_page: Pa
     dialog.get_by_role("button", name="Create virtual machine").click()
     expect(dialog.locator(".invalid-feedback").first).to_be_visible()
     assert_accessible(page, "wizard page 4 with an error")
+
+
+def test_the_settings_pages_and_the_api_docs_have_no_serious_violation(axe_page: Page, user, subscription):
+    """The code text on Settings (API tokens, Management certificates) and django-ninja's Swagger docs page."""
+    page = axe_page
+    expires_at = timezone.now() + timedelta(days=30)
+    api_token_create(user=user, subscription=subscription, name="deploy", expires_at=expires_at)
+    management_certificate_upload(subscription=subscription, user=user, data=certificate_pem())
+    sign_in(page, user)
+    page.goto(reverse("api-tokens"))
+    expect(page.get_by_role("cell", name="deploy", exact=True)).to_be_visible()
+    assert_accessible(page, "API tokens")
+    page.goto(reverse("management-certificates"))
+    expect(page.get_by_role("heading", name="Management certificates")).to_be_visible()
+    assert_accessible(page, "management certificates")
+
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Refused to" in message.text else None)
+    page.goto("/api/v1/docs")
+    expect(page.get_by_role("heading", name="Classic Portal API")).to_be_visible()
+    expect(page.get_by_role("heading", name="Catalog")).to_be_visible()
+    assert_accessible(page, "API docs", BLOCKING | {"moderate"})
+    assert refused == []
 
 
 def test_the_check_itself_catches_the_old_navigation_colour(axe_page: Page, user, portal_data):
