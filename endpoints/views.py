@@ -144,6 +144,7 @@ class AddEndpointWizard(DialogWizard):
 
     form_list = [(KIND, KindForm), (DETAILS, DetailsForm), (SET, SetForm)]
     condition_dict = {SET: wants_set}
+    step_titles = STEP_TITLES
     template_name = WIZARD_TEMPLATE
     url_name = "endpoints:add-step"
     storage_name = "formtools.wizard.storage.session.SessionStorage"
@@ -162,6 +163,9 @@ class AddEndpointWizard(DialogWizard):
 
     def discard_url(self) -> str:
         return machine_tab_url(self.vm)
+
+    def start_url(self) -> str:
+        return reverse("endpoints:add", args=[self.vm.pk])
 
     def render_done(self, form: Form, **kwargs) -> HttpResponse:
         """Validate every page again, then add the endpoint; a page that no longer validates is shown again."""
@@ -198,29 +202,15 @@ class AddEndpointWizard(DialogWizard):
         htmx = self.request.htmx
         if htmx.target == "dialog-root":
             return True
-        start = reverse("endpoints:add", args=[self.vm.pk])
-        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(start)
+        return not urlsplit(htmx.current_url_abs_path or "").path.startswith(self.start_url())
 
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
-        step = self.steps.current
-        names = self.step_names()
         context.update(
             vm=self.vm,
-            step=step,
-            step_title=STEP_TITLES[step],
-            step_list=[
-                {"number": index, "title": STEP_TITLES[name], "current": name == step}
-                for index, name in enumerate(names, start=1)
-            ],
-            step_url=self.get_step_url(step),
-            start_url=reverse("endpoints:add", args=[self.vm.pk]),
-            in_dialog=self.in_dialog,
             nav_section="vms",
             well_known=[(name, protocol.label, port) for name, (protocol, port) in WELL_KNOWN.items()],
         )
-        if form.is_bound:
-            form.is_valid()
         return context
 
     # Finishing
