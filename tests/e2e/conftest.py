@@ -23,7 +23,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/
 # Every page reports what the Content-Security-Policy blocked to the test, from the first script it runs.
 WATCH_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__portalViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${location.pathname}`);
+  const blocked = event.blockedURI || "inline";
+  window.__portalViolation(`${event.violatedDirective} blocked ${blocked} at ${location.pathname}`);
 });
 """
 
