@@ -309,7 +309,7 @@
 
   // When another page has replaced the shell (a link to it, or Back), a response the old one still waited for (the
   // notifications' first load) has nowhere to go: drop it. Its events no longer reach the document, only the
-  // extensions named on the old shell (hx-ext="portal-shell" in base.html).
+  // extensions named on the old shell's wrapper (hx-ext="portal-shell" in base.html).
   htmx.defineExtension("portal-shell", {
     onEvent(name, event) {
       if (name === "htmx:beforeSwap" && !event.detail.elt?.isConnected) event.detail.shouldSwap = false;
