@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from portal import views
@@ -16,6 +19,8 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="vms:list", permanent=False, http_method_names=["get", "head"]),
         name="home",
     ),
+    # Pages without an icon link of their own (the admin's): the browser asks here.
+    path("favicon.ico", login_not_required(RedirectView.as_view(url=lazy(static, str)("favicon.svg"), permanent=True))),
     path("admin/", admin.site.urls),
     path("signin/", auth_views.LoginView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -24,6 +24,8 @@ class DialogWizard(NamedUrlWizardView):
 
     done_step_name = "finished"
     request: HtmxHttpRequest
+    # Each page's title, by step name: the dialog's heading and the step indicator's labels.
+    step_titles: dict[str, str] = {}
     # The partial of template_name that answers an htmx request aimed at each target; any other gets the dialog.
     fragment_partials = {"wizard-page": "wizard_page"}
 
@@ -146,6 +148,32 @@ class DialogWizard(NamedUrlWizardView):
     @property
     def in_dialog(self) -> bool:
         return in_dialog(self.request, self.start_url())
+
+    def get_context_data(self, form: Form, **kwargs) -> dict:
+        """Add what every wizard page shows: its title, the step indicator, the arrows' and the Close button's URLs."""
+        context = super().get_context_data(form=form, **kwargs)
+        step = self.steps.current
+        names = self.step_names()
+        context.update(
+            step=step,
+            step_title=self.step_titles[step],
+            step_list=[
+                {
+                    "number": index,
+                    "name": name,
+                    "title": self.step_titles[name],
+                    "current": name == step,
+                    "reachable": self.is_reachable(name),
+                }
+                for index, name in enumerate(names, start=1)
+            ],
+            step_url=self.get_step_url(step),
+            start_url=self.start_url(),
+            in_dialog=self.in_dialog,
+        )
+        if form.is_bound:
+            form.is_valid()
+        return context
 
     def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
         response = super().render(form, **kwargs)

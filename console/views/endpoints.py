@@ -142,6 +142,7 @@ class AddEndpointWizard(DialogWizard):
 
     form_list = [(KIND, KindForm), (DETAILS, DetailsForm), (SET, SetForm)]
     condition_dict = {SET: wants_set}
+    step_titles = STEP_TITLES
     template_name = WIZARD_TEMPLATE
     url_name = "endpoints:add-step"
     storage_name = "formtools.wizard.storage.session.SessionStorage"
@@ -194,24 +195,11 @@ class AddEndpointWizard(DialogWizard):
 
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
-        step = self.steps.current
-        names = self.step_names()
         context.update(
             vm=self.vm,
-            step=step,
-            step_title=STEP_TITLES[step],
-            step_list=[
-                {"number": index, "title": STEP_TITLES[name], "current": name == step}
-                for index, name in enumerate(names, start=1)
-            ],
-            step_url=self.get_step_url(step),
-            start_url=self.start_url(),
-            in_dialog=self.in_dialog,
             nav_section="vms",
             well_known=[(name, protocol.label, port) for name, (protocol, port) in WELL_KNOWN.items()],
         )
-        if form.is_bound:
-            form.is_valid()
         return context
 
     # Finishing

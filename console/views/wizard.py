@@ -45,6 +45,7 @@ class CreateVirtualMachineWizard(DialogWizard):
 
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
     storage_name = "vms.wizard_storage.EncryptedSessionStorage"
+    step_titles = STEP_TITLES
     template_name = "console/wizard.html"
     fragment_partials = {**DialogWizard.fragment_partials, "wizard-images": "wizard_images"}
     url_name = "vms:wizard-step"
@@ -192,28 +193,11 @@ class CreateVirtualMachineWizard(DialogWizard):
     def get_context_data(self, form: Form, **kwargs) -> dict:
         context = super().get_context_data(form=form, **kwargs)
         step = self.steps.current
-        names = self.step_names()
         context.update(
-            step=step,
-            step_title=STEP_TITLES[step],
-            step_list=[
-                {
-                    "number": index,
-                    "name": name,
-                    "title": STEP_TITLES[name],
-                    "current": name == step,
-                    "reachable": self.is_reachable(name),
-                }
-                for index, name in enumerate(names, start=1)
-            ],
-            has_entries=any(self.storage.get_step_data(name) is not None for name in names)
+            has_entries=any(self.storage.get_step_data(name) is not None for name in self.step_names())
             or bool(self.storage.extra_data.get(DRAFTS)),
-            step_url=self.get_step_url(step),
-            in_dialog=self.in_dialog,
             nav_section="vms",
         )
-        if form.is_bound:
-            form.is_valid()
         if step == IMAGE:
             context.update(self.gallery_context(form))
         elif step == CONFIGURATION:

@@ -128,7 +128,7 @@ class TestAddWizard:
     def test_opens_in_a_dialog_with_htmx(self, signed_in, web1):
         response = signed_in.get(add_url(web1), **DIALOG)
         html = response.content.decode()
-        assert "<html" not in html and "<dialog" in html and "data-modal" in html
+        assert "<html" not in html and "<dialog" in html and "portal-modal" in html
         assert "Add an endpoint to a virtual machine" in html
         assert "Add a stand-alone endpoint" in html and "Add an endpoint to an existing load-balanced set" in html
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 
 import pytest
 from django.db import connections
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
 
 from portal.worker import PortalWorker
 from tests.factories import STRONG_PASSWORD
@@ -17,6 +18,22 @@ from tests.factories import STRONG_PASSWORD
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# Every page reports what the Content-Security-Policy blocked to the test, from the first script it runs.
+WATCH_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const blocked = event.blockedURI || "inline";
+  window.__portalViolation(`${event.violatedDirective} blocked ${blocked} at ${location.pathname}`);
+});
+"""
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "allow_console_errors(*patterns): console errors a browser test expects (regular expressions searched for)",
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -65,13 +82,44 @@ def worker(settings, live_server):
     thread.join(timeout=10)
 
 
+class BrowserProblems:
+    """What went wrong in the browser while a test ran: console errors, uncaught exceptions and blocked content."""
+
+    def __init__(self, allowed: list[str]) -> None:
+        self.allowed = [re.compile(pattern) for pattern in allowed]
+        self.found: list[str] = []
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.add(f"console error: {message.text} ({message.location.get('url', '')})")
+
+    def on_page_error(self, error: Error) -> None:
+        self.add(f"uncaught {error.name}: {error.message}")
+
+    def on_violation(self, source, description: str) -> None:
+        self.add(f"Content-Security-Policy: {description}")
+
+    def add(self, problem: str) -> None:
+        if not any(pattern.search(problem) for pattern in self.allowed):
+            self.found.append(problem)
+
+
 @pytest.fixture
-def page(browser, live_server):
+def page(request, browser, live_server):
+    """A fresh browser page; the test fails if any page it visits logs an error, throws, or has something blocked."""
+    marker = request.node.get_closest_marker("allow_console_errors")
+    problems = BrowserProblems(list(marker.args) if marker else [])
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(15_000)
+    context.expose_binding("__portalViolation", problems.on_violation)
+    context.add_init_script(WATCH_VIOLATIONS)
     page = context.new_page()
+    page.on("console", problems.on_console)
+    page.on("pageerror", problems.on_page_error)
     yield page
     context.close()
+    if problems.found:
+        pytest.fail("The browser reported problems:\n" + "\n".join(problems.found), pytrace=False)
 
 
 @pytest.fixture

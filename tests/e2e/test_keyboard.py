@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.factories import STRONG_PASSWORD
+from tests.factories import STRONG_PASSWORD, deploy
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -185,3 +187,84 @@ def test_new_then_virtual_machine_always_shows_the_choices(signed_in_page: Page)
     drawer.get_by_role("button", name="Virtual Machine").click()
     drawer.get_by_role("link", name="From Gallery").click()
     expect(page.get_by_role("dialog", name="Select the virtual machine operating system")).to_be_visible()
+
+
+def tab_stops(page: Page, dialog: Locator) -> list[str]:
+    """Press Tab from the dialog's heading round to it again; return the names of the controls met, in order."""
+    met: list[str] = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        name = dialog.evaluate(
+            """dialog => {
+              const focused = document.activeElement;
+              if (!dialog.contains(focused)) return "(outside)";
+              return focused.getAttribute("aria-label") || focused.labels?.[0]?.textContent.trim()
+                || focused.textContent.trim();
+            }"""
+        )
+        met.append(name)
+        if len(met) > 2 and met.count(met[0]) == 2:
+            return met
+    raise AssertionError(f"Tab never came round: {met}")
+
+
+def test_the_vm_wizard_tab_order_follows_what_is_drawn(signed_in_page: Page):
+    """The step indicator and Close, drawn at the top, come before the page's fields and its arrows."""
+    page = signed_in_page
+    open_from_gallery_by_keyboard(page)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("radio", name="Windows Server 2012 Datacenter").check()
+    dialog.get_by_role("radio", name="Windows Server 2012 Datacenter").press("Enter")
+    heading = dialog.get_by_role("heading", name="Virtual machine configuration")
+    expect(heading).to_be_focused()
+    stops = tab_stops(page, dialog)
+    # From the last control, Tab leaves the dialog; coming back in, it starts at the top.
+    assert stops[stops.index("(outside)") - 2 : stops.index("(outside)")] == ["Next", "Back"], stops
+    coming_back = stops[stops.index("(outside)") + 1 :]
+    assert coming_back[0].startswith("1: go to step 1 of 4") and coming_back[1] == "Close", stops
+
+
+def test_a_refused_wizard_page_puts_focus_on_the_first_field_with_an_error(signed_in_page: Page):
+    page = signed_in_page
+    open_from_gallery_by_keyboard(page)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("radio", name="Windows Server 2012 Datacenter").check()
+    dialog.get_by_role("radio", name="Windows Server 2012 Datacenter").press("Enter")
+    expect(dialog.get_by_role("heading", name="Virtual machine configuration")).to_be_focused()
+    dialog.get_by_label("Virtual Machine Name").fill("web1")
+    dialog.get_by_label("Virtual Machine Name").press("Enter")
+    expect(dialog.get_by_label("New User Name")).to_be_focused()
+    expect(dialog.get_by_label("New User Name")).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_add_endpoint_wizard_moves_like_the_vm_wizard(signed_in_page: Page, user, subscription):
+    """Focus on the heading as it opens and after each page; Enter goes forward; a refused page focuses its field."""
+    page = signed_in_page
+    vm = deploy(user, subscription, name="web1", dns_name="contosoweb").virtual_machine
+    page.goto(f"/virtual-machines/{vm.pk}/endpoints/")
+    add = page.get_by_role("contentinfo", name="Command bar").get_by_role("link", name="Add")
+    tab_to(page, add)
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading", name="Add an endpoint to a virtual machine")).to_be_focused()
+    stops = tab_stops(page, dialog)
+    assert stops[stops.index("(outside)") + 1] == "Close", stops
+
+    choose_radio(
+        page, dialog.get_by_role("radio").first, dialog.get_by_role("radio", name="Add a stand-alone endpoint")
+    )
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("heading", name="Specify the details of the endpoint")).to_be_focused()
+    # The same round arrows as the VM wizard's: Back by its name, and Enter in a field goes forward, never back.
+    expect(dialog.get_by_role("button", name="Back")).to_be_visible()
+    type_into(page, dialog.get_by_label("Name", exact=True), "Web")
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("heading", name="Specify the details of the endpoint")).to_be_visible()
+    expect(dialog.get_by_label("Public Port")).to_be_focused()
+    expect(dialog.get_by_label("Public Port")).to_have_attribute("aria-invalid", "true")
+
+    type_into(page, dialog.get_by_label("Public Port"), "8080")
+    type_into(page, dialog.get_by_label("Private Port"), "80")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("row", name=re.compile(r"Web TCP 8080 80"))).to_be_visible()

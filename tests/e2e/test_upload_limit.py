@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_availability_steps import open_from_gallery
 from tests.factories import STRONG_PASSWORD
 
 
+@pytest.mark.allow_console_errors(r"\b413\b")
 def test_a_certificate_over_the_request_limit_gets_the_request_too_large_page(signed_in_page: Page, settings):
     settings.MAX_REQUEST_BYTES = 8 * 1024
     page = signed_in_page

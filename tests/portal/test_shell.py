@@ -157,3 +157,10 @@ def test_switching_subscription_with_a_next_that_is_no_path_goes_home(signed_in,
     for next_url in ("0", "vms:list", "https://evil.example/", "//evil.example/"):
         response = signed_in.post(reverse("subscription-switch"), {"subscription": subscription.pk, "next": next_url})
         assert response.status_code == 302 and response["Location"] == "/", next_url
+
+
+def test_the_browsers_favicon_request_finds_the_portals_icon(client):
+    """Pages without an icon link (the admin's) make the browser ask for /favicon.ico: it leads to the portal's icon."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
