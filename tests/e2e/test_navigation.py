@@ -87,3 +87,19 @@ def test_every_link_of_a_dashboard_brings_the_title_navigation_and_commands_of_i
     page.go_back()
     expect(page.get_by_role("heading", level=1)).to_have_text("web2")
     assert shell_state(page) == expected_dashboard
+
+
+def test_an_application_in_the_list_opens_with_its_own_title_and_commands(signed_in_page: Page, subscription):
+    """The Applications list's link swaps the whole shell, as a full load of the application's page shows it."""
+    from applications.services import application_create
+
+    page = signed_in_page
+    application = application_create(subscription=subscription, name="Web shop")
+    page.goto("/applications/")
+    page.get_by_role("main").get_by_role("link", name="Web shop", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/applications/{application.pk}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Web shop")
+    after_click = shell_state(page)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Web shop")
+    assert after_click == shell_state(page)
