@@ -69,9 +69,10 @@ def forget_hosts() -> None:
 class SimulatedDriver(Driver):
     """A host kept in this process's memory; each call takes `seconds` when told to, and fails when told to."""
 
-    def __init__(self, host: str, *, seconds: float = 0.0) -> None:
+    def __init__(self, host: str, *, seconds: float = 0.0, pool: str = SIMULATED_POOL) -> None:
         self.host = host
         self.seconds = seconds
+        self.pool = pool
         self._host = _host(host)
 
     # What a test or the embedded fabric can tell the simulated host to do.
@@ -120,7 +121,7 @@ class SimulatedDriver(Driver):
             if self._host.volumes is not None:
                 for volume in wanted:
                     if volume not in self._host.volumes:
-                        raise DriverError(missing_image_message(self.host, spec.image.label, volume, SIMULATED_POOL))
+                        raise DriverError(missing_image_message(self.host, spec.image.label, volume, self.pool))
                 if not spec.image.is_direct_boot:
                     self._host.volumes |= {overlay_volume_name(spec.name), seed_volume_name(spec.name)}
             self._host.domains[spec.name] = _Domain(spec=spec, vcpus=spec.vcpus, memory_mib=spec.memory_mib)
