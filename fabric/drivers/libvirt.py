@@ -148,16 +148,16 @@ class LibvirtDriver(Driver):
             self.on_close(self.host, reasons.get(reason, "unknown"))
 
     def _default_domain_type(self) -> str:
-        """Pick the best domain type the host offers for x86_64 guests: kvm, else qemu, else the first one."""
+        """Pick the best domain type the host offers for hvm guests (x86_64 first): kvm, else qemu, else any."""
         capabilities = ElementTree.fromstring(self._connection().getCapabilities())
-        types = [
-            domain.get("type", "")
+        offered = [
+            (arch.get("name") != "x86_64", domain.get("type", ""))
             for guest in capabilities.iter("guest")
             if guest.findtext("os_type") == "hvm"
             for arch in guest.iter("arch")
-            if arch.get("name") == "x86_64"
             for domain in arch.iter("domain")
         ]
+        types = [domain_type for _, domain_type in sorted(offered, key=lambda pair: pair[0])]
         for preferred in ("kvm", "qemu"):
             if preferred in types:
                 return preferred
