@@ -1,0 +1,1 @@
+"""Drivers for the hosts of the fabric: a simulated one, embedded, and one for libvirt hosts."""
