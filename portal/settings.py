@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "axes",
     "portal",
     "vms",
+    "fabric",
     "availability",
     "endpoints",
     "applications",
