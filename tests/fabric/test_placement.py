@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from fractions import Fraction
 from itertools import product
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -526,3 +529,18 @@ def test_every_small_resize_matches_the_rule():
 def test_a_smaller_size_always_fits_even_on_an_over_committed_host():
     on_host = host(3, 20, used_cores=12, used_memory_mb=20480)
     assert resize_fits(on_host, rack=RACKS[1], region=REGION, old_size=LARGE, new_size=MEDIUM) is None
+
+
+def test_the_module_is_pure():
+    """Importing fabric.placement loads neither Django nor any app of the portal, so anything can call it."""
+    root = Path(__file__).resolve().parents[2]
+    apps = sorted(
+        path.parent.name for path in root.glob("*/__init__.py") if path.parent.name not in {"fabric", "tests"}
+    )
+    assert {"portal", "vms", "availability"} <= set(apps)
+    program = (
+        "import sys, fabric.placement; "
+        f"print(sorted({{name.split('.')[0] for name in sys.modules}} & {{'django', *{apps!r}}}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", program], cwd=root, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
