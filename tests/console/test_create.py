@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests import factories
 from tests.factories import STRONG_PASSWORD
-from vms.forms import ModeForm, QuickCreateForm
+from console.forms import ModeForm, QuickCreateForm
 from vms.models import CloudService, Image, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
