@@ -87,7 +87,8 @@ cat > /www/index.html <<PAGE
 PAGE
 echo "$name" > /www/hostname
 httpd -p 80 -h /www
-acpid -c /etc/acpi
+# In the foreground (backgrounded here): daemonized, acpid leaves /etc/acpi and no longer finds its actions.
+acpid -f -c /etc/acpi -l /dev/console &
 echo "lab guest $name: serving HTTP on ${address:-no address}" > /dev/console
 
 while :; do sleep 3600; done

@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTHON="${1:-${LAB_PYTHON:-.venv/bin/python}}"
-PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-dev pkg-config busybox-static linux-image-cloud-amd64
+PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev pkg-config busybox-static linux-image-cloud-amd64
   genisoimage haproxy iproute2)
-COMMANDS=(qemu-system-x86_64 libvirtd virtlogd virsh busybox genisoimage haproxy ip unshare nsenter cpio gzip)
+COMMANDS=(qemu-system-x86_64 qemu-img libvirtd virtlogd virsh busybox genisoimage haproxy ip unshare nsenter cpio gzip)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
