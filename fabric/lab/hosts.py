@@ -55,7 +55,10 @@ class LabError(RuntimeError):
 
 @dataclass(frozen=True)
 class LabHost:
-    """One lab host: a libvirtd reachable on a unix socket, with a routed guest network and a storage pool."""
+    """One lab host: a libvirtd reachable on a unix socket, with a routed guest network and a storage pool.
+
+    run_path is the host's /run/libvirt as seen from outside: a guest's qemu pid is in run_path/qemu/NAME.pid.
+    """
 
     name: str
     rack: str
@@ -66,6 +69,7 @@ class LabHost:
     network: str
     pool: str
     pool_path: str
+    run_path: str
     base_volumes: dict[str, str] = field(default_factory=dict)
     cores: int = 1
     memory_mib: int = 512
@@ -375,21 +379,24 @@ def start_hosts(
                     network=NETWORK_NAME,
                     pool=POOL_NAME,
                     pool_path=str(directory / "pool"),
+                    run_path=str(directory / "run"),
                     base_volumes={"kernel": BASE_KERNEL, "initrd": BASE_INITRD, "disk": BASE_DISK},
                     cores=cores,
                     memory_mib=memory_mib,
                 )
             )
 
-        # The first libvirtd probes qemu's capabilities (seconds of CPU); the others reuse its cache.
-        first, *others = hosts
-        _start_daemons(state, workdir / first.name, first.name)
-        _wait(lambda: _host_ready(first.uri), READY_TIMEOUT, f"{first.name}'s libvirtd")
-        # libvirtd probes qemu when first asked; ask now, so the cache holds the answer for the other hosts.
-        _run("virsh", "-c", first.uri, "domcapabilities", "--virttype", "qemu", "--arch", "x86_64", timeout=120)
-        probed = workdir / first.name / "cache" / "qemu" / "capabilities"
-        if probed.is_dir():
-            shutil.copytree(probed, cache, dirs_exist_ok=True)
+        # Probing qemu's capabilities costs seconds of CPU per libvirtd. Without a cache from an earlier run, the
+        # first host probes (libvirtd does when first asked) and the others start with its answer.
+        others = hosts
+        if not any(cache.glob("*.xml")):
+            first, *others = hosts
+            _start_daemons(state, workdir / first.name, first.name)
+            _wait(lambda: _host_ready(first.uri), READY_TIMEOUT, f"{first.name}'s libvirtd")
+            _run("virsh", "-c", first.uri, "domcapabilities", "--virttype", "qemu", "--arch", "x86_64", timeout=120)
+            probed = workdir / first.name / "cache" / "qemu" / "capabilities"
+            if probed.is_dir():
+                shutil.copytree(probed, cache, dirs_exist_ok=True)
         for host in others:
             if cache.is_dir():
                 shutil.copytree(cache, workdir / host.name / "cache" / "qemu" / "capabilities", dirs_exist_ok=True)
