@@ -14,9 +14,9 @@ PACKAGES=(qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-dev pkg-confi
 COMMANDS=(qemu-system-x86_64 qemu-img libvirtd virtlogd virsh busybox genisoimage haproxy ip unshare nsenter cpio gzip)
 
 missing=()
+installed=" $(dpkg-query -W -f='${Package}:${db:Status-Status} ' "${PACKAGES[@]}" 2>/dev/null || true)"
 for package in "${PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)"
-  [ "$status" = installed ] || missing+=("$package")
+  [[ "$installed" == *" $package:installed "* ]] || missing+=("$package")
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -39,7 +39,8 @@ done
 ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || { echo "No cloud kernel in /boot (linux-image-cloud-amd64)" >&2; exit 1; }
 
 wanted="$(sed -n 's/^libvirt-python==//p' requirements-fabric.txt)"
-have="$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("libvirt-python"))' 2>/dev/null || true)"
+have="$(ls -d "$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"/libvirt_python-*.dist-info \
+  2>/dev/null | sed -n 's/.*libvirt_python-\(.*\)\.dist-info$/\1/p' | head -n 1)"
 if [ "$have" != "$wanted" ]; then
   echo "Installing libvirt-python $wanted into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
   "$PYTHON" -m pip install --quiet -r requirements-fabric.txt
