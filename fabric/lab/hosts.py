@@ -8,7 +8,8 @@ Layout (every address inside LAB_NETWORK, a private range nothing else on the ma
   guests, 10.254.<128+i>.0/24 with gateway .1, which the root namespace reaches through a route via the host.
 
 The hosts only route 10.254.0.0/16 and the root namespace does not forward, so no guest traffic leaves the machine.
-A state file in the work directory records every namespace, link, route and process as it is made, so that
+A state file in the work directory records every link and route before it is made and every namespace and process
+as soon as it exists (_check_free has made sure the names were free), so that
 ``stop_hosts`` removes exactly those, also after a crash, and is harmless when called again.
 """
 
@@ -338,8 +339,8 @@ def start_hosts(
     try:
         for rack in range(racks):
             bridge = rack_bridge(rack)
-            _run("ip", "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0")
             state.add("bridges", bridge)
+            _run("ip", "link", "add", bridge, "type", "bridge", "stp_state", "0", "forward_delay", "0")
             _run("ip", "addr", "add", f"{rack_gateway(rack)}/24", "dev", bridge)
             _run("ip", "link", "set", bridge, "up")
 
@@ -351,8 +352,8 @@ def start_hosts(
             network = guest_network(index)
             _run("ip", "netns", "add", name)
             state.add("netns", {"name": name, "inode": _netns_inode(name)})
-            _run("ip", "link", "add", name, "type", "veth", "peer", "name", f"{name}p")
             state.add("links", name)
+            _run("ip", "link", "add", name, "type", "veth", "peer", "name", f"{name}p")
             _run("ip", "link", "set", f"{name}p", "netns", name)
             _run("ip", "-n", name, "link", "set", f"{name}p", "name", "eth0")
             _run("ip", "-n", name, "addr", "add", f"{address}/24", "dev", "eth0")
@@ -362,8 +363,8 @@ def start_hosts(
             _run("ip", "-n", name, "route", "add", str(LAB_NETWORK), "via", str(rack_gateway(rack)))
             _run("ip", "link", "set", name, "master", rack_bridge(rack), "up")
             route = [str(network), "via", str(address), "dev", rack_bridge(rack)]
-            _run("ip", "route", "add", *route)
             state.add("routes", route)
+            _run("ip", "route", "add", *route)
 
             directory = workdir / name
             _prepare_host_files(directory, name, network, images, cache)
