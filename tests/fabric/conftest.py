@@ -49,6 +49,7 @@ class Lab:
     workdir: Path
 
     def stop(self) -> None:
+        """Stop the lab now (the session's end then has nothing left to stop); only the last test using it may."""
         stop_hosts(self.workdir)
 
 
