@@ -9,11 +9,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint benchmark browser
+LAB_HOSTS ?= 4
+LAB_RACKS ?= 2
+
+.PHONY: help setup run test lint benchmark browser lab-install lab-image lab lab-up lab-down lab-status
 
 help:
 	@echo "make run   - set up and run the portal (web server and worker) with demo data"
 	@echo "make test  - set up and run the whole test suite (DATABASE_URL picks the database)"
+	@echo "make lab-up / make lab-down - start / stop real libvirt hosts on this machine (root; docs/fabric-lab.md)"
 
 # A 3.12+ interpreter: the first candidate that actually runs and is new enough.
 $(VENV)/.installed: requirements.txt
@@ -45,6 +49,26 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
+# The lab's Debian packages and libvirt-python. As root (CI) a failure stops here; otherwise install.sh says what is
+# missing and the real-guest tests skip, saying why.
+lab-install: setup
+	@if [ "$$(id -u)" = 0 ]; then fabric/lab/install.sh "$(PY)"; \
+	else fabric/lab/install.sh "$(PY)" || echo "The real-guest tests will skip" >&2; fi
+
+lab-image: lab-install
+	@fabric/lab/build_guest_image.sh var/lab/images
+
+lab: lab-up
+
+lab-up: lab-image
+	@$(PY) -m fabric.lab up --hosts $(LAB_HOSTS) --racks $(LAB_RACKS)
+
+lab-down:
+	@$(PY) -m fabric.lab down
+
+lab-status:
+	@$(PY) -m fabric.lab status
+
 run: setup
 	@$(PY) manage.py migrate --no-input -v0
 	@$(PY) manage.py load_demo --staff
@@ -54,7 +78,7 @@ run: setup
 	while :; do $(PY) manage.py worker --interval 0.5 --no-reload; echo "The worker stopped; restarting it" >&2; sleep 1; done & \
 	$(PY) manage.py runserver --noreload "$(HOST):$(PORT)"
 
-test: setup browser
+test: setup browser lab-install
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] && { echo "No tests were collected" >&2; exit 1; }; exit $$status
 
 lint: setup

@@ -1,16 +1,53 @@
-"""Fabric tests: libvirt-python is optional, unless PORTAL_REAL_GUESTS=required says the run must use it."""
+"""Fabric tests: libvirt-python is optional and the lab's real guests need root and Debian's packages.
+
+Without them these tests skip and say why; with PORTAL_REAL_GUESTS=required (CI) they fail instead. The lab (real
+libvirt hosts on this machine) is started once per session and always stopped.
+"""
 
 from __future__ import annotations
 
+import atexit
 import importlib
+import importlib.util
 import os
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from fabric.lab.hosts import LabHost, check_requirements, start_hosts, stop_hosts
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+IMAGES = ROOT / "var" / "lab" / "images"
+CAPABILITIES_CACHE = ROOT / "var" / "lab" / "qemu-capabilities"
+GUEST_MEMORY_MIB = 96
+GUEST_DISK_MIB = 64
+
+
+def _unavailable() -> str | None:
+    missing = check_requirements()
+    if importlib.util.find_spec("libvirt") is None:
+        missing.append("libvirt-python (pip install -r requirements-fabric.txt)")
+    if not list(Path("/boot").glob("vmlinuz-*-cloud-amd64")):
+        missing.append("the cloud kernel (linux-image-cloud-amd64)")
+    if not missing:
+        return None
+    return "real guests need " + "; ".join(missing) + " (run fabric/lab/install.sh as root)"
+
 
 def real_guests_required() -> bool:
     return os.environ.get("PORTAL_REAL_GUESTS", "") == "required"
+
+
+def _skip_or_fail(reason: str) -> None:
+    if real_guests_required():
+        pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def require_libvirt() -> ModuleType:
@@ -18,12 +55,128 @@ def require_libvirt() -> ModuleType:
     try:
         return importlib.import_module("libvirt")
     except ImportError:
-        reason = "libvirt-python is not installed (pip install -r requirements-fabric.txt)"
-        if real_guests_required():
-            pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}.")
-        pytest.skip(reason)
+        _skip_or_fail("libvirt-python is not installed (pip install -r requirements-fabric.txt)")
 
 
 @pytest.fixture
 def libvirt_module() -> ModuleType:
     return require_libvirt()
+
+
+@dataclass
+class Lab:
+    hosts: list[LabHost]
+    workdir: Path
+
+    def stop(self) -> None:
+        """Stop the lab now (the session's end then has nothing left to stop); only the last test using it may."""
+        stop_hosts(self.workdir)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    """Two lab hosts in two racks for the whole session, stopped at its end whatever happens."""
+    reason = _unavailable()
+    if reason:
+        _skip_or_fail(reason)
+    build = subprocess.run(
+        [str(ROOT / "fabric" / "lab" / "build_guest_image.sh"), str(IMAGES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if build.returncode != 0:
+        _skip_or_fail(f"the lab guest image did not build: {build.stderr.strip()}")
+    workdir = tmp_path_factory.mktemp("lab")
+    atexit.register(stop_hosts, workdir)
+    hosts = start_hosts(2, 2, workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
+    try:
+        yield Lab(hosts=hosts, workdir=workdir)
+    finally:
+        stop_hosts(workdir)
+
+
+@pytest.fixture(scope="session")
+def libvirt_events():
+    """libvirt's default event loop, run by a thread, so connections deliver lifecycle events."""
+    import libvirt
+
+    libvirt.virEventRegisterDefaultImpl()
+
+    def run() -> None:
+        while True:
+            libvirt.virEventRunDefaultImpl()
+
+    threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+    return libvirt
+
+
+def guest_xml(host: LabHost, *, name: str, address: str, disk_path: str) -> str:
+    """Return the domain XML of a lab guest on host: direct kernel boot, a virtio NIC, a disk, ACPI."""
+    kernel = f"{host.pool_path}/{host.base_volumes['kernel']}"
+    initrd = f"{host.pool_path}/{host.base_volumes['initrd']}"
+    cmdline = f"console=ttyS0 quiet portal.ip={address} portal.gw={host.gateway} portal.hostname={name}"
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{GUEST_MEMORY_MIB}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>{cmdline}</cmdline>
+  </os>
+  <features><acpi/><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{disk_path}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='network'>
+      <source network='{host.network}'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'><log file='/var/log/libvirt/qemu/{name}-console.log'/></serial>
+    <console type='pty'/>
+  </devices>
+</domain>"""
+
+
+def overlay_volume_xml(host: LabHost, *, name: str) -> str:
+    """Return the XML of a qcow2 copy-on-write volume over the host's base disk volume."""
+    base = f"{host.pool_path}/{host.base_volumes['disk']}"
+    return f"""<volume>
+  <name>{name}.qcow2</name>
+  <capacity unit='MiB'>{GUEST_DISK_MIB}</capacity>
+  <target><format type='qcow2'/></target>
+  <backingStore><path>{base}</path><format type='raw'/></backingStore>
+</volume>"""
+
+
+def http_get(address: str, *, timeout: float = 2.0) -> str | None:
+    """Return the body of GET / from address on port 80, or None when nothing answers."""
+    try:
+        with socket.create_connection((address, 80), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+            chunks = []
+            while chunk := connection.recv(4096):
+                chunks.append(chunk)
+    except OSError:
+        return None
+    return b"".join(chunks).decode(errors="replace")
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.2):
+    """Return predicate's first true value, or None once timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return None
