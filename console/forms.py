@@ -24,15 +24,9 @@ from vms.models import (
     VirtualNetwork,
 )
 from vms.selectors import cloud_services_matching, cloud_services_to_connect, gallery_images, location_choices
-from vms.services import (
-    cloud_service_capacity_check,
-    cloud_service_quota_check,
-    dns_name_check,
-    storage_account_generated_check,
-    storage_account_region_check,
-    subscription_cores_check,
-    subscription_cores_in_use,
-)
+from vms.services.cloud_services import cloud_service_capacity_check, cloud_service_quota_check, dns_name_check
+from vms.services.storage import storage_account_generated_check, storage_account_region_check
+from vms.services.usage import subscription_cores_check, subscription_cores_in_use
 from vms.validators import (
     ssh_certificate_thumbprint,
     validate_admin_password,

@@ -41,7 +41,7 @@ from vms.models import (
     VirtualNetwork,
 )
 from vms.selectors import gallery_images
-from vms.services import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
 
 router = Router(tags=["Virtual machines"])
 

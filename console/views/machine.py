@@ -26,7 +26,8 @@ from console.services import virtual_machine_configure
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access
-from vms.services import ALLOWED_FROM, vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.operations import ALLOWED_FROM
 
 TEMPLATE = "console/machine.html"
 STATUS_TARGET = "vm-status"

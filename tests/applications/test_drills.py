@@ -13,7 +13,7 @@ from applications.models import Drill
 from applications.services import drill_start, drill_stop, role_add
 from tests import factories
 from vms.models import Operation, VirtualMachine
-from vms.services import vm_restart, vm_shut_down
+from vms.services.machines import vm_restart, vm_shut_down
 
 pytestmark = pytest.mark.django_db
 

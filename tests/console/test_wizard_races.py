@@ -14,8 +14,8 @@ from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
 from availability.services import availability_set_join
 from tests import factories
-from vms import services as vm_services
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
+from vms.services import machines, storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -108,16 +108,16 @@ def test_existing_vms_joining_one_set_at_once_take_distinct_slots():
     assert len(set(slots)) == 4
 
 
-def slowed(monkeypatch, name: str) -> None:
-    """Widen the window after a check in vms.services and before the write it guards, as a busy database would."""
-    check = getattr(vm_services, name)
+def slowed(monkeypatch, module, name: str) -> None:
+    """Widen the window after a check a service calls and before the write it guards, as a busy database would."""
+    check = getattr(module, name)
 
     def slow_check(*args, **kwargs):
         result = check(*args, **kwargs)
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(vm_services, name, slow_check)
+    monkeypatch.setattr(module, name, slow_check)
 
 
 def test_four_deploys_at_once_with_one_core_left_make_exactly_one_vm(monkeypatch):
@@ -126,7 +126,7 @@ def test_four_deploys_at_once_with_one_core_left_make_exactly_one_vm(monkeypatch
     subscription = factories.SubscriptionFactory(members=[person], core_quota=2)
     existing = factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="!")
     assert existing.size.cores == 1
-    slowed(monkeypatch, "subscription_cores_check")
+    slowed(monkeypatch, machines, "subscription_cores_check")
 
     results = at_once(
         4,
@@ -152,7 +152,7 @@ def test_four_first_deploys_in_one_region_at_once_share_one_generated_storage_ac
     """The first deploys in a region take turns making its generated account; none fails on the unique constraint."""
     person = factories.UserFactory()
     subscription = factories.SubscriptionFactory(members=[person])
-    slowed(monkeypatch, "storage_account_quota_check")
+    slowed(monkeypatch, storage, "storage_account_quota_check")
 
     results = at_once(
         4,
