@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from availability.forms import NEW_SET
 from availability.models import AvailabilitySet
 from availability.services import availability_set_create
-from console.forms import OptionsForm
+from console.forms.wizard import OptionsForm
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from tests import factories

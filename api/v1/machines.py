@@ -27,7 +27,7 @@ from api.v1.common import (
 from api.v1.representations import operation_out, virtual_machine_out
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import virtual_machines_for
-from console.forms import ModeForm
+from console.forms.wizard import ModeForm
 from console.services import virtual_machine_configure, virtual_machine_deploy
 from vms.models import (
     AffinityGroup,

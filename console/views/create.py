@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.forms import QuickCreateForm
+from console.forms.quick_create import QuickCreateForm
 from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, subscription_required, wants_fragment
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
