@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.views.decorators.debug import sensitive_variables
 
 from console.forms.common import DNS_NAME_HELP, PASSWORD_HELP, SizeWithinQuotaMixin, location_arguments
+from portal.forms import add_service_error
 from portal.models import Subscription
 from vms.models import OSFamily, Region, RoleSize
 from vms.selectors import gallery_images, location_choices
@@ -86,12 +87,7 @@ class QuickCreateForm(SizeWithinQuotaMixin, forms.Form):
 
     def add_service_error(self, error: ValidationError) -> None:
         """Place each of the service's messages beside its field, or above the form when no field matches."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            field = self.SERVICE_FIELDS.get(field, field)
-            self.add_error(field if field in self.fields else None, errors)
+        add_service_error(self, error, fields=self.SERVICE_FIELDS)
 
     @sensitive_variables()
     def clean(self) -> dict:

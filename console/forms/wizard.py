@@ -11,6 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 from availability.models import AvailabilitySet
 from availability.services import availability_set_name_check
 from console.forms.common import DNS_NAME_HELP, PASSWORD_HELP, SizeWithinQuotaMixin, location_arguments
+from portal.forms import add_service_error
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from vms.models import (
@@ -387,7 +388,7 @@ class ModeForm(forms.Form):
         try:
             rule(**arguments)
         except ValidationError as error:
-            self.add_error(None, error)
+            add_service_error(self, error)
 
     def _clean_standalone(self, cleaned: dict) -> None:
         cleaned["cloud_service"] = None
