@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from vms.models import CloudService, ImageVersion, Operation, RoleSize, StorageAccount, Subnet, VirtualMachine
+from vms.models import CloudService, ImageVersion, Operation, OSFamily, RoleSize, StorageAccount, Subnet, VirtualMachine
 from vms.services.cloud_services import cloud_service_capacity_check
 from vms.services.operations import operation_begin, vm_lock_for_operation
 from vms.services.usage import subscription_cores_check, subscription_lock
@@ -21,6 +21,8 @@ from vms.validators import (
 
 Status = VirtualMachine.Status
 Kind = Operation.Kind
+
+SSH_ON_WINDOWS = "An SSH certificate is for Linux images; a Windows VM signs in with its password."
 
 
 def vm_name_check(
@@ -78,7 +80,9 @@ def vm_create(
         except ValidationError as error:
             errors[field] = error
     thumbprint = ""
-    if ssh_certificate:
+    if ssh_certificate and os_family == OSFamily.WINDOWS:
+        errors["ssh_certificate"] = ValidationError(SSH_ON_WINDOWS, code="invalid")
+    elif ssh_certificate:
         try:
             thumbprint = ssh_certificate_thumbprint(ssh_certificate)
         except ValidationError as error:
