@@ -13,7 +13,7 @@ from applications.selectors import application_view
 from applications.services import drill_start
 from endpoints.probes import load_balanced_sets_probe
 from tests import factories
-from tests.applications.test_drills import web_shop
+from tests.helpers.applications import web_shop
 from vms.fabric import carry_out
 from vms.models import VirtualMachine
 

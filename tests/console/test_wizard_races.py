@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,6 +12,7 @@ from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
 from availability.services import availability_set_join
 from tests import factories
+from tests.helpers.races import at_once
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 from vms.services import machines, storage
 
@@ -24,28 +23,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 def needs_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("row locks under real concurrency need PostgreSQL")
-
-
-def at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run work(0..count-1) in threads released together; return each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_error():
