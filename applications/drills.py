@@ -12,7 +12,8 @@ from applications import assessment as model
 from applications.models import Drill, DrillEvent
 from applications.selectors import ApplicationView, application_view
 from vms.models import Operation, VirtualMachine
-from vms.services import operation_begin, virtual_machines_release
+from vms.services.machines import virtual_machines_release
+from vms.services.operations import operation_begin
 
 # The task that hears of the end of each step's operations (vms calls it by name: it may not import this app).
 DRILL_FOLLOW_UP = "applications.drill_step_operation_ended"

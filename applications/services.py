@@ -14,7 +14,7 @@ from applications.tasks import drill_begin
 from availability.models import MAX_FAULT_DOMAINS, AvailabilitySet, Membership
 from portal.models import Subscription
 from vms.models import Operation, VirtualMachine
-from vms.services import virtual_machines_hold
+from vms.services.machines import virtual_machines_hold
 
 
 def application_lock(application: Application) -> Application:

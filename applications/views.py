@@ -35,6 +35,7 @@ from applications.services import (
     role_remove,
     role_retarget_to_set,
 )
+from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "applications/application_list.html"
@@ -70,7 +71,7 @@ def application_new(request: HtmxHttpRequest) -> HttpResponse:
         try:
             application = application_create(subscription=subscription, name=form.cleaned_data["name"])
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"The application {application.name} was created. Add its roles.")
             return redirect(application)
@@ -198,7 +199,7 @@ def role_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             role = role_add(application=application, **form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"The role {role.name} was added.")
             return _after_write(request, application)
@@ -217,7 +218,7 @@ def role_update(request: HtmxHttpRequest, pk: int, role_pk: int) -> HttpResponse
         try:
             role_change(role=role, **form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"The role {form.cleaned_data['name']} was saved.")
             return _after_write(request, application)
@@ -257,7 +258,7 @@ def dependency_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             dependency_add(**form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             return _after_write(request, application)
     return _after_write(request, application, dependency_form=form)
@@ -284,7 +285,7 @@ def drill_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             drill_start(application=application, user=request.user, **form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             return _after_write(request, application)  # the page's drill section says it is under way
     return _after_write(request, application, drill_form=form)

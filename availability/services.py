@@ -11,7 +11,7 @@ from availability.placement import Slot, next_slot
 from availability.selectors import availability_set_rebalance_moves, rebalance_plan_key
 from portal.validators import validate_visible_name
 from vms.models import CloudService, Operation, VirtualMachine
-from vms.services import operation_begin, vm_lock_for_operation
+from vms.services.operations import operation_begin, vm_lock_for_operation
 
 
 def availability_set_name_check(

@@ -30,6 +30,7 @@ from availability.services import (
     availability_set_rebalance,
     availability_set_rebalance_check,
 )
+from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "availability/set_list.html"
@@ -106,7 +107,7 @@ def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             availability_set_delete(availability_set=availability_set)
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"The availability set {availability_set.name} was deleted.")
             url = reverse("availability:list", args=[availability_set.cloud_service_id])
@@ -128,7 +129,7 @@ def set_rebalance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 availability_set=availability_set, user=request.user, expected_plan=form.cleaned_data["plan"]
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(
                 request,

@@ -155,7 +155,7 @@ def build(label: str, vm_count: int, *, password_hash: str, login_hash: str) -> 
     from portal.models import Subscription
     from tests import factories
     from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
-    from vms.services import subscription_usage_recount
+    from vms.services.usage import subscription_usage_recount
 
     user = get_user_model().objects.create(username=f"benchmark-{label}", password=login_hash)
     subscription = Subscription.objects.create(

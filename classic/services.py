@@ -34,16 +34,9 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.services import (
-    cloud_service_add,
-    cloud_service_delete,
-    cloud_service_virtual_network_set,
-    subscription_lock,
-    vm_delete,
-    vm_restart,
-    vm_shut_down,
-    vm_start,
-)
+from vms.services.cloud_services import cloud_service_add, cloud_service_delete, cloud_service_virtual_network_set
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.usage import subscription_lock
 
 DEFAULT_ROLE_SIZE = "Small"
 SHUTDOWN_ACTIONS = {"Stopped", "StoppedDeallocated"}

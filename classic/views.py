@@ -28,7 +28,7 @@ from classic.models import ClassicRequest
 from classic.xmldoc import MAX_BODY_BYTES, decode_label, decode_label_leniently, document, error_document, parse
 from portal.models import Subscription
 from vms.models import CloudService, VirtualMachine
-from vms.services import dns_name_check
+from vms.services.cloud_services import dns_name_check
 
 XML = "application/xml; charset=utf-8"
 View = Callable[..., HttpResponse]

@@ -24,16 +24,11 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.services import (
-    cloud_service_create,
-    operation_begin,
-    storage_account_generated_for,
-    storage_account_region_check,
-    subscription_cores_check,
-    subscription_lock,
-    vm_create,
-    vm_lock_for_operation,
-)
+from vms.services.cloud_services import cloud_service_create
+from vms.services.machines import vm_create
+from vms.services.operations import operation_begin, vm_lock_for_operation
+from vms.services.storage import storage_account_generated_for, storage_account_region_check
+from vms.services.usage import subscription_cores_check, subscription_lock
 
 
 def _owned(subscription: Subscription, field: str, obj, owner_id: int | None) -> None:

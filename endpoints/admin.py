@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import construct_instance
@@ -18,6 +18,7 @@ from endpoints.services import (
     load_balanced_set_delete,
     load_balanced_set_update,
 )
+from portal.forms import add_service_error
 
 
 class _DryRun(Exception):
@@ -41,9 +42,7 @@ class ServiceForm(forms.ModelForm):
         except _DryRun:
             pass
         except ValidationError as error:
-            errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
-            for field, field_errors in errors.items():
-                self.add_error(field if field in self.fields else None, field_errors)
+            add_service_error(self, error)
         return cleaned
 
     def _post_clean(self) -> None:

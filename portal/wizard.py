@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from formtools.wizard.views import NamedUrlWizardView
 
+from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, in_dialog, wants_fragment
 
 EXPIRED_TEMPLATE = "includes/wizard_expired.html"
@@ -188,7 +189,7 @@ class DialogWizard(NamedUrlWizardView):
         failing, first_index = names[-1], len(names)
         for field, field_errors in errors.items():
             step = next((name for name, form in form_dict.items() if field in form.fields), names[-1])
-            form_dict[step].add_error(field if field in form_dict[step].fields else None, field_errors)
+            add_service_error(form_dict[step], ValidationError({field: field_errors}))
             if names.index(step) < first_index:
                 failing, first_index = step, names.index(step)
         self.storage.current_step = failing

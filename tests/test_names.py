@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from availability.forms import NEW_SET
 from availability.models import AvailabilitySet
 from availability.services import availability_set_create
-from console.forms import OptionsForm
+from console.forms.wizard import OptionsForm
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from tests import factories
 from tests.console.test_wizard import configuration_form, create_set, mode_form
 from vms.models import AffinityGroup, CloudService, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
-from vms.services import affinity_group_create, storage_account_create, virtual_network_create
+from vms.services.networks import affinity_group_create, virtual_network_create
+from vms.services.storage import storage_account_create
 
 pytestmark = pytest.mark.django_db
 

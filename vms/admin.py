@@ -24,7 +24,8 @@ from vms.models import (
     VirtualMachine,
     VirtualNetwork,
 )
-from vms.services import subscription_cores_check, subscription_usage_recount, vm_name_check
+from vms.services.machines import vm_name_check
+from vms.services.usage import subscription_cores_check, subscription_usage_recount
 from vms.validators import validate_admin_username, validate_dns_name, validate_storage_account_name
 
 

@@ -8,6 +8,7 @@ import ipaddress
 from django import forms
 from django.core.exceptions import ValidationError
 
+from portal.forms import add_service_error
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from vms.models import AffinityGroup, Region
@@ -24,13 +25,12 @@ class PortalForm(forms.Form):
                 "class", "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             )
 
+    # The services' names for what a form asks under another name.
+    SERVICE_FIELDS: dict[str, str] = {}
+
     def add_service_error(self, error: ValidationError) -> None:
         """Place each of the service's messages beside its field, or above the form when no field matches."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
+        add_service_error(self, error, fields=self.SERVICE_FIELDS)
 
 
 class StorageAccountForm(PortalForm):
@@ -110,8 +110,5 @@ class CloudServiceForm(PortalForm):
     )
     region = forms.ModelChoiceField(label="Region", queryset=Region.objects.all(), empty_label=None)
 
-    def add_service_error(self, error: ValidationError) -> None:
-        """The services name the DNS name dns_name; here it is the name field."""
-        if hasattr(error, "error_dict") and "dns_name" in error.error_dict:
-            error = ValidationError({"name": error.error_dict.pop("dns_name"), **error.error_dict})
-        super().add_service_error(error)
+    # The services name the DNS name dns_name; here it is the name field.
+    SERVICE_FIELDS = {"dns_name": "name"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from portal.periodic import periodic
-from vms.services import operations_recover_stale, wizard_uploads_prune
+from vms.services.operations import operations_recover_stale
+from vms.services.uploads import wizard_uploads_prune
 from vms.wizard_storage import DRAFT_PRUNE_SECONDS
 
 

@@ -27,21 +27,20 @@ from api.v1.common import (
 from api.v1.representations import operation_out, virtual_machine_out
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import virtual_machines_for
-from console.forms import ModeForm
+from console.forms.wizard import ModeForm
 from console.services import virtual_machine_configure, virtual_machine_deploy
 from vms.models import (
     AffinityGroup,
     CloudService,
     ImageVersion,
     Operation,
-    OSFamily,
     StorageAccount,
     Subnet,
     VirtualMachine,
     VirtualNetwork,
 )
 from vms.selectors import gallery_images
-from vms.services import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
 
 router = Router(tags=["Virtual machines"])
 
@@ -49,7 +48,6 @@ LOCATIONS = ("region", "affinity_group", "virtual_network")
 BOTH_MODES = "Give dns_name for a stand-alone VM in a new cloud service, or cloud_service to connect to one, not both."
 ONE_LOCATION = "Choose one region, affinity group or virtual network."
 CONNECTED_LOCATION = "A VM connected to a cloud service is placed where that cloud service is."
-SSH_ON_WINDOWS = "An SSH certificate is for Linux images; a Windows VM signs in with its password."
 SET_AND_NEW_SET = "Choose an existing availability set or name a new one, not both."
 OTHER_IMAGE_VERSION = "Choose a version of the chosen image."
 
@@ -94,8 +92,6 @@ def _deploy_arguments(request: HttpRequest, payload: schemas.VirtualMachineCreat
         version = choices.one(versions, "image_version", pk=payload.image_version) or (
             versions.first() if payload.image_version is None else None
         )
-        if payload.ssh_certificate and image.os_family == OSFamily.WINDOWS:
-            choices.refuse("ssh_certificate", SSH_ON_WINDOWS)
     size = choices.size(payload.size)
     connect = payload.cloud_service is not None
     locations = [field for field in LOCATIONS if getattr(payload, field) is not None]

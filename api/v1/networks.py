@@ -31,9 +31,11 @@ from api.v1.representations import (
     virtual_network_out,
 )
 from availability.selectors import cloud_services_for
-from vms import selectors, services
+from vms import selectors
 from vms.list_forms import AffinityGroupForm, StorageAccountForm, VirtualNetworkForm
 from vms.models import AffinityGroup, Region, VirtualNetwork
+from vms.services import cloud_services, storage, usage
+from vms.services import networks as network_services
 
 router = Router(tags=["Networks, storage and cloud services"])
 
@@ -72,7 +74,7 @@ def affinity_group_create(
         if not form.is_valid():
             raise form_refusal(form)
         try:
-            group = services.affinity_group_create(subscription=subscription, **form.cleaned_data)
+            group = network_services.affinity_group_create(subscription=subscription, **form.cleaned_data)
         except ValidationError as error:
             raise refuse(error) from error
         return Answer(
@@ -115,7 +117,7 @@ def virtual_network_create(
             raise form_refusal(form)
         data = form.cleaned_data
         try:
-            network = services.virtual_network_create(
+            network = network_services.virtual_network_create(
                 subscription=subscription,
                 name=data["name"],
                 affinity_group=data["affinity_group"],
@@ -164,7 +166,7 @@ def storage_account_create(
         if not form.is_valid():
             raise form_refusal(form)
         try:
-            account = services.storage_account_create(subscription=subscription, **form.cleaned_data)
+            account = storage.storage_account_create(subscription=subscription, **form.cleaned_data)
         except ValidationError as error:
             raise refuse(error) from error
         return Answer(
@@ -220,8 +222,8 @@ def cloud_service_create(
             region = group.region
         try:
             with transaction.atomic():
-                service = services.cloud_service_create(
-                    subscription=services.subscription_lock(subscription),
+                service = cloud_services.cloud_service_create(
+                    subscription=usage.subscription_lock(subscription),
                     name=payload.dns_name,
                     region=region,
                     affinity_group=group,

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.forms import QuickCreateForm
+from console.forms.quick_create import QuickCreateForm
 from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, subscription_required, wants_fragment
-from vms import services
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
+from vms.services import cloud_services, networks, storage
 
 TEMPLATE = "console/create.html"
 
@@ -97,23 +97,23 @@ def _deploy(request: HtmxHttpRequest, form: QuickCreateForm) -> Outcome:
 
 
 def _storage_account(request: HtmxHttpRequest, form: StorageAccountForm) -> Outcome:
-    account = services.storage_account_create(subscription=request.subscription, **form.cleaned_data)
+    account = storage.storage_account_create(subscription=request.subscription, **form.cleaned_data)
     return Outcome(reverse("vms:storage"), f"Storage account {account.name} was created.")
 
 
 def _cloud_service(request: HtmxHttpRequest, form: CloudServiceForm) -> Outcome:
-    service = services.cloud_service_add(subscription=request.subscription, **form.cleaned_data)
+    service = cloud_services.cloud_service_add(subscription=request.subscription, **form.cleaned_data)
     return Outcome(reverse("vms:cloud-services"), f"Cloud service {service.name} was created.")
 
 
 def _affinity_group(request: HtmxHttpRequest, form: AffinityGroupForm) -> Outcome:
-    group = services.affinity_group_create(subscription=request.subscription, **form.cleaned_data)
+    group = networks.affinity_group_create(subscription=request.subscription, **form.cleaned_data)
     return Outcome(reverse("vms:networks"), f"Affinity group {group.name} was created.")
 
 
 def _virtual_network(request: HtmxHttpRequest, form: VirtualNetworkForm) -> Outcome:
     data = form.cleaned_data
-    network = services.virtual_network_create(
+    network = networks.virtual_network_create(
         subscription=request.subscription,
         name=data["name"],
         affinity_group=data["affinity_group"],

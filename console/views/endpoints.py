@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,6 +26,7 @@ from endpoints.selectors import (
     virtual_machines_for,
 )
 from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
+from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
 from vms.models import VirtualMachine
@@ -103,7 +104,7 @@ def endpoint_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             endpoint_update(endpoint=endpoint, **form.endpoint_arguments())
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_error(form, error)
         else:
             return leave_dialog(request, vm)
     return render_dialog(request, {"vm": vm, "endpoint": endpoint, "form": form, "action": "edit"})
@@ -121,13 +122,6 @@ def endpoint_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         endpoint_delete(endpoint=endpoint)
         return leave_dialog(request, vm)
     return render_dialog(request, {"vm": vm, "endpoint": endpoint, "form": form, "action": "delete"})
-
-
-def add_service_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's refusals beside the form's fields, the rest above them."""
-    errors = error.error_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.error_list}
-    for field, field_errors in errors.items():
-        form.add_error(field if field in form.fields else None, field_errors)
 
 
 def wants_set(wizard: AddEndpointWizard) -> bool:

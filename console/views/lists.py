@@ -15,7 +15,8 @@ from django.views.decorators.vary import vary_on_headers
 from availability.selectors import cloud_services_with_set_counts, virtual_machine_rows, virtual_machine_values
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
 from portal.pagination import keyset_paginate
-from vms import selectors, services
+from vms import selectors
+from vms.services import notifications as notification_services
 
 RECENT_WINDOW = timedelta(minutes=10)
 
@@ -129,7 +130,9 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
 def notification_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Close one notification for the signed-in person, then show what is left."""
     try:
-        services.notification_dismiss(user=request.user, subscription=request.subscription, operation_id=pk)
+        notification_services.notification_dismiss(
+            user=request.user, subscription=request.subscription, operation_id=pk
+        )
     except ValidationError as error:
         raise Http404(error.messages[0]) from error
     if not wants_fragment(request):

@@ -23,10 +23,12 @@ from availability.selectors import (
     virtual_machines_for,
 )
 from console.services import virtual_machine_configure
+from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access
-from vms.services import ALLOWED_FROM, vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.operations import ALLOWED_FROM
 
 TEMPLATE = "console/machine.html"
 STATUS_TARGET = "vm-status"
@@ -121,7 +123,7 @@ def configure(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         try:
             operation = virtual_machine_configure(vm=vm, user=request.user, **form.service_arguments())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             if operation is not None:
                 url = reverse("vms:dashboard", args=[vm.pk])
@@ -160,7 +162,7 @@ def delete(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
                 vm=vm, user=request.user, delete_cloud_service=form.cleaned_data.get("delete_cloud_service", False)
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.info(request, f"{operation.title}.")
             url = reverse("vms:list")

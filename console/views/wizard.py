@@ -15,13 +15,8 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from console.forms import (
-    ConfigurationForm,
-    ImageForm,
-    ModeForm,
-    OptionsForm,
-    dns_name_problem,
-)
+from console.forms.common import dns_name_problem
+from console.forms.wizard import ConfigurationForm, ImageForm, ModeForm, OptionsForm
 from console.services import virtual_machine_deploy
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard

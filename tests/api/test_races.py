@@ -8,8 +8,8 @@ from django.db import connection
 from api.models import ApiRequestCount
 from tests import factories
 from tests.api.conftest import ApiClient, make_raw_token
-from tests.console.test_wizard_races import at_once
 from tests.factories import STRONG_PASSWORD, image_version
+from tests.helpers.races import at_once
 from vms.models import VirtualMachine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.applications.test_drills import web_shop
+from tests.helpers.applications import web_shop
 
 pytestmark = pytest.mark.django_db
 

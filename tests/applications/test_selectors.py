@@ -13,7 +13,7 @@ from applications.selectors import application_view
 from applications.services import drill_start
 from endpoints.probes import load_balanced_sets_probe
 from tests import factories
-from tests.applications.test_drills import web_shop
+from tests.helpers.applications import web_shop
 from vms.fabric import carry_out
 from vms.models import VirtualMachine
 
@@ -98,7 +98,7 @@ def test_the_walk_waits_for_each_domain_to_return_to_rotation(subscription, user
 
 
 def test_deleting_a_roles_vm_leaves_the_role_down_and_named(subscription, user, django_capture_on_commit_callbacks):
-    from vms.services import vm_delete
+    from vms.services.machines import vm_delete
 
     application = web_shop(subscription)
     with django_capture_on_commit_callbacks(execute=True):

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from applications.models import Drill, Role
 from applications.services import drill_start, role_retarget_to_set
 from tests import factories
-from tests.applications.test_drills import web_shop
+from tests.helpers.applications import web_shop
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 from applications.drills import drill_event, drill_last_event
 from applications.models import Application, Dependency, Drill, Role
 from tests import factories
-from tests.applications.test_drills import web_shop
+from tests.helpers.applications import web_shop
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db

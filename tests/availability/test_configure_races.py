@@ -19,7 +19,7 @@ from availability.placement import is_balanced
 from console.services import virtual_machine_configure
 from tests import factories
 from vms.models import Operation, VirtualMachine
-from vms.services import vm_lock_for_operation
+from vms.services.operations import vm_lock_for_operation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

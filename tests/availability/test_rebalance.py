@@ -16,7 +16,7 @@ from availability.services import availability_set_rebalance
 from tests import factories
 from vms import fabric
 from vms.models import Operation, VirtualMachine
-from vms.services import operations_recover_stale
+from vms.services.operations import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 

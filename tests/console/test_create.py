@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from console.forms.quick_create import QuickCreateForm
+from console.forms.wizard import ModeForm
 from tests import factories
 from tests.factories import STRONG_PASSWORD
-from console.forms import ModeForm, QuickCreateForm
 from vms.models import CloudService, Image, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,9 @@ from vms.models import (
 from vms.operations import operation_complete
 from vms.periodic import recover_stale_operations
 from vms.selectors import notifications_for, notifications_query
-from vms.services import operations_recover_stale, subscription_usage_recount, vm_restart
+from vms.services.machines import vm_restart
+from vms.services.operations import operations_recover_stale
+from vms.services.usage import subscription_usage_recount
 
 pytestmark = pytest.mark.django_db
 

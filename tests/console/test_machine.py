@@ -14,7 +14,7 @@ from django.utils import timezone
 from availability.models import AvailabilitySet, Membership
 from tests import factories
 from vms.models import CloudService, Operation, VirtualMachine
-from vms.services import operations_recover_stale
+from vms.services.operations import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 

@@ -133,3 +133,13 @@ def test_a_deploy_whose_last_step_fails_leaves_nothing_behind(user, subscription
     assert not AvailabilitySet.objects.exists()
     assert not Membership.objects.exists()
     assert not Operation.objects.exists()
+
+
+def test_a_windows_vm_is_refused_an_ssh_certificate_beside_its_field_and_nothing_is_written(user, subscription):
+    """An SSH certificate is for Linux images: the deploy refuses one for Windows, for the wizard and the APIs alike."""
+    with pytest.raises(ValidationError) as raised:
+        factories.deploy(user, subscription, ssh_certificate=factories.certificate_pem())
+    [error] = raised.value.error_dict["ssh_certificate"]
+    assert error.message == "An SSH certificate is for Linux images; a Windows VM signs in with its password."
+    assert error.code == "invalid"
+    assert not VirtualMachine.objects.exists() and not CloudService.objects.exists()

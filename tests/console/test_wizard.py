@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
-from console.forms import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
+from console.forms.wizard import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
 from tests import factories
 from tests.factories import certificate_pem
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine

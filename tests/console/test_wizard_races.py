@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,8 +12,9 @@ from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
 from availability.services import availability_set_join
 from tests import factories
-from vms import services as vm_services
+from tests.helpers.races import at_once
 from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
+from vms.services import machines, storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -24,28 +23,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 def needs_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("row locks under real concurrency need PostgreSQL")
-
-
-def at_once(count: int, work: Callable[[int], object]) -> list[object]:
-    """Run work(0..count-1) in threads released together; return each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def worker(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_error():
@@ -108,16 +85,16 @@ def test_existing_vms_joining_one_set_at_once_take_distinct_slots():
     assert len(set(slots)) == 4
 
 
-def slowed(monkeypatch, name: str) -> None:
-    """Widen the window after a check in vms.services and before the write it guards, as a busy database would."""
-    check = getattr(vm_services, name)
+def slowed(monkeypatch, module, name: str) -> None:
+    """Widen the window after a check a service calls and before the write it guards, as a busy database would."""
+    check = getattr(module, name)
 
     def slow_check(*args, **kwargs):
         result = check(*args, **kwargs)
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(vm_services, name, slow_check)
+    monkeypatch.setattr(module, name, slow_check)
 
 
 def test_four_deploys_at_once_with_one_core_left_make_exactly_one_vm(monkeypatch):
@@ -126,7 +103,7 @@ def test_four_deploys_at_once_with_one_core_left_make_exactly_one_vm(monkeypatch
     subscription = factories.SubscriptionFactory(members=[person], core_quota=2)
     existing = factories.VirtualMachineFactory(cloud_service__subscription=subscription, password_hash="!")
     assert existing.size.cores == 1
-    slowed(monkeypatch, "subscription_cores_check")
+    slowed(monkeypatch, machines, "subscription_cores_check")
 
     results = at_once(
         4,
@@ -152,7 +129,7 @@ def test_four_first_deploys_in_one_region_at_once_share_one_generated_storage_ac
     """The first deploys in a region take turns making its generated account; none fails on the unique constraint."""
     person = factories.UserFactory()
     subscription = factories.SubscriptionFactory(members=[person])
-    slowed(monkeypatch, "storage_account_quota_check")
+    slowed(monkeypatch, storage, "storage_account_quota_check")
 
     results = at_once(
         4,

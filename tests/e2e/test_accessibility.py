@@ -251,7 +251,7 @@ def test_the_check_itself_catches_the_old_navigation_colour(axe_page: Page, user
 
 def test_the_application_page_has_no_violation_at_all(axe_page: Page, user, subscription):
     """Every form of the page has its own ids, every control its name and every table header its words."""
-    from tests.applications.test_drills import web_shop
+    from tests.helpers.applications import web_shop
 
     application = web_shop(subscription)
     page = axe_page

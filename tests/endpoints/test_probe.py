@@ -15,7 +15,7 @@ from portal import periodic as schedule
 from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
 from vms.models import VirtualMachine
 from vms.operations import operation_complete
-from vms.services import vm_delete, vm_restart
+from vms.services.machines import vm_delete, vm_restart
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from portal.services import ABANDONED_TASK_ERROR
 from tests import factories
 from vms.models import Operation, VirtualMachine
-from vms.services import vm_restart, vm_shut_down
+from vms.services.machines import vm_restart, vm_shut_down
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

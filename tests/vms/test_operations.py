@@ -12,7 +12,8 @@ from tests import factories
 from vms import operations, tasks
 from vms.models import CloudService, Operation, VirtualMachine
 from vms.operations import operation_complete
-from vms.services import operations_recover_stale, vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
+from vms.services.operations import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 

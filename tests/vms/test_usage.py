@@ -11,15 +11,11 @@ from django.urls import reverse
 from console.services import virtual_machine_configure
 from portal.models import Subscription
 from tests import factories
-from tests.console.test_wizard_races import at_once
+from tests.helpers.races import at_once
 from vms.models import CloudService, StorageAccount, VirtualMachine
-from vms.services import (
-    storage_account_create,
-    subscription_usage_counted,
-    subscription_usage_recount,
-    vm_create,
-    vm_delete,
-)
+from vms.services.machines import vm_create, vm_delete
+from vms.services.storage import storage_account_create
+from vms.services.usage import subscription_usage_counted, subscription_usage_recount
 
 pytestmark = pytest.mark.django_db
 

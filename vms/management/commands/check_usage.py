@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from portal.models import Subscription
-from vms.services import subscription_usage_recount
+from vms.services.usage import subscription_usage_recount
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from portal.models import Subscription
 from vms.models import AffinityGroup, Region, VirtualNetwork
-from vms.services import affinity_group_create, virtual_network_create
+from vms.services.networks import affinity_group_create, virtual_network_create
 
 
 class Command(BaseCommand):

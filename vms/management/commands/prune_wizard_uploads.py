@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from vms.services import wizard_uploads_prune
+from vms.services.uploads import wizard_uploads_prune
 from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS
 
 

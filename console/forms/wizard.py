@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.urls import reverse, reverse_lazy
-from django.utils.html import format_html
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet
 from availability.services import availability_set_name_check
+from console.forms.common import PASSWORD_HELP, DnsNameField, SizeWithinQuotaMixin, location_arguments
+from portal.forms import add_service_error
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from vms.models import (
@@ -24,16 +25,10 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
-from vms.selectors import cloud_services_matching, cloud_services_to_connect, gallery_images, location_choices
-from vms.services import (
-    cloud_service_capacity_check,
-    cloud_service_quota_check,
-    dns_name_check,
-    storage_account_generated_check,
-    storage_account_region_check,
-    subscription_cores_check,
-    subscription_cores_in_use,
-)
+from vms.selectors import cloud_services_matching, cloud_services_to_connect, gallery_images
+from vms.services.cloud_services import cloud_service_capacity_check, cloud_service_quota_check, dns_name_check
+from vms.services.storage import storage_account_generated_check, storage_account_region_check
+from vms.services.usage import subscription_cores_in_use
 from vms.validators import (
     ssh_certificate_thumbprint,
     validate_admin_password,
@@ -47,83 +42,11 @@ CONNECT = "connect"
 NO_SET = ""
 CREATE_SET = "create"
 
-DNS_NAME_HELP = (
-    "The name of the new cloud service on the internet, NAME.cloudapp.net: 3 to 24 lowercase letters and numbers, "
-    "free across every subscription. Other virtual machines can join this cloud service later."
-)
-PASSWORD_HELP = (
-    "8 to 123 characters with at least three of: a lowercase letter, an uppercase letter, a number, a special "
-    "character. Well-known passwords are refused. The portal keeps only a hash; you cannot read it back."
-)
 AVAILABILITY_SET_HELP = (
     "Virtual machines in one availability set are spread over 2 fault domains (racks) and 5 update domains "
     "(maintenance rounds), so that a rack failure or planned maintenance never stops all of them. Put two or more "
     "virtual machines of the same role in a set to qualify for the 99.95% service level."
 )
-
-
-def location_arguments(location: Region | AffinityGroup | VirtualNetwork | None) -> dict:
-    """Return the deploy service's region, affinity_group and virtual_network arguments for one chosen location."""
-    return {
-        "region": location if isinstance(location, Region) else None,
-        "affinity_group": location if isinstance(location, AffinityGroup) else None,
-        "virtual_network": location if isinstance(location, VirtualNetwork) else None,
-    }
-
-
-def dns_name_problem(name: str) -> str:
-    """Say why NAME.cloudapp.net cannot be used, or return an empty string when it is free."""
-    try:
-        dns_name_check(name)
-    except ValidationError as error:
-        return error.messages[0]
-    return ""
-
-
-class DnsNameInput(forms.TextInput):
-    """NAME, then .cloudapp.net: checked as it is typed (and when its page settles) by the DNS name check."""
-
-    STATUS_ID = "dns-name-status"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(
-            {
-                "class": "form-control",
-                "autocomplete": "off",
-                "spellcheck": "false",
-                "hx-get": reverse_lazy("vms:dns-name-check"),
-                "hx-trigger": "load, input changed delay:500ms",
-                "hx-target": f"#{self.STATUS_ID}",
-                "hx-swap": "innerHTML",
-                "hx-sync": "this:replace",
-                **(attrs or {}),
-            }
-        )
-
-    def get_context(self, name: str, value, attrs: dict | None) -> dict:
-        context = super().get_context(name, value, attrs)
-        # The check's answer first, then the help text and the error the form adds.
-        described_by = context["widget"]["attrs"].pop("aria-describedby", "")
-        context["widget"]["attrs"]["aria-describedby"] = f"{self.STATUS_ID} {described_by}".strip()
-        return context
-
-    def render(self, name: str, value, attrs: dict | None = None, renderer=None) -> str:
-        return format_html(
-            '<div class="input-group">{}<span class="input-group-text">.cloudapp.net</span></div>'
-            '<div id="{}" class="form-text" aria-live="polite"></div>',
-            super().render(name, value, attrs, renderer),
-            self.STATUS_ID,
-        )
-
-
-class DnsNameField(forms.CharField):
-    """The DNS Name of a new cloud service, as the wizard's Mode page and Quick Create both ask it."""
-
-    widget = DnsNameInput
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**{"label": "DNS Name", "max_length": 24, **kwargs})
-        self.explanation = DNS_NAME_HELP
 
 
 class ImageForm(forms.Form):
@@ -160,18 +83,6 @@ class ReleaseDateChoiceField(forms.ModelChoiceField):
             if str(version.pk) == str(value):
                 return version
         raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-
-
-class SizeWithinQuotaMixin:
-    """A form with a Size: the subscription's cores quota is checked beside the field, by the deploy's own rule."""
-
-    def clean_size(self) -> RoleSize:
-        size = self.cleaned_data["size"]
-        try:
-            subscription_cores_check(subscription=self.subscription, size=size)
-        except ValidationError as error:
-            raise ValidationError(error.error_dict["size"]) from error
-        return size
 
 
 class ConfigurationForm(SizeWithinQuotaMixin, forms.Form):
@@ -473,7 +384,7 @@ class ModeForm(forms.Form):
         try:
             rule(**arguments)
         except ValidationError as error:
-            self.add_error(None, error)
+            add_service_error(self, error)
 
     def _clean_standalone(self, cleaned: dict) -> None:
         cleaned["cloud_service"] = None
@@ -602,123 +513,4 @@ class OptionsForm(forms.Form):
             "availability_set": self.cleaned_data["availability_set"],
             "availability_set_name": self.cleaned_data["availability_set_name"],
             "subnet": self.cleaned_data.get("subnet"),
-        }
-
-
-class QuickCreateForm(SizeWithinQuotaMixin, forms.Form):
-    """New -> Virtual Machine -> Quick Create: one page, a new cloud service named like the VM, a password."""
-
-    error_messages = {
-        "password_mismatch": "The passwords do not match.",
-        "location_required": "Choose a region, affinity group or virtual network.",
-    }
-
-    # The deploy service's names for what this form asks as one field.
-    SERVICE_FIELDS = {"name": "dns_name", "image_version": "image", "storage_account": "location"}
-
-    dns_name = DnsNameField()
-    image = forms.ModelChoiceField(
-        queryset=gallery_images(),
-        label="Image",
-        empty_label="Choose an image",
-        error_messages={"required": "Choose an image.", "invalid_choice": "Choose one of the gallery's images."},
-    )
-    size = forms.ModelChoiceField(queryset=RoleSize.objects.all(), label="Size", empty_label=None)
-    admin_username = forms.CharField(label="User Name", max_length=64, initial="azureuser")
-    admin_password = forms.CharField(
-        label="New Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a password."},
-    )
-    confirm_password = forms.CharField(
-        label="Confirm",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter the password again."},
-    )
-    location = forms.ChoiceField(label="Region/Affinity Group/Virtual Network")
-
-    def __init__(self, *args, subscription: Subscription, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.subscription = subscription
-        for field in self.fields.values():
-            select = isinstance(field.widget, forms.Select)
-            field.widget.attrs.setdefault("class", "form-select" if select else "form-control")
-        self.fields["dns_name"].help_text = "The virtual machine and its new cloud service NAME.cloudapp.net."
-        self.fields["admin_password"].explanation = PASSWORD_HELP
-        self.fields["image"].queryset = gallery_images().prefetch_related("versions")
-        self.fields["location"].choices, self.locations = location_choices(subscription)
-        self.fields["location"].error_messages["required"] = self.error_messages["location_required"]
-
-    @property
-    def os_family(self) -> str:
-        image = self.cleaned_data.get("image")
-        return image.os_family if image else OSFamily.WINDOWS
-
-    def clean_dns_name(self) -> str:
-        return self.cleaned_data["dns_name"].strip()
-
-    @sensitive_variables()
-    def clean_admin_password(self) -> str:
-        password = self.cleaned_data["admin_password"]
-        validate_admin_password(password)
-        return password
-
-    def check(self, rule, **arguments) -> None:
-        """Apply one of the services' rules; its refusal lands beside the field it concerns, else above the form."""
-        try:
-            rule(**arguments)
-        except ValidationError as error:
-            self.add_service_error(error)
-
-    def add_service_error(self, error: ValidationError) -> None:
-        """Place each of the service's messages beside its field, or above the form when no field matches."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            field = self.SERVICE_FIELDS.get(field, field)
-            self.add_error(field if field in self.fields else None, errors)
-
-    @sensitive_variables()
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        name = cleaned.get("dns_name")
-        if name:
-            self.check(dns_name_check, name=name)
-        if name and "image" in cleaned and "dns_name" not in self.errors:
-            try:
-                validate_vm_name(name, self.os_family)
-            except ValidationError as error:
-                self.add_error("dns_name", error)
-        if cleaned.get("admin_username") and "image" in cleaned:
-            try:
-                validate_admin_username(cleaned["admin_username"].strip(), self.os_family)
-            except ValidationError as error:
-                self.add_error("admin_username", error)
-        password = cleaned.get("admin_password")
-        if password and "confirm_password" in cleaned and cleaned["confirm_password"] != password:
-            self.add_error(
-                "confirm_password", ValidationError(self.error_messages["password_mismatch"], code="password_mismatch")
-            )
-        location = self.locations.get(cleaned.get("location") or "")
-        if name and "dns_name" not in self.errors:
-            self.check(cloud_service_quota_check, subscription=self.subscription)
-        if location is not None:
-            region = location if isinstance(location, Region) else location.region
-            self.check(storage_account_generated_check, subscription=self.subscription, region=region)
-        return cleaned
-
-    def deploy_arguments(self) -> dict:
-        """Return the deploy service's arguments: the image's newest version, the DNS name as the VM's name."""
-        cleaned = self.cleaned_data
-        return {
-            "image_version": cleaned["image"].versions.all()[0],
-            "name": cleaned["dns_name"],
-            "dns_name": cleaned["dns_name"],
-            "admin_username": cleaned["admin_username"].strip(),
-            "admin_password": cleaned["admin_password"],
-            "size": cleaned["size"],
-            **location_arguments(self.locations[cleaned["location"]]),
         }

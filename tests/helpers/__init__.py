@@ -1,0 +1,1 @@
+"""What several test modules share: builders and runners that are not tests themselves."""
