@@ -34,12 +34,13 @@ def test_deployment_and_hosted_service_reads_do_not_grow_with_vms(
     base = f"/sms/{subscription.subscription_id}/services/hostedservices"
     client.get(base, headers=headers)  # the token's first use of the minute is recorded; later ones are not
 
-    # the token, the cloud service, its VMs with everything they show, and their endpoints
-    with django_assert_num_queries(4):
+    # the token, its rate count (one limit per token for both APIs), the cloud service, its VMs with everything
+    # they show, and their endpoints
+    with django_assert_num_queries(5):
         deployment = client.get(f"{base}/contosoweb/deploymentslots/production", headers=headers)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         detail = client.get(f"{base}/contosoweb?embed-detail=true", headers=headers)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         listed = client.get(base, headers=headers)
 
     assert deployment.status_code == detail.status_code == listed.status_code == 200

@@ -833,8 +833,9 @@ class TestQueryBudget:
     # them), then the page's own reads (the options page reads the sets of the cloud service connected to; a
     # stand-alone VM has none yet).
     GETS = {"image": 4, "configuration": 9, "mode": 8, "options": 7}
-    # The last page's POST validates each page once (the deploy applies their service rules) and deploys.
-    FINISH = {"new set": 23, "existing set": 25, "stand-alone": 22}
+    # The last page's POST validates each page once (the deploy applies their service rules) and deploys; vm_create
+    # locks the subscription's row itself, whoever calls it, so under the deploy that lock is taken twice.
+    FINISH = {"new set": 24, "existing set": 26, "stand-alone": 23}
 
     def build(self, subscription, rows: int):
         subscription.core_quota = subscription.cloud_service_quota = subscription.storage_account_quota = 100
