@@ -494,4 +494,6 @@ def test_minimum_members_counts_the_racks_the_fault_domains_offer(racks, uds):
     members = tuple(placed(fd, f"vm{fd}", fd, 0, f"r{min(fd, racks - 1)}") for fd in range(3))
     role = Role(1, "r", members, "set", 3, uds)
     plain = Role(1, "r", (Member(1, "a"),), "set", racks, uds)
-    assert minimum_members(role) == minimum_members(plain)
+    assert [(m.scenario, m.needed) for m in minimum_members(role)] == [
+        (m.scenario, m.needed) for m in minimum_members(plain)
+    ]
