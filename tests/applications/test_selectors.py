@@ -181,3 +181,22 @@ def test_a_lone_vm_on_a_rack_is_named_with_it(subscription):
         "Rack r3 of West US holds SQL1, the only member of the Data role, and it is in no availability set: a "
         "failure of that rack takes the role down; Web depends on Data."
     )
+
+
+def test_a_rack_failure_drill_predicts_the_failure_of_the_rack_its_fault_domain_sits_on(subscription, user):
+    """Fault domain 0 of every set is on r1, where SQL2 (fault domain 1) sits too: the drill predicts Data down."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r1"), ("SQL2", "r1")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
+    assert not drill.predicted_survives
+    assert (drill.predicted_down, drill.predicted_blame) == (["Data"], "Data")
+
+
+def test_a_rack_failure_drill_of_a_fault_domain_on_several_racks_keeps_the_fault_domain(subscription, user):
+    """IIS1 on r1, SQL1 not placed: fault domain 0 names no one rack, so only its members are predicted down."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL2", "r1")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
+    assert drill.predicted_survives and drill.predicted_down == []
