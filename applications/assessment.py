@@ -5,15 +5,19 @@ call it. Terms follow the reference "Application availability":
 
 - a member is up when it is Running and, when its role has a load-balanced set, in rotation there;
 - a role is up when at least one member is up; the application is up when every role is up;
-- a rack failure takes down one fault domain of each set at once (the worst case: racks are not shared knowledge
-  across sets); an update round one update domain of each set at once; the stricter scenario one of each;
+- a rack failure takes down one rack of the region: every member whose host is in it, whatever its set or fault
+  domain (two fault domains of a set may share a rack when the region has fewer racks than the set has fault domains);
+- a member not placed on a host has no known rack: its set's fault domain k stands for a rack of its own, the same
+  stand-in for fault domain k of every set (the rule before the topology was known, so old data reads as it did);
+- an update round takes down one update domain of each set at once; the stricter scenario one rack and one update
+  domain of each set at once;
 - a VM in no availability set has no guarantee: it is modelled as the only slot (fault domain 0, update domain 0) of a
   set of its own, so every scenario may take it down.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -42,6 +46,20 @@ class Member:
     update_domain: int = 0
     running: bool = True
     status_label: str = "Running"
+    rack: Hashable | None = None  # the rack of the member's host; None: not placed on a host
+    rack_name: str = ""  # how the wording names that rack: "r2 of West US"
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """The rack a member with no placement is taken to sit on: fault domain k of every set stands for one rack."""
+
+    fault_domain: int
+
+
+def rack_of(member: Member) -> Hashable:
+    """Return the rack the member goes down with: its host's rack, or the stand-in for its fault domain."""
+    return member.rack if member.rack is not None else StandIn(member.fault_domain)
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,15 @@ class Application:
 
     def role(self, key: int) -> Role:
         return next(role for role in self.roles if role.key == key)
+
+
+def rack_scenarios(application: Application) -> tuple[Hashable, ...]:
+    """Return every rack whose failure is a scenario: each rack holding a member, then the stand-ins, in order."""
+    racks: dict[Hashable, None] = {}
+    for role in application.roles:
+        for member in role.members:
+            racks.setdefault(rack_of(member))
+    return tuple(racks)
 
 
 def as_before_drill(application: Application, running_before: dict[int, bool]) -> Application:
@@ -174,15 +201,45 @@ def status(application: Application, *, is_down: Callable[[Role, Member], bool] 
 # Concrete scenarios (what a drill does) -------------------------------------------------------------------------
 
 
-def rack_failure_status(application: Application, fault_domain: int, *, role: int | None = None) -> Status:
-    """Judge the application while fault domain `fault_domain` of every set (and every lone VM's rack 0) is down.
-
-    With `role`, only that role's set (or lone VM) loses the rack.
-    """
+def rack_status(application: Application, rack: Hashable, *, update_domain: int | None = None) -> Status:
+    """Judge the application while one rack is down (and, with `update_domain`, that update domain of every set)."""
     return status(
         application,
-        is_down=lambda r, member: member.fault_domain == fault_domain and (role is None or r.key == role),
+        is_down=lambda role, member: rack_of(member) == rack or member.update_domain == update_domain,
     )
+
+
+def fault_domain_rack(application: Application, fault_domain: int, *, role: int | None = None) -> Hashable:
+    """Return the rack a failure of fault domain k means: the one rack every member in it sits on, else the stand-in.
+
+    Members in fault domain k of every set (or of one role's set) all on one host's rack name that rack; any member
+    without a placement, or members on different racks, leave fault domain k itself as the stand-in.
+    """
+    racks = {
+        member.rack
+        for r in application.roles
+        if role is None or r.key == role
+        for member in r.members
+        if member.fault_domain == fault_domain
+    }
+    if len(racks) == 1 and None not in racks:
+        return racks.pop()
+    return StandIn(fault_domain)
+
+
+def rack_failure_status(application: Application, fault_domain: int, *, role: int | None = None) -> Status:
+    """Judge the application while the rack of fault domain `fault_domain` of every set is down.
+
+    When every member in that fault domain sits on one rack, that rack fails: every member on it goes down, whatever
+    its fault domain. Otherwise fault domain k of every set (and every lone VM's rack 0) goes down, as the stand-in.
+    With `role`, only that role's set (or lone VM) loses the rack.
+    """
+    rack = fault_domain_rack(application, fault_domain, role=role)
+    if isinstance(rack, StandIn):
+        on_rack = lambda member: member.fault_domain == fault_domain  # noqa: E731
+    else:
+        on_rack = lambda member: member.rack == rack  # noqa: E731
+    return status(application, is_down=lambda r, member: on_rack(member) and (role is None or r.key == role))
 
 
 def update_domain_status(application: Application, update_domain: int) -> Status:
@@ -222,6 +279,14 @@ class RoleOutage:
     role: int
     cause: str
     members: tuple[str, ...]
+    rack_name: str = ""  # the host's rack whose failure alone takes the role down, when one does
+
+
+def _rack_words(rack: Hashable, members: Sequence[Member], set_name: str) -> str:
+    """Name a rack as the wording does: a host's rack by its name, a stand-in as the set's fault domain."""
+    if isinstance(rack, StandIn):
+        return f"fault domain {rack.fault_domain} of {set_name}"
+    return "rack " + next(m.rack_name for m in members if m.rack == rack)
 
 
 def role_outage(role: Role, scenario: Scenario) -> RoleOutage | None:
@@ -229,27 +294,50 @@ def role_outage(role: Role, scenario: Scenario) -> RoleOutage | None:
     up = role.up_members
     if not up:
         return RoleOutage(role.key, "no member is up", ())
+    racks = list(dict.fromkeys(rack_of(m) for m in up))
     if not role.in_set:
+        if scenario != Scenario.UPDATE_ROUND and len(racks) == 1 and not isinstance(racks[0], StandIn):
+            name = _rack_words(racks[0], up, "")
+            return RoleOutage(role.key, f"a failure of {name}", _names(up), rack_name=name)
         return RoleOutage(role.key, "it is in no availability set, so any rack failure or update round", _names(up))
-    fault_domains = range(role.fault_domain_count)
-    update_domains = range(role.update_domain_count)
     if scenario == Scenario.RACK_FAILURE:
-        for fd in fault_domains:
-            if all(m.fault_domain == fd for m in up):
-                return RoleOutage(role.key, f"a rack failure in fault domain {fd} of {role.set_name}", _names(up))
+        if len(racks) == 1:
+            if isinstance(racks[0], StandIn):
+                cause = f"a rack failure in {_rack_words(racks[0], up, role.set_name)}"
+                return RoleOutage(role.key, cause, _names(up))
+            name = _rack_words(racks[0], up, role.set_name)
+            return RoleOutage(role.key, f"a failure of {name}", _names(up), rack_name=name)
     elif scenario == Scenario.UPDATE_ROUND:
-        for ud in update_domains:
+        for ud in range(role.update_domain_count):
             if all(m.update_domain == ud for m in up):
                 return RoleOutage(role.key, f"planned maintenance of update domain {ud} of {role.set_name}", _names(up))
     else:
-        for fd in fault_domains:
-            for ud in update_domains:
-                if all(m.fault_domain == fd or m.update_domain == ud for m in up):
-                    cause = (
-                        f"a rack failure in fault domain {fd} during maintenance of update domain {ud} "
-                        f"of {role.set_name}"
-                    )
-                    return RoleOutage(role.key, cause, _names(up))
+        # The racks holding members, then (as before the topology was known) each fault domain's stand-in for the
+        # members without a placement, or a rack holding none of them.
+        physical = [rack for rack in racks if not isinstance(rack, StandIn)]
+        candidates: list[Hashable | None] = list(physical)
+        if len(physical) < len(racks):
+            candidates += [StandIn(fd) for fd in range(role.fault_domain_count)]
+        else:
+            candidates.append(None)
+        for rack in candidates:
+            rest = {m.update_domain for m in up if rack_of(m) != rack}
+            if len(rest) > 1:
+                continue
+            ud = min(rest, default=0)
+            if rack is None:
+                cause = f"planned maintenance of update domain {ud} of {role.set_name} during any rack failure"
+            elif isinstance(rack, StandIn):
+                cause = (
+                    f"a rack failure in fault domain {rack.fault_domain} during maintenance of update domain {ud} "
+                    f"of {role.set_name}"
+                )
+            else:
+                cause = (
+                    f"a failure of {_rack_words(rack, up, role.set_name)} during maintenance of update domain {ud} "
+                    f"of {role.set_name}"
+                )
+            return RoleOutage(role.key, cause, _names(up))
     return None
 
 
@@ -288,6 +376,15 @@ def _reason(application: Application, outage: RoleOutage) -> str:
     dependants = [application.role(k).name for k, needs in depends_on(application).items() if outage.role in needs]
     if not outage.members:
         text = f"The {role.name} role is down now: none of its members is up."
+    elif outage.rack_name:
+        whom = (
+            f"{outage.members[0]}, the only member of the {role.name} role"
+            if len(role.members) == 1
+            else f"{_join(outage.members)}, every member of the {role.name} role that is up"
+        )
+        alone = "" if role.in_set else ", and it is in no availability set"
+        rack = outage.rack_name[0].upper() + outage.rack_name[1:]
+        text = f"{rack} holds {whom}{alone}: a failure of that rack takes the role down."
     else:
         whom = (
             f"{outage.members[0]}, the only member of the {role.name} role"
@@ -315,6 +412,8 @@ class FindingKind(StrEnum):
     ONE_VM = "one_vm"
     NO_SET = "no_set"
     SHARED_DOMAIN = "shared_domain"
+    SHARED_RACK = "shared_rack"
+    ONE_RACK = "one_rack"
     ONE_LB_MEMBER = "one_lb_member"
     DEPENDS_ON_WEAK = "depends_on_weak"
 
@@ -346,8 +445,13 @@ def findings(application: Application) -> list[Finding]:
                         member.key,
                     )
                 )
-        elif shared := shared_domain(role):
-            found.append(Finding(FindingKind.SHARED_DOMAIN, role.key, shared))
+        else:
+            if shared := shared_domain(role):
+                found.append(Finding(FindingKind.SHARED_DOMAIN, role.key, shared))
+            for text in shared_racks(role):
+                found.append(Finding(FindingKind.SHARED_RACK, role.key, text))
+        if one_rack := one_rack_for_role(role):
+            found.append(Finding(FindingKind.ONE_RACK, role.key, one_rack))
         for lb in role.load_balanced_sets:
             if len(lb.in_rotation) == 1:
                 found.append(
@@ -388,6 +492,49 @@ def shared_domain(role: Role) -> str:
     return ""
 
 
+def shared_racks(role: Role) -> list[str]:
+    """Say which fault domains of the set sit on one host's rack, one sentence per rack that holds several."""
+    fault_domains: dict[Hashable, set[int]] = {}
+    holders: dict[Hashable, list[Member]] = {}
+    for member in role.members:
+        if member.rack is not None:
+            fault_domains.setdefault(member.rack, set()).add(member.fault_domain)
+            holders.setdefault(member.rack, []).append(member)
+    found = []
+    for rack, domains in fault_domains.items():
+        if len(domains) < 2:
+            continue
+        on_rack = holders[rack]
+        numbers = _join([str(d) for d in sorted(domains)])
+        what = "the whole set" if len(on_rack) == len(role.members) else _join(_names(on_rack))
+        found.append(
+            f"Fault domains {numbers} of {role.set_name} share rack {on_rack[0].rack_name}: "
+            f"a failure of that rack takes {what} down."
+        )
+    return found
+
+
+def one_rack_for_role(role: Role) -> str:
+    """Say when every member of a role of several sits on one host's rack in one fault domain, or ""."""
+    if len(role.members) < 2 or not role.in_set:
+        return ""
+    racks = {member.rack for member in role.members}
+    domains = {member.fault_domain for member in role.members}
+    if len(racks) != 1 or None in racks or len(domains) != 1:
+        return ""  # several fault domains on one rack: the set's shared rack says so
+    return (
+        f"{_join(_names(role.members))}, every member of the {role.name} role, sit on rack "
+        f"{role.members[0].rack_name}: a failure of that rack takes the role down."
+    )
+
+
+def set_racks(role: Role) -> set[Hashable]:
+    """Return the racks the set's fault domains offer: each member's rack, and a stand-in for each empty domain."""
+    racks = {rack_of(member) for member in role.members}
+    used = {member.fault_domain for member in role.members}
+    return racks | {StandIn(fd) for fd in range(role.fault_domain_count) if fd not in used}
+
+
 @dataclass(frozen=True)
 class Minimum:
     scenario: Scenario
@@ -396,9 +543,12 @@ class Minimum:
 
 
 def minimum_members(role: Role) -> list[Minimum]:
-    """Return how many members the role needs to survive each scenario, placed as the platform places them."""
+    """Return how many members the role needs to survive each scenario, spread over its set's racks and domains.
+
+    Fault domains that share a rack count as one: the set offers as many racks as `set_racks` finds.
+    """
     has = len(role.up_members)
-    fds, uds = role.fault_domain_count, role.update_domain_count
+    fds, uds = len(set_racks(role)), role.update_domain_count
     if not role.in_set:
         return [Minimum(scenario, None, has) for scenario in Scenario]
     combined: int | None = None

@@ -13,6 +13,7 @@ from applications import assessment as model
 from applications.models import Application, Dependency, Drill, Role
 from availability.models import AvailabilitySet, Membership
 from endpoints.selectors import load_balanced_sets_for_vms
+from fabric.models import Rack
 from portal.models import Subscription
 from vms.models import VirtualMachine
 
@@ -38,6 +39,18 @@ def load_balanced_sets_for(vm_ids: Iterable[int]) -> dict[int, list[tuple[str, d
 class GridRow:
     fault_domain: int
     cells: list[list[VirtualMachine]]
+    rack_names: list[str]  # the racks the fault domain's members sit on, by name
+
+
+def vm_rack(vm: VirtualMachine) -> Rack | None:
+    """Return the rack of the host the VM is placed on, or None when it has no placement."""
+    placement = getattr(vm, "placement", None)
+    return placement.host.rack if placement is not None else None
+
+
+def rack_label(rack: Rack) -> str:
+    """Name a rack as the assessment's wording does: "r2 of West US"."""
+    return f"{rack.name} of {rack.region.name}"
 
 
 @dataclass(frozen=True)
@@ -81,9 +94,12 @@ class ApplicationView:
 
 
 def _grid(fault_domains: int, update_domains: int, slots: list[tuple[int, int, VirtualMachine]]) -> list[GridRow]:
-    rows = [GridRow(fd, [[] for _ in range(update_domains)]) for fd in range(fault_domains)]
+    rows = [GridRow(fd, [[] for _ in range(update_domains)], []) for fd in range(fault_domains)]
     for fd, ud, vm in slots:
         rows[fd].cells[ud].append(vm)
+        rack = vm_rack(vm)
+        if rack is not None and rack.name not in rows[fd].rack_names:
+            rows[fd].rack_names.append(rack.name)
     return rows
 
 
@@ -95,6 +111,7 @@ def application_views(applications: list[Application]) -> list[ApplicationView]:
             "availability_set__cloud_service",
             "virtual_machine__cloud_service",
             "virtual_machine__membership__availability_set",
+            "virtual_machine__placement__host__rack__region",
         )
         .order_by("application_id", "pk")
     )
@@ -102,7 +119,7 @@ def application_views(applications: list[Application]) -> list[ApplicationView]:
     memberships_by_set: dict[int, list[Membership]] = defaultdict(list)
     for membership in (
         Membership.objects.filter(availability_set_id__in=set_ids)
-        .select_related("virtual_machine")
+        .select_related("virtual_machine__placement__host__rack__region")
         .order_by("fault_domain", "update_domain", "virtual_machine__name")
     ):
         memberships_by_set[membership.availability_set_id].append(membership)
@@ -164,8 +181,11 @@ def _role_view(
                 update_domain=ud,
                 running=vm.status == VirtualMachine.Status.RUNNING,
                 status_label=vm.get_status_display(),
+                rack=rack.pk if rack is not None else None,
+                rack_name=rack_label(rack) if rack is not None else "",
             )
             for fd, ud, vm in slots
+            for rack in [vm_rack(vm)]
         ),
         set_name=availability_set.name if availability_set else "",
         fault_domain_count=fds,

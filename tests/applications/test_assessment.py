@@ -14,33 +14,61 @@ from applications.assessment import (
     Member,
     Role,
     Scenario,
+    StandIn,
     as_before_drill,
     assess,
     minimum_members,
     rack_failure_prediction,
+    rack_scenarios,
+    rack_status,
     walk_prediction,
 )
 
 CASES = 1500
 
 
+def placed(key: int, name: str, fd: int, ud: int, rack: str, **kwargs) -> Member:
+    """A member on a host in rack `rack` of West US."""
+    return Member(key, name, fd, ud, rack=rack, rack_name=f"{rack} of West US", **kwargs)
+
+
+def random_rack(rng: random.Random, racks: list[str], bound: str) -> str | None:
+    """Mostly the fault domain's rack; sometimes no placement, sometimes another rack (data from before binding)."""
+    draw = rng.random()
+    if draw < 0.2:
+        return None
+    return bound if draw < 0.9 else rng.choice(racks)
+
+
 def random_application(rng: random.Random) -> Application:
-    """Build 1-6 roles of 1-8 members with random slots, states, load-balanced sets and acyclic dependencies."""
+    """Build 1-6 roles of 1-8 members with random slots, racks, states, load-balanced sets and acyclic dependencies.
+
+    The region has 1-4 racks; each set's fault domains are bound to racks at random, so fewer racks than fault
+    domains share them; some members have no placement; lone VMs sit on any rack or none.
+    """
+    racks = [f"r{index}" for index in range(rng.randint(1, 4))]
     roles = []
     for key in range(rng.randint(1, 6)):
         in_set = rng.random() < 0.8
         size = rng.randint(1, 8) if in_set else 1
         fds, uds = (rng.randint(1, 3), rng.randint(1, 5)) if in_set else (1, 1)
-        members = tuple(
-            Member(
-                key=key * 100 + index,
-                name=f"vm{key}-{index}",
-                fault_domain=rng.randrange(fds),
-                update_domain=rng.randrange(uds),
-                running=rng.random() < 0.85,
+        bound = [rng.choice(racks) for _ in range(fds)]
+        members = []
+        for index in range(size):
+            fd = rng.randrange(fds)
+            rack = random_rack(rng, racks, bound[fd])
+            members.append(
+                Member(
+                    key=key * 100 + index,
+                    name=f"vm{key}-{index}",
+                    fault_domain=fd,
+                    update_domain=rng.randrange(uds),
+                    running=rng.random() < 0.85,
+                    rack=rack,
+                    rack_name=f"{rack} of West US" if rack else "",
+                )
             )
-            for index in range(size)
-        )
+        members = tuple(members)
         lbs = ()
         if rng.random() < 0.4:
             chosen = [m for m in members if rng.random() < 0.8] or [members[0]]
@@ -64,22 +92,40 @@ def serves(role: Role, member: Member) -> bool:
     return True
 
 
-def domain_choices(role: Role, scenario: Scenario) -> list[tuple[int | None, int | None]]:
-    """Every (fault domain, update domain) the scenario may hit in the role's set; None where it hits none."""
-    fds = list(range(role.fault_domain_count))
-    uds = list(range(role.update_domain_count))
+def physical_racks_and_stand_ins(application: Application) -> list[tuple[str, object]]:
+    """Every rack a member sits on: ("rack", id) for a host's rack, ("fd", k) for fault domain k of every set."""
+    found = []
+    for role in application.roles:
+        for m in role.members:
+            rack = ("rack", m.rack) if m.rack is not None else ("fd", m.fault_domain)
+            if rack not in found:
+                found.append(rack)
+    return found
+
+
+def sits_on(member: Member, rack: tuple[str, object] | None) -> bool:
+    if rack is None:
+        return False
+    kind, value = rack
+    return member.rack == value if kind == "rack" else member.rack is None and member.fault_domain == value
+
+
+def scenario_choices(application: Application, scenario: Scenario) -> list[tuple[object, list[list[int | None]]]]:
+    """Every way the scenario may strike: the rack down (None: none) and, per set, the update domain it restarts."""
+    racks = physical_racks_and_stand_ins(application)
+    every_ud = [list(range(role.update_domain_count)) for role in application.roles]
+    no_ud = [[None] for _ in application.roles]
     if scenario == Scenario.RACK_FAILURE:
-        return [(fd, None) for fd in fds]
+        return [(rack, no_ud) for rack in racks]
     if scenario == Scenario.UPDATE_ROUND:
-        return [(None, ud) for ud in uds]
-    return [(fd, ud) for fd in fds for ud in uds]
+        return [(None, every_ud)]
+    return [(rack, every_ud) for rack in racks]
 
 
-def role_up_when(role: Role, choice: tuple[int | None, int | None]) -> bool:
+def role_up_when(role: Role, rack: tuple[str, object] | None, ud: int | None) -> bool:
     if not role.set_name:
         return False  # a VM in no set: any scenario may take it down
-    fd, ud = choice
-    return any(serves(role, m) and m.fault_domain != fd and m.update_domain != ud for m in role.members)
+    return any(serves(role, m) and not sits_on(m, rack) and m.update_domain != ud for m in role.members)
 
 
 def reachability(application: Application) -> dict[int, set[int]]:
@@ -103,18 +149,18 @@ def brute_force_blame(application: Application, down: set[int]) -> int | None:
 
 
 def brute_force_down_roles(application: Application, scenario: Scenario) -> set[int]:
-    """Enumerate every combination of one hit per set; return the roles down in at least one of them."""
-    per_role = [domain_choices(role, scenario) for role in application.roles]
+    """Enumerate every rack with every combination of one update domain per set; return the roles down in any."""
     down: set[int] = set()
-    if len(list(itertools.product(*[range(len(c)) for c in per_role]))) <= 20000:
-        for combination in itertools.product(*per_role):
-            for role, choice in zip(application.roles, combination, strict=True):
-                if not role_up_when(role, choice):
+    for rack, per_role in scenario_choices(application, scenario):
+        if len(list(itertools.product(*per_role))) <= 20000:
+            for combination in itertools.product(*per_role):
+                for role, ud in zip(application.roles, combination, strict=True):
+                    if not role_up_when(role, rack, ud):
+                        down.add(role.key)
+        else:  # too many combinations: with the rack fixed, each role's fate depends only on its own set's choice
+            for role, choices in zip(application.roles, per_role, strict=True):
+                if any(not role_up_when(role, rack, ud) for ud in choices):
                     down.add(role.key)
-    else:  # too many combinations: each role's fate depends only on its own set's choice
-        for role, choices in zip(application.roles, per_role, strict=True):
-            if any(not role_up_when(role, choice) for choice in choices):
-                down.add(role.key)
     return down
 
 
@@ -151,19 +197,42 @@ def test_drill_predictions_match_one_domain_of_every_set_at_once(seed):
     assert walk == brute_force_down_roles(application, Scenario.UPDATE_ROUND) | {
         r.key for r in application.roles if not r.set_name
     }
+    already_down = {r.key for r in application.roles if not any(serves(r, m) for m in r.members)}
     for fd in range(3):
-        expected = {
-            role.key
-            for role in application.roles
-            if not any(serves(role, m) and (m.fault_domain != fd if role.set_name else fd != 0) for m in role.members)
-        }
-        assert set(rack_failure_prediction(application, fd)) == expected
-        # The rack of one role's set only: that role falls exactly when it falls with every set's rack; the
-        # others only when they are down already.
-        already_down = {r.key for r in application.roles if not any(serves(r, m) for m in r.members)}
+        assert set(rack_failure_prediction(application, fd)) == drill_expectation(application, fd, application.roles)
+        # The rack of one role's set only: that role may fall; the others only when they are down already.
         for role in application.roles:
-            falls = {role.key} if role.key in expected else set()
-            assert set(rack_failure_prediction(application, fd, role=role.key)) == already_down | falls
+            expected = already_down | drill_expectation(application, fd, [role])
+            assert set(rack_failure_prediction(application, fd, role=role.key)) == expected
+
+
+def drill_expectation(application: Application, fd: int, scope: list[Role]) -> set[int]:
+    """The roles of `scope` down when fault domain `fd` fails: its one host rack if all its members share one."""
+    in_fd = [m for role in scope for m in role.members if m.fault_domain == fd]
+    racks = {m.rack for m in in_fd}
+    if len(racks) == 1 and None not in racks:
+        (rack,) = racks
+
+        def hit(m: Member) -> bool:
+            return m.rack == rack
+    else:
+
+        def hit(m: Member) -> bool:
+            return m.fault_domain == fd
+
+    return {role.key for role in scope if not any(serves(role, m) and not hit(m) for m in role.members)}
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_each_rack_s_failure_takes_down_what_sits_on_it(seed):
+    """Every rack holding a member is a scenario; its failure takes down every member on it, whatever its set."""
+    application = random_application(random.Random(seed))
+    racks = physical_racks_and_stand_ins(application)
+    expected = [StandIn(value) if kind == "fd" else value for kind, value in racks]
+    assert list(rack_scenarios(application)) == expected
+    for rack, scenario in zip(racks, rack_scenarios(application), strict=True):
+        down = {r.key for r in application.roles if not any(serves(r, m) and not sits_on(m, rack) for m in r.members)}
+        assert set(rack_status(application, scenario).down_roles) == down
 
 
 def survives_all(members: list[tuple[int, int]], fds: int, uds: int) -> bool:
@@ -300,3 +369,131 @@ def test_a_drill_s_own_downtime_is_no_fault_of_the_design():
     healthy = as_before_drill(application, {1: True, 2: True, 3: True, 4: True})
     assert assess(healthy).single_points_of_failure == ()
     assert as_before_drill(application, {}) == application
+
+
+def check_against_enumeration(application: Application) -> None:
+    assessment = assess(application)
+    for v in assessment.verdicts:
+        expected = brute_force_down_roles(application, v.scenario)
+        assert {outage.role for outage in v.outages} == expected, (v.scenario, application)
+        assert v.blamed == brute_force_blame(application, expected)
+
+
+def test_every_small_placement_over_two_racks_matches_the_enumeration():
+    """Two members of a set and a lone VM, each in every slot on rack r1, r2 or none: every verdict as enumerated."""
+    slots = [(fd, ud, rack) for fd in range(2) for ud in range(2) for rack in (None, "r1", "r2")]
+    for first, second in itertools.product(slots, repeat=2):
+        for lone_rack in (None, "r1", "r2"):
+            members = tuple(
+                Member(key, f"vm{key}", fd, ud, rack=rack, rack_name=f"{rack} of West US" if rack else "")
+                for key, (fd, ud, rack) in ((1, first), (2, second))
+            )
+            web = Role(1, "Web", members, "WebSet", 2, 2)
+            data = Role(2, "Data", (Member(3, "SQL1", rack=lone_rack, rack_name=f"{lone_rack} of West US"),))
+            check_against_enumeration(Application("a", (web, data), ((1, 2),)))
+            check_against_enumeration(Application("a", (web,)))
+
+
+def test_members_without_a_placement_keep_fault_domain_k_as_one_rack_of_every_set():
+    """With no placement, fault domain k of every set stands for one rack, as before the topology was known."""
+    web = Role(1, "Web", (Member(1, "IIS1", 0, 0), Member(2, "IIS2", 1, 1)), "WebSet", 2, 5)
+    data = Role(2, "Data", (Member(3, "SQL1", 0, 0), placed(4, "SQL2", 1, 1, "r2")), "SQLSet", 2, 5)
+    application = Application("Shop", (web, data), ((1, 2),))
+    assert rack_scenarios(application) == (StandIn(0), StandIn(1), "r2")
+    assert rack_status(application, StandIn(0)).down_roles == ()  # IIS2 and SQL2 stay up
+    assert rack_failure_prediction(application, 0) == ()
+    # SQL2 on r2 is not in the stand-in for fault domain 1: each set keeps a member up in every scenario.
+    assert assess(application).verdicts[0].survives
+    both_in_fd0 = Role(2, "Data", (Member(3, "SQL1", 0, 0), Member(4, "SQL2", 0, 1)), "SQLSet", 2, 5)
+    (reason,) = assess(Application("Shop", (web, both_in_fd0), ((1, 2),))).verdicts[0].reasons
+    assert reason == (
+        "A rack failure in fault domain 0 of SQLSet takes down SQL1 and SQL2, every member of the Data role that is "
+        "up; Web depends on Data."
+    )
+
+
+def test_fault_domains_sharing_a_rack_take_the_set_down_together_and_are_named():
+    """Fault domains 0 and 1 of SQLSet on one rack: that rack's failure takes the set down, and the finding says so."""
+    web = Role(1, "Web", (placed(1, "IIS1", 0, 0, "r1"), placed(2, "IIS2", 1, 1, "r2")), "WebSet", 2, 5)
+    data = Role(2, "Data", (placed(3, "SQL1", 0, 0, "r2"), placed(4, "SQL2", 1, 1, "r2")), "SQLSet", 2, 5)
+    application = Application("Shop", (web, data), ((1, 2),))
+    assessment = assess(application)
+    rack = assessment.verdicts[0]
+    assert not rack.survives and rack.blamed == 2
+    assert rack.reasons == (
+        "Rack r2 of West US holds SQL1 and SQL2, every member of the Data role that is up: a failure of that rack "
+        "takes the role down; Web depends on Data.",
+    )
+    assert rack_status(application, "r2").down_roles == (2,)
+    assert rack_status(application, "r1").down_roles == ()
+    assert assessment.verdicts[1].survives  # the update round stays as it was: two update domains
+    shared = [f.text for f in assessment.findings if f.kind == FindingKind.SHARED_RACK]
+    assert shared == [
+        "Fault domains 0 and 1 of SQLSet share rack r2 of West US: a failure of that rack takes the whole set down."
+    ]
+    assert {m.scenario: m.needed for m in assessment.minimums[2]} == {
+        Scenario.RACK_FAILURE: None,
+        Scenario.UPDATE_ROUND: 2,
+        Scenario.RACK_FAILURE_DURING_UPDATE: None,
+    }
+    assert assessment.single_points_of_failure == (2,)
+
+
+def test_a_shared_rack_holding_part_of_the_set_names_the_members_it_takes():
+    members = (placed(1, "SQL1", 0, 0, "r1"), placed(2, "SQL2", 1, 1, "r1"), placed(3, "SQL3", 2, 2, "r2"))
+    role = Role(1, "Data", members, "SQLSet", 3, 5)
+    assessment = assess(Application("a", (role,)))
+    assert [f.text for f in assessment.findings] == [
+        "Fault domains 0 and 1 of SQLSet share rack r1 of West US: a failure of that rack takes SQL1 and SQL2 down."
+    ]
+    assert assessment.verdicts[0].survives
+    # Two racks for three fault domains: a rack failure during an update round needs a fourth member.
+    assert {m.scenario: m.needed for m in assessment.minimums[1]}[Scenario.RACK_FAILURE_DURING_UPDATE] == 4
+    assert not assessment.verdicts[2].survives
+
+
+def test_every_member_of_a_role_on_one_rack_is_a_finding_and_a_lone_vm_names_its_rack():
+    web = Role(1, "Web", (placed(1, "IIS1", 0, 0, "r1"), placed(2, "IIS2", 0, 1, "r1")), "WebSet", 2, 5)
+    data = Role(2, "Data", (placed(3, "SQL1", 0, 0, "r1"),))
+    application = Application("Shop", (web, data), ((1, 2),))
+    assessment = assess(application)
+    texts = {f.kind: f.text for f in assessment.findings}
+    assert texts[FindingKind.ONE_RACK] == (
+        "IIS1 and IIS2, every member of the Web role, sit on rack r1 of West US: a failure of that rack takes the "
+        "role down."
+    )
+    assert FindingKind.SHARED_RACK not in texts
+    rack = assessment.verdicts[0]
+    assert rack.reasons == (
+        "Rack r1 of West US holds IIS1 and IIS2, every member of the Web role that is up: a failure of that rack "
+        "takes the role down.",
+        "Rack r1 of West US holds SQL1, the only member of the Data role, and it is in no availability set: a "
+        "failure of that rack takes the role down; Web depends on Data.",
+    )
+    # One rack takes both roles at once: the lone VM and the set's members are judged together.
+    assert rack_status(application, "r1").down_roles == (1, 2)
+    update = assessment.verdicts[1]
+    (lone,) = update.reasons
+    assert lone.startswith("It is in no availability set, so any rack failure or update round")
+
+
+def test_a_drill_of_a_fault_domain_on_one_rack_predicts_that_rack_s_failure():
+    """Fault domain 0 of every set on r1: the prediction takes down all on r1, a set's fault domain 1 there too."""
+    web = Role(1, "Web", (placed(1, "IIS1", 0, 0, "r1"), placed(2, "IIS2", 1, 1, "r2")), "WebSet", 2, 5)
+    data = Role(2, "Data", (placed(3, "SQL1", 0, 0, "r1"), placed(4, "SQL2", 1, 1, "r1")), "SQLSet", 2, 5)
+    application = Application("Shop", (web, data), ((1, 2),))
+    assert rack_failure_prediction(application, 0) == (2,)
+    assert rack_failure_prediction(application, 1) == ()  # IIS2 on r2, SQL2 on r1: no one rack, the stand-in
+    unplaced = Role(2, "Data", (Member(3, "SQL1", 0, 0), placed(4, "SQL2", 1, 1, "r1")), "SQLSet", 2, 5)
+    assert rack_failure_prediction(Application("Shop", (web, unplaced), ((1, 2),)), 0) == ()
+
+
+@pytest.mark.parametrize(("racks", "uds"), [(r, u) for r in range(1, 4) for u in range(1, 6)])
+def test_minimum_members_counts_the_racks_the_fault_domains_offer(racks, uds):
+    """Three fault domains bound to `racks` racks: the minimums are those of a set with that many fault domains."""
+    members = tuple(placed(fd, f"vm{fd}", fd, 0, f"r{min(fd, racks - 1)}") for fd in range(3))
+    role = Role(1, "r", members, "set", 3, uds)
+    plain = Role(1, "r", (Member(1, "a"),), "set", racks, uds)
+    assert [(m.scenario, m.needed) for m in minimum_members(role)] == [
+        (m.scenario, m.needed) for m in minimum_members(plain)
+    ]

@@ -7,13 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from applications.assessment import FindingKind
 from applications.drills import drills_waiting_advance
 from applications.models import Drill
 from applications.selectors import application_view
 from applications.services import drill_start
 from endpoints.probes import load_balanced_sets_probe
+from fabric.models import Rack
 from tests import factories
 from tests.helpers.applications import web_shop
+from tests.helpers.fabric import place
 from vms.fabric import carry_out
 from vms.models import VirtualMachine
 
@@ -110,3 +113,71 @@ def test_deleting_a_roles_vm_leaves_the_role_down_and_named(subscription, user, 
     assert view.assessment.verdicts[0].reasons == (
         "The Data role is down now: none of its members is up; Web depends on Data.",
     )
+
+
+def test_each_member_s_rack_comes_from_its_host_s_placement(subscription):
+    """IIS1 on r1, IIS2, SQL1 and SQL2 on r2: fault domains 0 and 1 of SQLSet share r2, and the verdict says so."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    view = application_view(application)
+    racks = {rack.name: rack.pk for rack in Rack.objects.all()}
+    members = {m.name: (m.rack, m.rack_name) for role in view.value.roles for m in role.members}
+    assert members == {
+        "IIS1": (racks["r1"], "r1 of West US"),
+        "IIS2": (racks["r2"], "r2 of West US"),
+        "SQL1": (racks["r2"], "r2 of West US"),
+        "SQL2": (racks["r2"], "r2 of West US"),
+    }
+    rack = view.assessment.verdicts[0]
+    assert not rack.survives and view.role_name(rack.blamed) == "Data"
+    assert rack.reasons == (
+        "Rack r2 of West US holds SQL1 and SQL2, every member of the Data role that is up: a failure of that rack "
+        "takes the role down; Web depends on Data.",
+    )
+    assert [f.text for f in view.assessment.findings if f.kind == FindingKind.SHARED_RACK] == [
+        "Fault domains 0 and 1 of SQLSet share rack r2 of West US: a failure of that rack takes the whole set down."
+    ]
+    data = next(role for role in view.roles if role.role.name == "Data")
+    assert [row.rack_names for row in data.grid] == [["r2"], ["r2"]]
+
+
+def test_a_vm_without_a_placement_keeps_its_fault_domain_as_its_rack(subscription):
+    """SQL2 has no placement: its fault domain stands for its rack, so SQLSet survives the failure of r2."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    view = application_view(application)
+    sql2 = next(m for role in view.value.roles for m in role.members if m.name == "SQL2")
+    assert (sql2.rack, sql2.rack_name) == (None, "")
+    assert view.assessment.verdicts[0].survives
+    assert not view.assessment.findings
+
+
+def test_a_lone_vm_on_a_rack_is_named_with_it(subscription):
+    application = web_shop(subscription)
+    place(VirtualMachine.objects.get(name="SQL1"), "r3")
+    (reason,) = application_view(application).assessment.verdicts[0].reasons
+    assert reason == (
+        "Rack r3 of West US holds SQL1, the only member of the Data role, and it is in no availability set: a "
+        "failure of that rack takes the role down; Web depends on Data."
+    )
+
+
+def test_a_rack_failure_drill_predicts_the_failure_of_the_rack_its_fault_domain_sits_on(subscription, user):
+    """Fault domain 0 of every set is on r1, where SQL2 (fault domain 1) sits too: the drill predicts Data down."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r1"), ("SQL2", "r1")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
+    assert not drill.predicted_survives
+    assert (drill.predicted_down, drill.predicted_blame) == (["Data"], "Data")
+
+
+def test_a_rack_failure_drill_of_a_fault_domain_on_several_racks_keeps_the_fault_domain(subscription, user):
+    """IIS1 on r1, SQL1 not placed: fault domain 0 names no one rack, so only its members are predicted down."""
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL2", "r1")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
+    assert drill.predicted_survives and drill.predicted_down == []

@@ -12,6 +12,7 @@ from applications.drills import drill_event, drill_last_event
 from applications.models import Application, Dependency, Drill, Role
 from tests import factories
 from tests.helpers.applications import web_shop
+from tests.helpers.fabric import place
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,7 @@ class TestDetail:
                 fault_domain=index % 2,
                 update_domain=index % 20,
             )
+            place(membership.virtual_machine, f"r{index % 3}")
             factories.EndpointFactory(
                 virtual_machine=membership.virtual_machine,
                 load_balanced_set=balancers[index % 2],
@@ -114,6 +116,9 @@ class TestDetail:
         web = Role.objects.create(application=application, name="Web", availability_set=sets[0])
         data = Role.objects.create(application=application, name="Data", availability_set=sets[1])
         Dependency.objects.create(role=web, depends_on=data)
+        lone = factories.VirtualMachineFactory(cloud_service=service, name="lone")
+        place(lone, "r0")
+        Role.objects.create(application=application, name="Cache", virtual_machine=lone)
         # Session, user, the person's subscriptions, the application, then the view's reads: roles with their
         # targets, set members, VMs in no set, dependencies, load-balanced endpoints, and the drills. The role forms
         # read nothing: their targets are typed, with suggestions fetched as they are.
@@ -121,6 +126,7 @@ class TestDetail:
             response = signed_in.get(detail_url(application))
         assert response.status_code == 200
         assert "Load-balanced set" in response.content.decode()
+        assert "Rack r0 of West US holds lone" in response.content.decode()
         with django_assert_num_queries(10):
             signed_in.get(detail_url(application), HTTP_HX_TARGET="application-live", **HTMX)
         with django_assert_num_queries(9):
@@ -489,3 +495,13 @@ class TestRoleOfAVmThatJoinedASet:
         assert "SQL1 is in no availability set." in response.content.decode()
         data.refresh_from_db()
         assert data.virtual_machine.name == "SQL1"
+
+
+def test_the_page_names_the_racks_in_the_grid_the_verdict_and_the_findings(signed_in, subscription):
+    application = web_shop(subscription, sql_in_set=True)
+    for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
+        place(VirtualMachine.objects.get(name=name), rack)
+    html = signed_in.get(detail_url(application)).content.decode()
+    assert "Rack r2 of West US holds SQL1 and SQL2, every member of the Data role that is up" in html
+    assert "Fault domains 0 and 1 of SQLSet share rack r2 of West US" in html
+    assert '<div class="small fw-normal">Rack r2</div>' in html

@@ -10,8 +10,8 @@ from applications.selectors import application_views
 
 class Command(BaseCommand):
     help = (
-        "List each application with its verdict for every scenario and the reasons; exit 1 if any application has a "
-        "single point of failure."
+        "List each application with its verdict for every scenario, the reasons and the findings; exit 1 if any "
+        "application has a single point of failure."
     )
 
     def handle(self, *args, **options) -> None:
@@ -28,5 +28,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {verdict.label}: {'survives' if verdict.survives else 'DOWN'}")
                 for reason in verdict.reasons:
                     self.stdout.write(f"    {reason}")
+            if assessment.findings:
+                self.stdout.write("  Findings:")
+                for finding in assessment.findings:
+                    self.stdout.write(f"    {finding.text}")
         if failing:
             raise CommandError(f"{len(failing)} application(s) have a single point of failure.")
