@@ -433,7 +433,9 @@ class Verdict(Schema):
 
 
 class Finding(Schema):
-    kind: str = Field(description="one_vm, no_set, shared_domain, shared_rack, one_rack, one_lb_member or depends_on_weak.")
+    kind: str = Field(
+        description="one_vm, no_set, shared_domain, shared_rack, one_rack, one_lb_member or depends_on_weak."
+    )
     role: Reference
     text: str
 

@@ -238,4 +238,3 @@ def test_vm_create_takes_the_subscriptions_lock_before_its_quota_checks(subscrip
 
     locks = [sql for sql in (query["sql"] for query in queries) if "FOR UPDATE" in sql and "portal_subscription" in sql]
     assert locks, "vm_create ran its checks without locking the subscription's row"
-
