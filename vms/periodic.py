@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from portal.periodic import periodic
+from portal.wizard_storage import DRAFT_PRUNE_SECONDS
 from vms.services import operations_recover_stale, wizard_uploads_prune
-from vms.wizard_storage import DRAFT_PRUNE_SECONDS
 
 
 @periodic(name="vms.recover_stale_operations", seconds=lambda: settings.OPERATION_SWEEP_SECONDS)

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.models import Subscription
 from portal.services import USAGE_FIELDS, subscription_usage_add
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS
 from vms.models import (
     AffinityGroup,
     CloudService,
@@ -40,7 +41,6 @@ from vms.validators import (
     validate_dns_name,
     validate_vm_name,
 )
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS
 
 VMS_PER_CLOUD_SERVICE = 50
 
@@ -680,12 +680,15 @@ def notification_dismiss(*, user: AbstractBaseUser, subscription: Subscription, 
 
 
 def wizard_uploads_prune(*, older_than: float = DRAFT_MAX_AGE_SECONDS) -> int:
-    """Delete uploaded certificates older than any wizard draft can live; return how many went."""
+    """Delete uploaded certificates older than any wizard draft can live, and their runs' folders; return how many."""
     root = Path(settings.WIZARD_UPLOAD_ROOT)
     cutoff = time.time() - older_than
     removed = 0
-    for path in root.rglob("*") if root.exists() else []:
+    paths = sorted(root.rglob("*"), reverse=True) if root.exists() else []  # a folder after what is in it
+    for path in paths:
         if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             removed += 1
+        elif path.is_dir() and path.stat().st_mtime < cutoff and not any(path.iterdir()):
+            path.rmdir()  # a wizard run's own folder, once its files are gone
     return removed

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from vms.forms import ModeForm, QuickCreateForm
 
 from tests import factories
 from tests.factories import STRONG_PASSWORD
-from vms.forms import ModeForm, QuickCreateForm
 from vms.models import CloudService, Image, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
 from console.forms import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
+from portal.models import WizardDraft
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 from tests import factories
 from tests.factories import certificate_pem
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +43,19 @@ def upload_root(settings, tmp_path):
     return settings.WIZARD_UPLOAD_ROOT
 
 
-def url(step: str | None = None) -> str:
-    return reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
+def url(step: str | None = None, draft: WizardDraft | str | None = None) -> str:
+    """A step's address in a run: the given draft's, or by default the most recently started run's."""
+    if not step:
+        return reverse("vms:wizard")
+    if draft is None:
+        draft = latest_draft()
+    draft_id = draft.pk if isinstance(draft, WizardDraft) else draft
+    return reverse("vms:wizard-step", kwargs={"step": step}) + (f"?draft={draft_id}" if draft_id else "")
+
+
+def latest_draft() -> WizardDraft | None:
+    """The draft of the run of the From Gallery wizard started last (by anyone)."""
+    return WizardDraft.objects.filter(wizard=SESSION_KEY).order_by("-created_at").first()
 
 
 def image(name: str = WINDOWS) -> Image:

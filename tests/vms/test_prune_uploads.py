@@ -7,8 +7,8 @@ import time
 
 from django.core.management import call_command
 
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS
 from vms.periodic import prune_wizard_uploads
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS
 
 
 def test_old_uploads_go_and_recent_ones_stay(settings, tmp_path, capsys):
