@@ -106,9 +106,11 @@ class DraftStorage(BaseStorage):
             }
 
     def update_response(self, response) -> None:
+        ended = False
         if self.draft is not None:
             if self.is_empty() and self.current_step is None:
                 wizard_draft_delete(draft_id=self.draft.pk)
+                ended = True
             else:
                 plain = self.plain()
                 # An unchanged draft keeps its token, so a page that only shows the draft writes nothing.
@@ -119,3 +121,17 @@ class DraftStorage(BaseStorage):
                         lifetime=DRAFT_MAX_AGE_SECONDS,
                     )
         super().update_response(response)
+        if ended and self.file_storage is not None:
+            # After the run's files are deleted (the callback added above runs first): its folder goes too.
+            if hasattr(response, "render"):
+                response.add_post_render_callback(lambda response: self.remove_folder())
+            else:
+                self.remove_folder()
+
+    def remove_folder(self) -> None:
+        """Remove the run's upload folder once it holds nothing."""
+        try:
+            if self.file_storage.exists(self.draft_id):
+                self.file_storage.delete(self.draft_id)
+        except OSError:  # not empty, or not there: the hourly prune of uploads takes what is left
+            pass
