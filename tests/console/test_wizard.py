@@ -63,7 +63,7 @@ def image(name: str = WINDOWS) -> Image:
     return Image.objects.get(name=name)
 
 
-def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = ""):
+def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = "", draft=None):
     """Post one page as the browser does: prefixed fields, the management form, checkboxes only when checked."""
     data = {CURRENT_STEP: step}
     for name, value in fields.items():
@@ -74,8 +74,8 @@ def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto
     if goto:
         data["wizard_goto_step"] = goto
     if headers:
-        return client.post(url(step), data, **headers)
-    return client.post(url(step), data, follow=True)
+        return client.post(url(step, draft), data, **headers)
+    return client.post(url(step, draft), data, follow=True)
 
 
 def configuration(image_name: str = WINDOWS, **overrides) -> dict:
