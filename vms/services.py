@@ -685,10 +685,12 @@ def wizard_uploads_prune(*, older_than: float = DRAFT_MAX_AGE_SECONDS) -> int:
     cutoff = time.time() - older_than
     removed = 0
     paths = sorted(root.rglob("*"), reverse=True) if root.exists() else []  # a folder after what is in it
+    emptied = set()
     for path in paths:
         if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+            emptied.add(path.parent)
             removed += 1
-        elif path.is_dir() and path.stat().st_mtime < cutoff and not any(path.iterdir()):
+        elif path.is_dir() and (path in emptied or path.stat().st_mtime < cutoff) and not any(path.iterdir()):
             path.rmdir()  # a wizard run's own folder, once its files are gone
     return removed

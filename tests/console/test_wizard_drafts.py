@@ -167,3 +167,17 @@ def test_an_expired_draft_gives_the_expired_page_and_the_hourly_job_deletes_it(s
 
     prune_wizard_drafts()
     assert list(WizardDraft.objects.values_list("pk", flat=True)) == [live.pk]
+
+
+def test_every_address_of_a_page_carries_the_runs_draft_id(signed_in):
+    draft = start(signed_in)
+    submit(signed_in, "image", {"image": image(WINDOWS).pk}, draft=draft)
+    html = page_of(signed_in.get(url("configuration", draft)))
+    step = url("configuration", draft)
+    assert f'<form id="wizard-form" method="post" action="{step}"' in html
+    assert f'hx-post="{step}" hx-target="#wizard-page"' in html
+    assert f'hx-post="{step}" hx-include="#wizard-form"' in html  # the step indicator's way back to page 1
+    assert f'<form id="wizard-discard" method="post" action="{url(draft=draft)}"' in html
+    gallery = page_of(signed_in.get(url("image", draft)))
+    # The filter is a GET form, whose action loses its query: the id travels as a field of its own.
+    assert f'<input type="hidden" name="draft" value="{draft.pk}">' in gallery
