@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from portal.models import PeriodicRun, Subscription
+from portal.models import PeriodicRun, Subscription, WizardDraft
 
 
 class ValidatedModelForm(forms.ModelForm):
@@ -60,4 +60,21 @@ class PeriodicRunAdmin(admin.ModelAdmin):
     readonly_fields = ["name", "last_started_at", "last_finished_at", "last_error"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(WizardDraft)
+class WizardDraftAdmin(admin.ModelAdmin):
+    """Wizard runs under way: whose, which wizard, and when each expires; their entries stay encrypted and unshown."""
+
+    list_display = ["wizard", "owner", "created_at", "updated_at", "expires_at"]
+    list_select_related = ["owner"]
+    search_fields = ["wizard", "owner__username"]
+    fields = ["wizard", "owner", "created_at", "updated_at", "expires_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: WizardDraft | None = None) -> bool:
         return False

@@ -53,3 +53,25 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WizardDraft(models.Model):
+    """One run of a wizard: what its pages hold so far, encrypted, for the person who started it.
+
+    Each run has a row of its own, named by a random id that travels in the run's addresses, so two runs of one
+    person (two tabs, or a new run opened while the last one finishes) never share or overwrite each other's state.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wizard_drafts")
+    wizard = models.CharField(max_length=100, help_text="Which wizard (and for what) the run belongs to.")
+    payload = models.TextField(blank=True, help_text="The pages' entries, encrypted (portal.wizard_storage).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.wizard} {self.pk}"

@@ -102,7 +102,8 @@ def periodic_run_due(*, now: datetime | None = None) -> list[str]:
 
 
 # The shell's own jobs (other apps declare theirs in their own periodic.py).
-from portal.services import sessions_clear_expired, task_results_mark_abandoned  # noqa: E402
+from portal.services import sessions_clear_expired, task_results_mark_abandoned, wizard_drafts_prune  # noqa: E402
+from portal.wizard_storage import DRAFT_PRUNE_SECONDS  # noqa: E402
 
 SESSION_PRUNE_SECONDS = 60 * 60
 
@@ -115,5 +116,11 @@ def mark_abandoned_tasks() -> None:
 
 @periodic(name="portal.clear_expired_sessions", seconds=SESSION_PRUNE_SECONDS)
 def clear_expired_sessions() -> None:
-    """Delete expired sessions (and the wizard drafts in them)."""
+    """Delete expired sign-in sessions."""
     sessions_clear_expired()
+
+
+@periodic(name="portal.prune_wizard_drafts", seconds=DRAFT_PRUNE_SECONDS)
+def prune_wizard_drafts() -> None:
+    """Delete the drafts of wizard runs left unfinished longer than a draft lives."""
+    wizard_drafts_prune()

@@ -1,18 +1,20 @@
-"""Writes for the shell: usage counters, task rows whose worker died, and expired sign-in sessions."""
+"""Writes for the shell: usage counters, task rows whose worker died, expired sign-in sessions, wizard drafts."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from portal.models import Subscription
+from portal.models import Subscription, WizardDraft
 
 USAGE_FIELDS = ("cores_in_use", "virtual_machines_in_use", "cloud_services_in_use", "storage_accounts_in_use")
 
@@ -73,5 +75,35 @@ def task_results_mark_abandoned(*, now: datetime | None = None) -> int:
 
 
 def sessions_clear_expired() -> None:
-    """Delete expired sessions, and with them any wizard draft (and its encrypted password) they held."""
+    """Delete expired sign-in sessions."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+def wizard_draft_start(*, owner: AbstractBaseUser, wizard: str, payload: str, lifetime: float) -> WizardDraft:
+    """Begin a new run of a wizard for a person: a draft of its own, living `lifetime` seconds unless changed."""
+    now = timezone.now()
+    draft = WizardDraft(
+        owner=owner, wizard=wizard, payload=payload, updated_at=now, expires_at=now + timedelta(seconds=lifetime)
+    )
+    draft.full_clean()
+    draft.save(force_insert=True)
+    return draft
+
+
+def wizard_draft_save(*, draft_id: uuid.UUID, payload: str, lifetime: float) -> None:
+    """Write a run's pages back: one UPDATE of that run's row alone, so no other run of the person is touched."""
+    now = timezone.now()
+    WizardDraft.objects.filter(pk=draft_id).update(
+        payload=payload, updated_at=now, expires_at=now + timedelta(seconds=lifetime)
+    )
+
+
+def wizard_draft_delete(*, draft_id: uuid.UUID) -> None:
+    """Throw a run's draft away (finished or discarded)."""
+    WizardDraft.objects.filter(pk=draft_id).delete()
+
+
+def wizard_drafts_prune(*, now: datetime | None = None) -> int:
+    """Delete the drafts that have expired (abandoned runs, and the encrypted passwords in them); return how many."""
+    deleted, _ = WizardDraft.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

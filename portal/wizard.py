@@ -1,12 +1,16 @@
 """The portal's multi-page wizards, in a dialog or as pages of their own: what every one of them shares.
 
-A wizard here keeps a draft per person; its pages can be revisited once reached but never skipped; Back and the step
+A wizard here keeps a draft per run, outside the session (portal.wizard_storage): opening the wizard starts a run,
+whose id every address of the run carries, and a page asked for with an unknown, expired or someone else's id says
+the wizard has expired. Its pages can be revisited once reached but never skipped; Back and the step
 indicator keep what was typed; closing the dialog discards the draft; and a service's refusal at the end is shown
 beside its field on the page that asked for it. Subclasses name their pages, forms and templates, say where a
 discarded draft leads (`discard_url`), and finish in `done` with one service call.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.core.exceptions import NON_FIELD_ERRORS, SuspiciousOperation, ValidationError
 from django.forms import Form
@@ -16,6 +20,7 @@ from formtools.wizard.views import NamedUrlWizardView
 
 from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, in_dialog, wants_fragment
+from portal.wizard_storage import DRAFT_PARAMETER, DraftStorage
 
 EXPIRED_TEMPLATE = "includes/wizard_expired.html"
 
@@ -24,6 +29,8 @@ class DialogWizard(NamedUrlWizardView):
     """A named-URL form wizard whose pages htmx swaps into a dialog, with a full-page fallback."""
 
     done_step_name = "finished"
+    storage_name = f"{DraftStorage.__module__}.{DraftStorage.__qualname__}"
+    storage: DraftStorage
     request: HtmxHttpRequest
     # Each page's title, by step name: the dialog's heading and the step indicator's labels.
     step_titles: dict[str, str] = {}
@@ -46,6 +53,17 @@ class DialogWizard(NamedUrlWizardView):
         """The wizard's own address: its first page, and the start of every step's address."""
         raise NotImplementedError
 
+    def get_step_path(self, step: str) -> str:
+        """A step's address, without the run's id."""
+        return super().get_step_url(step)
+
+    def get_step_url(self, step: str) -> str:
+        return self.with_draft(self.get_step_path(step))
+
+    def with_draft(self, path: str) -> str:
+        """An address of this run: the path with the run's draft id."""
+        return f"{path}?{urlencode({DRAFT_PARAMETER: self.storage.draft_id})}"
+
     def form_to_show(self, step: str) -> Form:
         """The form of a page shown again: what was saved for it."""
         return self.get_form(step, data=self.storage.get_step_data(step))
@@ -61,9 +79,11 @@ class DialogWizard(NamedUrlWizardView):
     def get(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         step = kwargs.get("step")
         if step is None:
-            self.storage.reset()
+            self.storage.start()
             self.storage.current_step = self.steps.first
             return self.show_step(self.steps.first)
+        if not self.storage.found:
+            return self.expired()
         if not self.is_reachable(step):
             return redirect(self.get_step_url(self.first_incomplete_step()))
         self.storage.current_step = step
@@ -78,6 +98,8 @@ class DialogWizard(NamedUrlWizardView):
     def post_step(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         if kwargs.get("step") is None:
             return self.discard()
+        if not self.storage.found:
+            raise SuspiciousOperation("The wizard's draft is unknown, expired or someone else's.")
         posted_step = request.POST.get(f"{self.prefix}-current_step", "")
         if not self.is_reachable(posted_step):
             raise SuspiciousOperation("The wizard's current step is missing, unknown or not reached yet.")
@@ -170,6 +192,8 @@ class DialogWizard(NamedUrlWizardView):
             ],
             step_url=self.get_step_url(step),
             start_url=self.start_url(),
+            close_url=self.with_draft(self.start_url()),
+            draft_id=self.storage.draft_id,
             in_dialog=self.in_dialog,
         )
         if form.is_bound:

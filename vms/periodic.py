@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 
 from portal.periodic import periodic
+from portal.wizard_storage import DRAFT_PRUNE_SECONDS
 from vms.services.operations import operations_recover_stale
 from vms.services.uploads import wizard_uploads_prune
-from vms.wizard_storage import DRAFT_PRUNE_SECONDS
 
 
 @periodic(name="vms.recover_stale_operations", seconds=lambda: settings.OPERATION_SWEEP_SECONDS)

@@ -139,7 +139,6 @@ class AddEndpointWizard(DialogWizard):
     step_titles = STEP_TITLES
     template_name = WIZARD_TEMPLATE
     url_name = "endpoints:add-step"
-    storage_name = "formtools.wizard.storage.session.SessionStorage"
 
     def dispatch(self, request: HtmxHttpRequest, *args, **kwargs) -> HttpResponse:
         self.vm = get_machine(request, kwargs["pk"])
@@ -148,7 +147,7 @@ class AddEndpointWizard(DialogWizard):
     def get_prefix(self, request, *args, **kwargs) -> str:
         return f"add_endpoint_{kwargs['pk']}"
 
-    def get_step_url(self, step: str) -> str:
+    def get_step_path(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"pk": self.vm.pk, "step": step})
 
     # Navigation

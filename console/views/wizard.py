@@ -39,7 +39,6 @@ class CreateVirtualMachineWizard(DialogWizard):
     """Create a VM from a gallery image, one page at a time, in a dialog or as a page of its own."""
 
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
-    storage_name = "vms.wizard_storage.EncryptedSessionStorage"
     step_titles = STEP_TITLES
     template_name = "console/wizard.html"
     fragment_partials = {**DialogWizard.fragment_partials, "wizard-images": "wizard_images"}

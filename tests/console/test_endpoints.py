@@ -11,6 +11,7 @@ from django.utils import timezone
 from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
+from portal.models import WizardDraft
 from tests import factories
 from vms.models import VirtualMachine
 
@@ -70,10 +71,18 @@ def tab_url(vm):
     return reverse("endpoints:machine", args=[vm.pk])
 
 
-def add_url(vm, step=None):
-    if step is None:
-        return reverse("endpoints:add", args=[vm.pk])
-    return reverse("endpoints:add-step", args=[vm.pk, step])
+def latest_draft(vm) -> WizardDraft | None:
+    """The draft of the run of the VM's Add endpoint wizard started last."""
+    return WizardDraft.objects.filter(wizard=f"wizard_add_endpoint_{vm.pk}").order_by("-created_at").first()
+
+
+def add_url(vm, step=None, draft=None):
+    """A step's address in a run (by default the run started last); without a step, the wizard's own address."""
+    path = reverse("endpoints:add-step", args=[vm.pk, step]) if step else reverse("endpoints:add", args=[vm.pk])
+    if draft is None and step:
+        draft = latest_draft(vm)
+    draft_id = draft.pk if isinstance(draft, WizardDraft) else draft
+    return f"{path}?draft={draft_id}" if draft_id else path
 
 
 def post_step(client, vm, step, data, **headers):
@@ -253,9 +262,13 @@ class TestAddWizard:
     def test_closing_the_dialog_discards_the_draft(self, signed_in, web1):
         signed_in.get(add_url(web1), **DIALOG)
         post_step(signed_in, web1, "kind", {"kind": "standalone"}, **IN_DIALOG)
-        response = signed_in.post(add_url(web1), **DIALOG)
+        draft = latest_draft(web1)
+        response = signed_in.post(add_url(web1, draft=draft), **DIALOG)
         assert response.content == b""
-        assert signed_in.get(add_url(web1, "details")).status_code == 302
+        assert not WizardDraft.objects.filter(pk=draft.pk).exists()
+        expired = signed_in.get(add_url(web1, "details", draft=draft))
+        assert expired.status_code == 400
+        assert "This wizard has expired" in expired.content.decode()
 
 
 class TestEditAndDelete:

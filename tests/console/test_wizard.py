@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,15 +16,16 @@ from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
 from console.forms.wizard import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
+from portal.models import WizardDraft
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 from tests import factories
 from tests.factories import certificate_pem
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 
 pytestmark = pytest.mark.django_db
 
 CURRENT_STEP = "create_virtual_machine_wizard-current_step"
-SESSION_KEY = "wizard_create_virtual_machine_wizard"
+WIZARD = "wizard_create_virtual_machine_wizard"
 WINDOWS = "Windows Server 2012 Datacenter"
 UBUNTU = "Ubuntu Server 12.04 LTS"
 CENTOS = "OpenLogic CentOS 6.4"
@@ -42,15 +42,28 @@ def upload_root(settings, tmp_path):
     return settings.WIZARD_UPLOAD_ROOT
 
 
-def url(step: str | None = None) -> str:
-    return reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
+def url(step: str | None = None, draft: WizardDraft | str | None = None) -> str:
+    """A step's address in a run: the given draft's, or by default the most recently started run's.
+
+    Without a step, the wizard's own address: with a draft, closing that run; without, starting a new one.
+    """
+    path = reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
+    if draft is None and step:
+        draft = latest_draft()
+    draft_id = draft.pk if isinstance(draft, WizardDraft) else draft
+    return f"{path}?draft={draft_id}" if draft_id else path
+
+
+def latest_draft() -> WizardDraft | None:
+    """The draft of the run of the From Gallery wizard started last (by anyone)."""
+    return WizardDraft.objects.filter(wizard=WIZARD).order_by("-created_at").first()
 
 
 def image(name: str = WINDOWS) -> Image:
     return Image.objects.get(name=name)
 
 
-def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = ""):
+def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = "", draft=None):
     """Post one page as the browser does: prefixed fields, the management form, checkboxes only when checked."""
     data = {CURRENT_STEP: step}
     for name, value in fields.items():
@@ -61,8 +74,8 @@ def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto
     if goto:
         data["wizard_goto_step"] = goto
     if headers:
-        return client.post(url(step), data, **headers)
-    return client.post(url(step), data, follow=True)
+        return client.post(url(step, draft), data, **headers)
+    return client.post(url(step, draft), data, follow=True)
 
 
 def configuration(image_name: str = WINDOWS, **overrides) -> dict:
@@ -134,18 +147,21 @@ class TestOpening:
 
     def test_closing_the_dialog_discards_the_draft(self, signed_in):
         signed_in.get(url())
-        submit(signed_in, "image", {"image": image().pk})
-        response = signed_in.post(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        page = submit(signed_in, "image", {"image": image().pk})
+        draft = latest_draft()
+        assert f'<form id="wizard-discard" method="post" action="{url(draft=draft)}"' in page_of(page)
+        response = signed_in.post(url(draft=draft), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
         assert response.status_code == 200
         assert response.content == b""
-        assert SESSION_KEY not in signed_in.session
+        assert not WizardDraft.objects.filter(pk=draft.pk).exists()
 
     def test_closing_the_full_page_discards_the_draft_and_returns_to_the_list(self, signed_in):
         signed_in.get(url())
         submit(signed_in, "image", {"image": image().pk})
-        response = signed_in.post(url())
+        draft = latest_draft()
+        response = signed_in.post(url(draft=draft))
         assert response.url == reverse("vms:list")
-        assert SESSION_KEY not in signed_in.session
+        assert not WizardDraft.objects.filter(pk=draft.pk).exists()
 
     def test_steps_in_the_dialog_keep_the_page_url_and_full_page_steps_push_theirs(self, signed_in):
         signed_in.get(url())
@@ -182,13 +198,15 @@ class TestGallery:
 
     def test_category_and_text_filter_the_list(self, signed_in):
         signed_in.get(url())
-        html = page_of(signed_in.get(url("image"), {"category": "os:linux"}))
+        html = page_of(signed_in.get(url("image"), {"draft": latest_draft().pk, "category": "os:linux"}))
         assert UBUNTU in html
         assert WINDOWS not in html
-        html = page_of(signed_in.get(url("image"), {"q": "centos"}))
+        html = page_of(signed_in.get(url("image"), {"draft": latest_draft().pk, "q": "centos"}))
         assert CENTOS in html
         assert UBUNTU not in html
-        html = page_of(signed_in.get(url("image"), {"category": "publisher:Canonical", "q": "13.04"}))
+        html = page_of(
+            signed_in.get(url("image"), {"draft": latest_draft().pk, "category": "publisher:Canonical", "q": "13.04"})
+        )
         assert "Ubuntu Server 13.04" in html
         assert "Ubuntu Server 12.10" not in html
 
@@ -197,7 +215,7 @@ class TestGallery:
         chosen = image(UBUNTU)
         response = signed_in.get(
             url("image"),
-            {"category": "os:linux", "image-image": chosen.pk},
+            {"draft": latest_draft().pk, "category": "os:linux", "image-image": chosen.pk},
             HTTP_HX_REQUEST="true",
             HTTP_HX_TARGET="wizard-images",
         )
@@ -209,7 +227,7 @@ class TestGallery:
         hidden_choice = page_of(
             signed_in.get(
                 url("image"),
-                {"q": "centos", "image-image": chosen.pk},
+                {"draft": latest_draft().pk, "q": "centos", "image-image": chosen.pk},
                 HTTP_HX_REQUEST="true",
                 HTTP_HX_TARGET="wizard-images",
             )
@@ -483,7 +501,7 @@ class TestEndToEnd:
             0,
             0,
         )
-        assert SESSION_KEY not in signed_in.session
+        assert not WizardDraft.objects.exists()
 
     def test_every_page_with_htmx_is_a_fragment(self, signed_in):
         signed_in.get(url())
@@ -692,28 +710,27 @@ class TestTampering:
 
 
 class TestSecrets:
-    def test_session_holds_no_plain_text_password(self, signed_in):
+    def test_the_draft_holds_no_plain_text_password_and_the_session_no_draft(self, signed_in):
         signed_in.get(url())
         submit(signed_in, "image", {"image": image(UBUNTU).pk})
         submit(signed_in, "configuration", configuration(UBUNTU, use_password=True))
-        stored = SessionStore(signed_in.session.session_key).load()
-        assert factories.STRONG_PASSWORD not in json.dumps(stored)
-        draft = json.loads(draft_cipher().decrypt(stored[SESSION_KEY].encode()))
+        stored = WizardDraft.objects.get()
+        assert factories.STRONG_PASSWORD not in stored.payload
+        draft = json.loads(draft_cipher().decrypt(stored.payload.encode()))
         assert draft["step_data"]["configuration"]["configuration-admin_password"] == [factories.STRONG_PASSWORD]
+        assert WIZARD not in SessionStore(signed_in.session.session_key).load()
 
-    def test_a_session_holding_a_draft_expires_with_it_and_gets_its_usual_life_back_after(self, signed_in, settings):
-        """The hourly clean-up of expired sessions then removes an abandoned draft's encrypted password in a day."""
+    def test_a_draft_expires_a_day_after_its_last_change_at_most_and_closing_deletes_it(self, signed_in):
+        """The hourly clean-up of expired drafts then removes an abandoned draft's encrypted password in a day."""
         signed_in.get(url())
         submit(signed_in, "image", {"image": image(UBUNTU).pk})
         submit(signed_in, "configuration", configuration(UBUNTU, use_password=True))
-        row = Session.objects.get(session_key=signed_in.session.session_key)
+        draft = WizardDraft.objects.get()
         assert DRAFT_MAX_AGE_SECONDS + DRAFT_PRUNE_SECONDS <= 24 * 60 * 60
-        assert row.expire_date <= timezone.now() + timedelta(seconds=DRAFT_MAX_AGE_SECONDS)
+        assert draft.expires_at <= timezone.now() + timedelta(seconds=DRAFT_MAX_AGE_SECONDS)
 
-        signed_in.post(url())  # closing the dialog discards the draft
-        row = Session.objects.get(session_key=signed_in.session.session_key)
-        assert row.expire_date > timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
-        assert SESSION_KEY not in row.get_decoded()
+        signed_in.post(url(draft=draft))  # closing the dialog discards the draft
+        assert not WizardDraft.objects.exists()
 
     def test_no_table_holds_the_password_after_a_run(self, signed_in, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
@@ -726,7 +743,8 @@ class TestSecrets:
                 for row in cursor.fetchall():
                     found += [table for value in row if factories.STRONG_PASSWORD in str(value)]
         assert found == []
-        assert SESSION_KEY not in SessionStore(signed_in.session.session_key).load()
+        assert not WizardDraft.objects.exists()
+        assert WIZARD not in SessionStore(signed_in.session.session_key).load()
 
     def test_password_fields_are_hidden_from_error_reports(self, signed_in):
         signed_in.get(url())
@@ -762,8 +780,9 @@ class TestSecrets:
         data |= {"configuration-use_ssh_key": "on", "configuration-use_password": "on", **extras}
         response = signed_in.post(url("configuration"), data, follow=True)
         assert "Virtual machine mode" in page_of(response)
-        stored = list(upload_root.iterdir())
+        stored = [path for path in upload_root.rglob("*") if path.is_file()]
         assert len(stored) == 1
+        assert stored[0].parent.name == str(latest_draft().pk)  # the run's own folder
         assert stored[0].read_bytes() == pem
 
     @pytest.mark.parametrize("use_ssh_key", [True, False])
@@ -830,12 +849,13 @@ class TestQueryBudget:
     """Each page's queries are pinned, and the same with one row of everything as with many."""
 
     # Page by page: session, user, the person's subscriptions (the shell lists them; the current one is among
-    # them), then the page's own reads (the options page reads the sets of the cloud service connected to; a
-    # stand-alone VM has none yet).
-    GETS = {"image": 4, "configuration": 9, "mode": 8, "options": 7}
-    # The last page's POST validates each page once (the deploy applies their service rules) and deploys; vm_create
-    # locks the subscription's row itself, whoever calls it, so under the deploy that lock is taken twice.
-    FINISH = {"new set": 24, "existing set": 26, "stand-alone": 23}
+    # them), the run's draft, then the page's own reads (the options page reads the sets of the cloud service
+    # connected to; a stand-alone VM has none yet).
+    GETS = {"image": 5, "configuration": 10, "mode": 9, "options": 8}
+    # The last page's POST reads the run's draft, validates each page once (the deploy applies their service rules),
+    # deploys and deletes the draft; vm_create locks the subscription's row itself, whoever calls it, so under the
+    # deploy that lock is taken twice.
+    FINISH = {"new set": 25, "existing set": 27, "stand-alone": 24}
 
     def build(self, subscription, rows: int):
         subscription.core_quota = subscription.cloud_service_quota = subscription.storage_account_quota = 100
@@ -871,20 +891,25 @@ class TestQueryBudget:
         service, existing_set = self.build(subscription, rows)
         counts = {}
         signed_in.get(url())
-        counts["image"] = self.count(lambda: signed_in.get(url("image")))
+        address = url("image")
+        counts["image"] = self.count(lambda: signed_in.get(address))
         submit(signed_in, "image", {"image": image().pk})
-        counts["configuration"] = self.count(lambda: signed_in.get(url("configuration")))
+        address = url("configuration")
+        counts["configuration"] = self.count(lambda: signed_in.get(address))
         submit(signed_in, "configuration", configuration())
-        counts["mode"] = self.count(lambda: signed_in.get(url("mode")))
+        address = url("mode")
+        counts["mode"] = self.count(lambda: signed_in.get(address))
         submit(
             signed_in,
             "mode",
             standalone() if finish == "stand-alone" else {"mode": "connect", "cloud_service": service.name},
         )
-        counts["options"] = self.count(lambda: signed_in.get(url("options")))
+        address = url("options")
+        counts["options"] = self.count(lambda: signed_in.get(address))
         options = {"availability_set": existing_set.pk} if finish == "existing set" else create_set()
         data = {CURRENT_STEP: "options", **{f"options-{name}": value for name, value in options.items()}}
-        counts["finish"] = self.count(lambda: signed_in.post(url("options"), data))
+        address = url("options")
+        counts["finish"] = self.count(lambda: signed_in.post(address, data))
 
         assert VirtualMachine.objects.filter(name="web1").exists()
         expected = {**self.GETS, "finish": self.FINISH[finish]}

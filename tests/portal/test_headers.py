@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from portal.models import WizardDraft
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def signed_in_pages(vm) -> list[str]:
         reverse("vms:configure", args=[vm.pk]),
         reverse("availability:list", args=[vm.cloud_service_id]),
         reverse("availability:detail", args=[vm.membership.availability_set_id]),
-        reverse("vms:wizard-step", args=["image"]),
+        reverse("vms:wizard"),  # starts a run, and a page of its own goes on to the run's first page
         reverse("vms:dns-name-check") + "?dns_name=contosoweb",
     ]
 
@@ -54,7 +55,7 @@ class TestContentSecurityPolicy:
     def test_every_page_and_fragment_carries_the_policy(self, signed_in, vm, htmx):
         headers = {"HX-Request": "true"} if htmx else {}
         for url in signed_in_pages(vm):
-            response = signed_in.get(url, headers=headers)
+            response = signed_in.get(url, headers=headers, follow=True)
             assert response.status_code == 200, url
             policy = response["Content-Security-Policy"]
             assert "default-src 'self'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
@@ -162,11 +163,14 @@ class TestMalformedHtmxHeaders:
             assert response.status_code == 200
 
     def test_a_malformed_current_url_is_taken_as_the_dialog(self, signed_in):
+        signed_in.get(reverse("vms:wizard"))
+        draft = WizardDraft.objects.get()
         response = signed_in.get(
-            reverse("vms:wizard-step", args=["image"]),
+            reverse("vms:wizard-step", args=["image"]) + f"?draft={draft.pk}",
             headers={"HX-Request": "true", "HX-Current-URL": "http://[", "HX-Target": "wizard-page"},
         )
         assert "HX-Push-Url" not in response
+        assert "Select the virtual machine operating system" in response.content.decode()
 
     def test_a_malformed_auto_encoded_current_url_gets_a_normal_answer(self, signed_in):
         response = signed_in.get(

@@ -20,8 +20,10 @@ from applications.models import Application, Dependency, Drill, DrillEvent, Role
 from availability.models import AvailabilitySet, Membership
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from endpoints.models import RotationChange
-from portal.models import PeriodicRun
+from fabric.models import HostLease
+from portal.models import PeriodicRun, WizardDraft
 from tests import factories
+from tests.helpers.fabric import place
 from vms.models import CloudService, Operation, OperationDismissal, StorageAccount, VirtualMachine
 from vms.tasks import carry_out_operation
 
@@ -94,6 +96,9 @@ def one_of_each(settings, user):
     Dependency.objects.create(role=web, depends_on=data)
     drill = Drill.objects.create(application=application, kind=Drill.Kind.WALK, status=Drill.Status.COMPLETED)
     DrillEvent.objects.create(drill=drill, at=timezone.now(), text="Update domain 0 walked.", application_up=True)
+    placement = place(membership.virtual_machine, "r1")
+    WizardDraft.objects.create(owner=user, wizard="vms", updated_at=timezone.now(), expires_at=timezone.now())
+    HostLease.objects.create(host=placement.host, worker_id="worker-1", heartbeat_at=timezone.now())
     return membership
 
 

@@ -7,8 +7,8 @@ import time
 
 from django.core.management import call_command
 
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS
 from vms.periodic import prune_wizard_uploads
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS
 
 
 def test_old_uploads_go_and_recent_ones_stay(settings, tmp_path, capsys):
@@ -46,3 +46,18 @@ def test_the_workers_hourly_job_removes_uploads_a_draft_can_no_longer_use(settin
     assert not expired.exists()
     assert live.exists()
     assert DRAFT_MAX_AGE_SECONDS + DRAFT_PRUNE_SECONDS <= 24 * 60 * 60  # gone within a day of the draft's last change
+
+
+def test_a_runs_upload_folder_goes_with_its_last_expired_file(settings, tmp_path):
+    settings.WIZARD_UPLOAD_ROOT = tmp_path
+    folder = tmp_path / "0b7d6a4e-0000-4000-8000-000000000000"
+    folder.mkdir()
+    certificate = folder / "key.pem"
+    certificate.write_text("expired")
+    just_past = time.time() - DRAFT_MAX_AGE_SECONDS - 1
+    for path in (certificate, folder):
+        os.utime(path, (just_past, just_past))
+
+    prune_wizard_uploads()
+
+    assert list(tmp_path.iterdir()) == []

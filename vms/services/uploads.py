@@ -7,16 +7,21 @@ from pathlib import Path
 
 from django.conf import settings
 
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS
 
 
 def wizard_uploads_prune(*, older_than: float = DRAFT_MAX_AGE_SECONDS) -> int:
-    """Delete uploaded certificates older than any wizard draft can live; return how many went."""
+    """Delete uploaded certificates older than any wizard draft can live, and their runs' folders; return how many."""
     root = Path(settings.WIZARD_UPLOAD_ROOT)
     cutoff = time.time() - older_than
     removed = 0
-    for path in root.rglob("*") if root.exists() else []:
+    paths = sorted(root.rglob("*"), reverse=True) if root.exists() else []  # a folder after what is in it
+    emptied = set()
+    for path in paths:
         if path.is_file() and path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+            emptied.add(path.parent)
             removed += 1
+        elif path.is_dir() and (path in emptied or path.stat().st_mtime < cutoff) and not any(path.iterdir()):
+            path.rmdir()  # a wizard run's own folder, once its files are gone
     return removed

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS
 from vms.services.uploads import wizard_uploads_prune
-from vms.wizard_storage import DRAFT_MAX_AGE_SECONDS
 
 
 class Command(BaseCommand):
