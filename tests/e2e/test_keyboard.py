@@ -219,7 +219,7 @@ def test_the_vm_wizard_tab_order_follows_what_is_drawn(signed_in_page: Page):
     expect(heading).to_be_focused()
     stops = tab_stops(page, dialog)
     # From the last control, Tab leaves the dialog; coming back in, it starts at the top.
-    assert stops[stops.index("(outside)") - 2 : stops.index("(outside)")] == ["Next", "Back"], stops
+    assert stops[stops.index("(outside)") - 2 : stops.index("(outside)")] == ["Back", "Next"], stops
     coming_back = stops[stops.index("(outside)") + 1 :]
     assert coming_back[0].startswith("1: go to step 1 of 4") and coming_back[1] == "Close", stops
 
