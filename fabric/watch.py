@@ -143,10 +143,13 @@ class HostWatcher:
                 logger.info("Host %s is reachable again", hosts[host_id].name)
         states = {(host_id, info.name): info.state for host_id, infos in listed.items() for info in infos}
         placements = list(Placement.objects.filter(host_id__in=hosts).select_related("virtual_machine"))
+        by_state: dict[str, list[int]] = {}
         for placement in placements:
             placement.observed_state = states.get((placement.host_id, placement.domain_name), DomainState.MISSING)
-            placement.observed_at = now
-        Placement.objects.bulk_update(placements, ["observed_state", "observed_at"], batch_size=500)
+            by_state.setdefault(placement.observed_state, []).append(placement.pk)
+        # One update per state seen (a handful), however many machines the hosts run.
+        for state, ids in by_state.items():
+            Placement.objects.filter(pk__in=ids).update(observed_state=state, observed_at=now)
         down = [placement for placement in placements if placement.observed_state not in UP_STATES]
         self._fabric_failures(down, hosts, reason="was found stopped when its host was listed")
 
