@@ -1,4 +1,4 @@
-"""manage.py lab up|down|status: the lab's libvirt hosts on this machine, registered in the portal as racks and hosts."""
+"""manage.py lab up|down|status: the lab's libvirt hosts on this machine, registered as the portal's hosts."""
 
 from __future__ import annotations
 
