@@ -12,13 +12,13 @@ from django.utils import timezone
 from endpoints.models import Endpoint
 from endpoints.probes import load_balanced_sets_probe
 from fabric.models import Host
-from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
 from tests.fabric.helpers import libvirt_host, place
+from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
 from vms.models import VirtualMachine
 
 
 class Answer(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - the standard library's name
+    def do_GET(self):
         self.send_response(200 if self.path == "/healthy" else 503)
         self.end_headers()
 
