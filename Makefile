@@ -61,10 +61,11 @@ lab-image: lab-install
 lab: lab-up
 
 lab-up: lab-image
-	@$(PY) -m fabric.lab up --hosts $(LAB_HOSTS) --racks $(LAB_RACKS)
+	@$(PY) manage.py migrate --no-input -v0
+	@$(PY) manage.py lab up --hosts $(LAB_HOSTS) --racks $(LAB_RACKS)
 
 lab-down:
-	@$(PY) -m fabric.lab down
+	@$(PY) manage.py lab down
 
 lab-status:
 	@$(PY) -m fabric.lab status

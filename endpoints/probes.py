@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from endpoints.models import Endpoint, LoadBalancedSet, RotationChange
+from endpoints.models import Endpoint, LoadBalancedSet, ProbeProtocol, RotationChange
 from endpoints.rotation import MemberState, probe_outcome
+from fabric.models import SIMULATED_URI
+from fabric.probes import Probe, probes_run
 from vms import fabric
 
 # How long the rotation history is kept (and drawn).
@@ -23,12 +26,13 @@ class ProbeRound:
     left: int
 
 
-@transaction.atomic
 def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
     """Probe the members of every set that is due, move them in or out of rotation and prune old history.
 
-    One query reads every due member with its VM and set; at most five bulk writes follow (three groups of members,
-    the history, the sets' next probe) and one prune, whatever the number of members.
+    One query reads every due member with its VM, its placement and its set; at most five bulk writes follow (three
+    groups of members, the history, the sets' next probe) and one prune, whatever the number of members. Members on
+    libvirt hosts are probed for real, side by side (a TCP connection to their address, or an HTTP GET of the probe
+    path expecting 200), before the writes' transaction; members on simulated hosts answer while they run.
     """
     due = Q(load_balanced_set__next_probe_at__isnull=True) | Q(load_balanced_set__next_probe_at__lte=now)
     rows = Endpoint.objects.filter(due, load_balanced_set__isnull=False).values_list(
@@ -40,18 +44,38 @@ def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
         "load_balanced_set__probe_interval",
         "virtual_machine__status",
         "virtual_machine__probe_fails",
+        "virtual_machine__placement__host__uri",
+        "virtual_machine__placement__address",
+        "load_balanced_set__probe_protocol",
+        "load_balanced_set__probe_port",
+        "load_balanced_set__probe_path",
     )
+    rows = list(rows)
+    real = [row for row in rows if row[8] not in (None, SIMULATED_URI)]
+    probes = [
+        Probe(address=address, port=port, http_path=(path or "/") if protocol == ProbeProtocol.HTTP else "")
+        for *_, address, protocol, port, path in real
+    ]
+    answers = dict(
+        zip([row[0] for row in real], probes_run(probes, timeout=settings.FABRIC_PROBE_TIMEOUT_SECONDS), strict=True)
+    )
+    return _probe_round_record(rows, answers, now)
+
+
+@transaction.atomic
+def _probe_round_record(rows: list[tuple], answers: dict[int, bool], now: datetime) -> ProbeRound:
+    """Move the probed members in or out of rotation, in a handful of bulk writes."""
     answered_ids: list[int] = []  # back to no failures, in rotation
     failed_ids: list[int] = []  # one more failure in a row
     leaving_ids: list[int] = []  # out of rotation
     history: list[RotationChange] = []
     next_probe: dict[int, datetime] = {}
     probed = 0
-    for pk, set_id, failures, in_rotation, probe_count, interval, status, probe_fails in rows:
+    for pk, set_id, failures, in_rotation, probe_count, interval, status, probe_fails, *_placement in rows:
         probed += 1
         next_probe[set_id] = now + timedelta(seconds=interval)
         before = MemberState(failures, in_rotation)
-        answered = fabric.probe_answers(status=status, probe_fails=probe_fails)
+        answered = answers[pk] if pk in answers else fabric.probe_answers(status=status, probe_fails=probe_fails)
         after = probe_outcome(before, answered=answered, probe_count=probe_count)
         if after == before:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from fabric.models import Host, HostLease, Placement, Rack
+from fabric.models import Host, HostLease, ImageSource, Placement, Rack
 
 
 class HostInline(admin.TabularInline):
@@ -52,3 +52,9 @@ class HostLeaseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(ImageSource)
+class ImageSourceAdmin(admin.ModelAdmin):
+    list_display = ("image_version", "volume", "kernel", "initrd")
+    search_fields = ("image_version__image__name", "volume", "kernel")

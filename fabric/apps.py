@@ -9,3 +9,9 @@ class FabricConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "fabric"
     verbose_name = "Fabric: racks and hosts"
+
+    def ready(self) -> None:
+        from fabric.operations import carry_out
+        from vms.fabric import carrier_register
+
+        carrier_register(carry_out)

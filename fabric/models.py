@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from fabric.drivers.base import ImageSource as BootSource
 from portal.validators import validate_visible_name
-from vms.models import Region, VirtualMachine
+from vms.models import ImageVersion, Region, VirtualMachine
 
 SIMULATED_URI = "simulated"
 
@@ -138,3 +139,40 @@ class HostLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.host} driven by {self.worker_id}"
+
+
+class ImageSource(models.Model):
+    """Where the hosts find a gallery image version: a base disk volume, or a kernel and an initrd booted directly.
+
+    The names are volumes of each host's storage pool; a host without them fails the create and says which is missing.
+    """
+
+    image_version = models.OneToOneField(ImageVersion, on_delete=models.CASCADE, related_name="fabric_source")
+    volume = models.CharField(max_length=200, blank=True, help_text="The base disk volume (qcow2 or raw).")
+    kernel = models.CharField(max_length=200, blank=True, help_text="The kernel volume of a direct-boot image.")
+    initrd = models.CharField(max_length=200, blank=True, help_text="The initrd volume of a direct-boot image.")
+    cmdline = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="The kernel command line of a direct-boot image; it may name {name}, {hostname}, {address}, "
+        "{prefix}, {gateway} and {mac}.",
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(volume="") & ~Q(kernel="") & ~Q(initrd=""))
+                | (~Q(volume="") & Q(kernel="") & Q(initrd="")),
+                name="image_source_disk_or_direct_boot",
+                violation_error_message="An image is either a base volume or a kernel with an initrd.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image_version}: {self.volume or self.kernel}"
+
+    def boot_source(self) -> BootSource:
+        """Return the source as the drivers take it."""
+        if self.volume:
+            return BootSource.disk(self.volume)
+        return BootSource.direct_boot(kernel=self.kernel, initrd=self.initrd, cmdline=self.cmdline)

@@ -14,13 +14,15 @@ The modules are imported once when Django starts (``PortalConfig.ready``), so a 
 than a worker's loop. Every worker process calls :func:`periodic_run_due` between tasks, and keeps calling it while a
 task runs (``portal.worker``), so a long operation does not hold the probes back. A job's row in ``PeriodicRun``
 is claimed under a row lock (skipping rows another worker holds), so with several workers on one database, or the
-worker and its schedule thread, each job still runs once per interval. A job that raises is logged and tried again
-at its next interval; it never stops the worker.
+worker and its schedule thread, each job still runs once per interval. A job declared with ``each_worker=True`` (the
+fabric's host watcher, which keeps connections in its process) runs instead in every worker process once per
+interval. A job that raises is logged and tried again at its next interval; it never stops the worker.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +41,7 @@ class PeriodicJob:
     name: str
     seconds: float | Callable[[], float]
     function: Callable[[], object]
+    each_worker: bool = False
 
     @property
     def interval(self) -> float:
@@ -52,11 +55,11 @@ _registry: dict[str, PeriodicJob] = {}
 Job = Callable[[], object]
 
 
-def periodic(*, name: str, seconds: float | Callable[[], float]) -> Callable[[Job], Job]:
-    """Register a function to run every `seconds` in the background worker."""
+def periodic(*, name: str, seconds: float | Callable[[], float], each_worker: bool = False) -> Callable[[Job], Job]:
+    """Register a function to run every `seconds` in the background worker (in each worker process: each_worker)."""
 
     def register(function: Job) -> Job:
-        _registry[name] = PeriodicJob(name=name, seconds=seconds, function=function)
+        _registry[name] = PeriodicJob(name=name, seconds=seconds, function=function, each_worker=each_worker)
         return function
 
     return register
@@ -67,8 +70,26 @@ def periodic_jobs() -> list[PeriodicJob]:
     return sorted(_registry.values(), key=lambda job: job.name)
 
 
+_process_next_runs: dict[str, datetime] = {}
+_process_running: set[str] = set()
+_process_lock = threading.Lock()
+
+
+def _claim_in_process(job: PeriodicJob, now: datetime) -> bool:
+    """Move a due each-worker job's next run forward in this process; False when it is not due or already running."""
+    with _process_lock:
+        due = _process_next_runs.get(job.name)
+        if job.name in _process_running or (due is not None and due > now):
+            return False
+        _process_next_runs[job.name] = now + timedelta(seconds=job.interval)
+        _process_running.add(job.name)
+        return True
+
+
 def _claim(job: PeriodicJob, now: datetime) -> bool:
     """Move a due job's next run forward; False when it is not due or another worker holds it."""
+    if job.each_worker:
+        return _claim_in_process(job, now)
     PeriodicRun.objects.get_or_create(name=job.name, defaults={"next_run_at": now})  # safe when two workers race
     with transaction.atomic():
         rows = PeriodicRun.objects.filter(name=job.name, next_run_at__lte=now)
@@ -96,7 +117,11 @@ def periodic_run_due(*, now: datetime | None = None) -> list[str]:
         except Exception as exc:  # a failing job must not stop the worker or the other jobs
             logger.exception("Periodic job %s failed", job.name)
             error = f"{type(exc).__name__}: {exc}"
-        PeriodicRun.objects.filter(name=job.name).update(last_finished_at=timezone.now(), last_error=error)
+        if job.each_worker:
+            with _process_lock:
+                _process_running.discard(job.name)
+        else:
+            PeriodicRun.objects.filter(name=job.name).update(last_finished_at=timezone.now(), last_error=error)
         ran.append(job.name)
     return ran
 

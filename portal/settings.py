@@ -195,6 +195,12 @@ OPERATION_SWEEP_SECONDS = float(os.environ.get("OPERATION_SWEEP_SECONDS", "5"))
 # The worker's longest wait between two attempts to reach a database that went away.
 WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "30"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
+# Libvirt hosts: how long a guest has to power off on ACPI before its plug is pulled, how long a started domain has to
+# be running, how long a worker's lease on a host lasts without a heartbeat, and a probe's timeout.
+FABRIC_SHUTDOWN_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_SHUTDOWN_TIMEOUT_SECONDS", "30"))
+FABRIC_START_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_START_TIMEOUT_SECONDS", "30"))
+FABRIC_LEASE_SECONDS = float(os.environ.get("FABRIC_LEASE_SECONDS", "10"))
+FABRIC_PROBE_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_PROBE_TIMEOUT_SECONDS", "1"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 

@@ -1,9 +1,15 @@
-"""The simulated fabric: it plays the platform that provisions, powers and restarts VMs."""
+"""The fabric's entry point for vms: the carrier that carries out operations, and the simulated fabric.
+
+vms sits below the fabric app, so it does not import it: the fabric registers its carrier here when Django starts
+(``FabricConfig.ready``), and until then (or without the fabric app) operations are carried out by the simulation,
+which plays the platform that provisions, powers and restarts VMs.
+"""
 
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 
@@ -24,7 +30,24 @@ FAILURE_REASONS = {
 }
 
 
-def carry_out(operation: Operation) -> str:
+# A carrier returns an error message, "" when the operation succeeded, or None when the fabric ends the operation
+# itself later (operation_complete), as service healing does once a failure's time has passed.
+Carrier = Callable[[Operation], "str | None"]
+
+
+def carry_out(operation: Operation) -> str | None:
+    """Carry out the operation through the registered carrier: an error message, "", or None (ended later)."""
+    return _carrier(operation)
+
+
+def carrier_register(function: Carrier) -> Carrier:
+    """Make `function` the carrier of every operation (the fabric app registers its own when Django starts)."""
+    global _carrier
+    _carrier = function
+    return function
+
+
+def simulate(operation: Operation) -> str:
     """Take the operation's simulated time, passing through its states, and return an error message, or "".
 
     The worker runs its schedule (such as the load balancer's probes) beside the operation meanwhile: portal.worker.
@@ -39,6 +62,9 @@ def carry_out(operation: Operation) -> str:
     if random.random() < settings.FABRIC_FAILURE_RATE:  # noqa: S311 - simulation, not security
         return FAILURE_REASONS[operation.kind]
     return ""
+
+
+_carrier: Carrier = simulate
 
 
 def _wait_unless_cut_short(operation: Operation, seconds: float) -> None:

@@ -1,4 +1,4 @@
-"""Background work: the worker carries out operations through the simulated fabric."""
+"""Background work: the worker carries out operations through the fabric's carrier."""
 
 from __future__ import annotations
 
@@ -19,5 +19,7 @@ def carry_out_operation(operation_id: int, attempt: int) -> str:
         return "superseded"
     operation = current.get()
     error = fabric.carry_out(operation)
+    if error is None:
+        return "carried on by the fabric"  # it ends the operation itself (service healing, fabric/operations.py)
     finished = operation_complete(operation_id=operation_id, attempt=attempt, error=error)
     return "superseded" if finished is None else finished.status
