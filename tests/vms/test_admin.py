@@ -20,7 +20,7 @@ from applications.models import Application, Dependency, Drill, DrillEvent, Role
 from availability.models import AvailabilitySet, Membership
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from endpoints.models import RotationChange
-from fabric.models import HostLease
+from fabric.models import HostLease, ImageSource
 from portal.models import PeriodicRun, WizardDraft
 from tests import factories
 from tests.helpers.fabric import place
@@ -99,6 +99,7 @@ def one_of_each(settings, user):
     placement = place(membership.virtual_machine, "r1")
     WizardDraft.objects.create(owner=user, wizard="vms", updated_at=timezone.now(), expires_at=timezone.now())
     HostLease.objects.create(host=placement.host, worker_id="worker-1", heartbeat_at=timezone.now())
+    ImageSource.objects.create(image_version=membership.virtual_machine.image_version, volume="base.qcow2")
     return membership
 
 
