@@ -8,10 +8,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from availability.models import AvailabilitySet, Membership
+from availability.models import AvailabilitySet, FaultDomainRack, Membership
 from availability.placement import Move, Slot, is_balanced, rebalance_plan
+from fabric.placement import shared_racks
 from portal.models import Subscription
 from portal.sql import compiled_values
 from vms.models import CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
@@ -476,3 +477,44 @@ def rebalance_plan_key(moves: Iterable[PlannedMove]) -> str:
         f">{move.target.fault_domain}/{move.target.update_domain}"
         for move in moves
     )
+
+
+def fault_domain_racks(availability_set_id: int) -> dict[int, int]:
+    """Return the racks a set's fault domains are bound to: {fault domain: rack id}."""
+    return dict(
+        FaultDomainRack.objects.filter(availability_set_id=availability_set_id).values_list("fault_domain", "rack_id")
+    )
+
+
+def set_members_per_host(availability_set_id: int) -> dict[int, dict[int, int]]:
+    """Return how many of a set's members run on each host, per update domain: {host id: {update domain: count}}."""
+    rows = (
+        Membership.objects.filter(availability_set_id=availability_set_id, virtual_machine__placement__isnull=False)
+        .values_list("virtual_machine__placement__host_id", "update_domain")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    members: dict[int, dict[int, int]] = {}
+    for host_id, update_domain, count in rows:
+        members.setdefault(host_id, {})[update_domain] = count
+    return members
+
+
+class SharedRack(NamedTuple):
+    """Fault domains of a set bound to one rack: a failure of that rack takes them all down."""
+
+    fault_domains: list[int]
+    rack: str
+    region: str
+
+
+def availability_set_shared_racks(availability_set: AvailabilitySet | SetPage) -> list[SharedRack]:
+    """Say which of a set's fault domains share a rack (fabric.placement.shared_racks over its bindings)."""
+    bindings = {}
+    racks = {}
+    for fault_domain, rack_id, rack, region in FaultDomainRack.objects.filter(
+        availability_set_id=availability_set.pk
+    ).values_list("fault_domain", "rack_id", "rack__name", "rack__region__name"):
+        bindings[fault_domain] = rack_id
+        racks[rack_id] = (rack, region)
+    return [SharedRack(fault_domains, *racks[rack_id]) for rack_id, fault_domains in shared_racks(bindings)]
