@@ -54,6 +54,9 @@ class QuickGlance(NamedTuple):
     availability_set: str
     fault_domain: int | None
     update_domain: int | None
+    internal_address: str = ""
+    host: str = ""
+    rack: str = ""
 
 
 class DashboardMachine(NamedTuple):
@@ -94,6 +97,9 @@ DASHBOARD_VALUES = (
     "membership__availability_set__name",
     "membership__fault_domain",
     "membership__update_domain",
+    "placement__address",
+    "placement__host__name",
+    "placement__host__rack__name",
 )
 
 
@@ -107,7 +113,7 @@ def _dashboard_values(subscription_id: int, pk: int) -> QuerySet:
 def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardMachine | None:
     """Return one of the subscription's VMs as its dashboard shows it, or None if it has no such VM.
 
-    A dashboard is the portal's most visited page and polls while its VM is busy, so its eleven-table read is
+    A dashboard is the portal's most visited page and polls while its VM is busy, so its fourteen-table read is
     compiled once per process (portal/sql.py) and filtered on the VM's own subscription.
     """
     rows = _dashboard_values(subscription.pk, pk)
@@ -119,6 +125,7 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         size_name, size_label, cores, shared_core, memory_mb,
         storage_account, release_date, image, os_family, subnet,
         set_pk, set_name, fault_domain, update_domain,
+        address, host, rack,
     ) = rows[0]  # fmt: skip
     size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=shared_core, memory_mb=memory_mb)
     glance = QuickGlance(
@@ -137,6 +144,9 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         availability_set=set_name or "",
         fault_domain=fault_domain,
         update_domain=update_domain,
+        internal_address=address or "",
+        host=host or "",
+        rack=rack or "",
     )
     return DashboardMachine(
         pk=pk,

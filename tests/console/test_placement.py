@@ -209,3 +209,28 @@ class TestNoRoomBesideTheSize:
         response = signed_in.post(reverse("vms:configure", args=[vm.pk]), data)
         html = response.content.decode()
         assert 'id="id_size_error"' in html and "has 1 free core for this virtual machine" in html
+
+
+class TestDashboard:
+    @pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+    def test_everyone_sees_the_internal_address_and_only_staff_the_host_and_rack(
+        self, signed_in, user, subscription, htmx
+    ):
+        vm = deploy(user, subscription)
+        headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+        url = reverse("vms:dashboard", args=[vm.pk])
+        html = signed_in.get(url, **headers).content.decode()
+        assert ("<html" in html) is not htmx
+        assert vm.placement.address in html
+        assert vm.placement.host.name not in html and "simulated" not in html
+        user.is_staff = True
+        user.save()
+        html = signed_in.get(url, **headers).content.decode()
+        assert f"{vm.placement.host.name} in rack {vm.placement.host.rack.name}" in html
+
+    def test_a_vm_without_a_placement_shows_no_address_or_host(self, signed_in, user, subscription):
+        vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription)
+        user.is_staff = True
+        user.save()
+        html = signed_in.get(reverse("vms:dashboard", args=[vm.pk])).content.decode()
+        assert "Not assigned yet" in html and ">Host</dt>" not in html
