@@ -517,6 +517,16 @@ class SharedRack(NamedTuple):
     rack: str
     region: str
 
+    @property
+    def sentence(self) -> str:
+        numbers = [str(number) for number in self.fault_domains]
+        listed = f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+        together = "both" if len(numbers) == 2 else f"all {len(numbers)}"
+        return (
+            f"Fault domains {listed} share rack {self.rack} of {self.region}: "
+            f"a failure of that rack takes {together} down."
+        )
+
 
 def availability_set_shared_racks(availability_set: AvailabilitySet | SetPage) -> list[SharedRack]:
     """Say which of a set's fault domains share a rack (fabric.placement.shared_racks over its bindings)."""
