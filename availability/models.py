@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from fabric.models import Rack
 from portal.validators import validate_visible_name
 from vms.models import CloudService, VirtualMachine
 
@@ -105,3 +106,32 @@ class Membership(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class FaultDomainRack(models.Model):
+    """The rack a set's fault domain is bound to: its members in that fault domain run on that rack's hosts.
+
+    A fault domain is bound when its first member is placed, and the bindings go when the set is empty again.
+    """
+
+    availability_set = models.ForeignKey(AvailabilitySet, on_delete=models.CASCADE, related_name="rack_bindings")
+    fault_domain = models.PositiveSmallIntegerField()
+    rack = models.ForeignKey(Rack, on_delete=models.PROTECT, related_name="fault_domain_bindings")
+
+    class Meta:
+        ordering = ["availability_set", "fault_domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["availability_set", "fault_domain"],
+                name="fault_domain_rack_unique_in_set",
+                violation_error_message="This fault domain of the set is already bound to a rack.",
+            ),
+            models.CheckConstraint(
+                condition=Q(fault_domain__gte=0, fault_domain__lt=MAX_FAULT_DOMAINS),
+                name="fault_domain_rack_fault_domain_range",
+                violation_error_message="A fault domain is numbered 0 to 2.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.availability_set} fault domain {self.fault_domain} on rack {self.rack}"

@@ -8,10 +8,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from availability.models import AvailabilitySet, Membership
+from availability.models import AvailabilitySet, FaultDomainRack, Membership
 from availability.placement import Move, Slot, is_balanced, rebalance_plan
+from fabric.placement import shared_racks
 from portal.models import Subscription
 from portal.sql import compiled_values
 from vms.models import CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
@@ -53,6 +54,9 @@ class QuickGlance(NamedTuple):
     availability_set: str
     fault_domain: int | None
     update_domain: int | None
+    internal_address: str = ""
+    host: str = ""
+    rack: str = ""
 
 
 class DashboardMachine(NamedTuple):
@@ -93,6 +97,9 @@ DASHBOARD_VALUES = (
     "membership__availability_set__name",
     "membership__fault_domain",
     "membership__update_domain",
+    "placement__address",
+    "placement__host__name",
+    "placement__host__rack__name",
 )
 
 
@@ -106,7 +113,7 @@ def _dashboard_values(subscription_id: int, pk: int) -> QuerySet:
 def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardMachine | None:
     """Return one of the subscription's VMs as its dashboard shows it, or None if it has no such VM.
 
-    A dashboard is the portal's most visited page and polls while its VM is busy, so its eleven-table read is
+    A dashboard is the portal's most visited page and polls while its VM is busy, so its fourteen-table read is
     compiled once per process (portal/sql.py) and filtered on the VM's own subscription.
     """
     rows = _dashboard_values(subscription.pk, pk)
@@ -118,6 +125,7 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         size_name, size_label, cores, shared_core, memory_mb,
         storage_account, release_date, image, os_family, subnet,
         set_pk, set_name, fault_domain, update_domain,
+        address, host, rack,
     ) = rows[0]  # fmt: skip
     size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=shared_core, memory_mb=memory_mb)
     glance = QuickGlance(
@@ -136,6 +144,9 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         availability_set=set_name or "",
         fault_domain=fault_domain,
         update_domain=update_domain,
+        internal_address=address or "",
+        host=host or "",
+        rack=rack or "",
     )
     return DashboardMachine(
         pk=pk,
@@ -476,3 +487,54 @@ def rebalance_plan_key(moves: Iterable[PlannedMove]) -> str:
         f">{move.target.fault_domain}/{move.target.update_domain}"
         for move in moves
     )
+
+
+def fault_domain_racks(availability_set_id: int) -> dict[int, int]:
+    """Return the racks a set's fault domains are bound to: {fault domain: rack id}."""
+    return dict(
+        FaultDomainRack.objects.filter(availability_set_id=availability_set_id).values_list("fault_domain", "rack_id")
+    )
+
+
+def set_members_per_host(availability_set_id: int) -> dict[int, dict[int, int]]:
+    """Return how many of a set's members run on each host, per update domain: {host id: {update domain: count}}."""
+    rows = (
+        Membership.objects.filter(availability_set_id=availability_set_id, virtual_machine__placement__isnull=False)
+        .values_list("virtual_machine__placement__host_id", "update_domain")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    members: dict[int, dict[int, int]] = {}
+    for host_id, update_domain, count in rows:
+        members.setdefault(host_id, {})[update_domain] = count
+    return members
+
+
+class SharedRack(NamedTuple):
+    """Fault domains of a set bound to one rack: a failure of that rack takes them all down."""
+
+    fault_domains: list[int]
+    rack: str
+    region: str
+
+    @property
+    def sentence(self) -> str:
+        numbers = [str(number) for number in self.fault_domains]
+        listed = f"{', '.join(numbers[:-1])} and {numbers[-1]}"
+        together = "both" if len(numbers) == 2 else f"all {len(numbers)}"
+        return (
+            f"Fault domains {listed} share rack {self.rack} of {self.region}: "
+            f"a failure of that rack takes {together} down."
+        )
+
+
+def availability_set_shared_racks(availability_set: AvailabilitySet | SetPage) -> list[SharedRack]:
+    """Say which of a set's fault domains share a rack (fabric.placement.shared_racks over its bindings)."""
+    bindings = {}
+    racks = {}
+    for fault_domain, rack_id, rack, region in FaultDomainRack.objects.filter(
+        availability_set_id=availability_set.pk
+    ).values_list("fault_domain", "rack_id", "rack__name", "rack__region__name"):
+        bindings[fault_domain] = rack_id
+        racks[rack_id] = (rack, region)
+    return [SharedRack(fault_domains, *racks[rack_id]) for rack_id, fault_domains in shared_racks(bindings)]

@@ -6,9 +6,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from availability.models import AvailabilitySet, Membership
+from availability.models import AvailabilitySet, FaultDomainRack, Membership
 from availability.placement import Slot, next_slot
 from availability.selectors import availability_set_rebalance_moves, rebalance_plan_key
+from fabric.models import Placement
 from portal.validators import validate_visible_name
 from vms.models import CloudService, Operation, VirtualMachine
 from vms.services.operations import operation_begin, vm_lock_for_operation
@@ -65,6 +66,9 @@ def availability_set_join(
 
     new_set: the set and the VM were both made in this transaction, so the set is empty, nobody else sees it and
     the VM is in no other set: there is nothing to lock, read or leave.
+
+    A VM already placed on a host keeps it; its fault domain is bound to the host's rack if it is not bound yet
+    (even when another fault domain of the set is bound there: the set page then says they share the rack).
     """
     if availability_set.cloud_service_id != vm.cloud_service_id:
         raise ValidationError(
@@ -90,7 +94,10 @@ def availability_set_join(
         taken, fault_domain_count=locked.fault_domain_count, update_domain_count=locked.update_domain_count
     )
     if not new_set:
-        Membership.objects.filter(virtual_machine=vm).delete()
+        availability_set_leave(vm=vm)
+        if not taken:
+            # An empty set's bindings are stale: its next members may go to any rack.
+            FaultDomainRack.objects.filter(availability_set=locked).delete()
     membership = Membership(
         virtual_machine=vm,
         availability_set=locked,
@@ -102,12 +109,35 @@ def availability_set_join(
         exclude=["virtual_machine", "availability_set"], validate_unique=False, validate_constraints=False
     )
     membership.save()
+    if not new_set:
+        rack_id = Placement.objects.filter(virtual_machine=vm).values_list("host__rack_id", flat=True).first()
+        if rack_id is not None:
+            fault_domain_rack_bind(availability_set=locked, fault_domain=slot.fault_domain, rack_id=rack_id)
     return membership
 
 
 def availability_set_leave(*, vm: VirtualMachine) -> None:
-    """Take a VM out of its set, freeing its slot for the next VM that joins."""
-    Membership.objects.filter(virtual_machine=vm).delete()
+    """Take a VM out of its set, freeing its slot for the next VM that joins; an emptied set drops its bindings."""
+    membership = Membership.objects.filter(virtual_machine=vm).first()
+    if membership is None:
+        return
+    membership.delete()
+    if not Membership.objects.filter(availability_set_id=membership.availability_set_id).exists():
+        FaultDomainRack.objects.filter(availability_set_id=membership.availability_set_id).delete()
+
+
+def fault_domain_rack_bind(
+    *, availability_set: AvailabilitySet, fault_domain: int, rack_id: int, unbound: bool = False
+) -> None:
+    """Bind a set's fault domain to a rack unless it is bound already (the caller holds the set's lock).
+
+    unbound: the caller read the set's bindings under that lock and this fault domain had none.
+    """
+    if (
+        unbound
+        or not FaultDomainRack.objects.filter(availability_set=availability_set, fault_domain=fault_domain).exists()
+    ):
+        FaultDomainRack.objects.create(availability_set=availability_set, fault_domain=fault_domain, rack_id=rack_id)
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from availability.selectors import (
     availability_set_outages,
     availability_set_page,
     availability_set_rebalance_moves,
+    availability_set_shared_racks,
     availability_sets_for,
     availability_sets_of,
     cloud_services_for,
@@ -75,6 +76,7 @@ def detail_context(availability_set: SetPage) -> dict:
         "member_count": len(members),
         "outages": availability_set_outages(availability_set, members),
         "moves": availability_set_rebalance_moves(availability_set, members),
+        "shared_racks": availability_set_shared_racks(availability_set),
     }
 
 

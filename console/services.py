@@ -8,8 +8,18 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from availability.models import AvailabilitySet, Membership
-from availability.services import availability_set_create, availability_set_join, availability_set_leave
+from availability.selectors import fault_domain_racks, set_members_per_host
+from availability.services import (
+    availability_set_create,
+    availability_set_join,
+    availability_set_leave,
+    fault_domain_rack_bind,
+)
 from endpoints.services import endpoints_create_defaults
+from fabric import placement
+from fabric.passwords import password_crypt
+from fabric.selectors import host_state, placement_of, region_host_states, region_racks
+from fabric.services import placement_create, region_lock
 from portal.models import Subscription
 from portal.services import subscription_usage_add
 from vms.models import (
@@ -116,6 +126,8 @@ def virtual_machine_deploy(
     else:
         storage_account_region_check(storage_account=storage_account, region=cloud_service.region)
 
+    # Deploys into one region take turns from here, so two never count the same free room on a host.
+    region = region_lock(region_id=cloud_service.region_id)
     vm = vm_create(
         cloud_service=cloud_service,
         name=name,
@@ -124,6 +136,7 @@ def virtual_machine_deploy(
         storage_account=storage_account,
         admin_username=admin_username,
         admin_password=admin_password,
+        password_crypt=password_crypt(admin_password) if admin_password else "",
         ssh_certificate=ssh_certificate,
         subnet=subnet,
         user=user,
@@ -138,11 +151,13 @@ def virtual_machine_deploy(
         storage_accounts=int(created_storage_account),
     )
     endpoints_create_defaults(vm=vm)
+    membership = None
     if availability_set_name:
         availability_set = availability_set_create(cloud_service=cloud_service, name=availability_set_name)
-        availability_set_join(vm=vm, availability_set=availability_set, new_set=True)
+        membership = availability_set_join(vm=vm, availability_set=availability_set, new_set=True)
     elif availability_set is not None:
-        availability_set_join(vm=vm, availability_set=availability_set)
+        membership = availability_set_join(vm=vm, availability_set=availability_set)
+    _virtual_machine_place(vm=vm, region=region, size=size, membership=membership, new_set=bool(availability_set_name))
     return operation_begin(
         vm=vm,
         kind=Operation.Kind.CREATE,
@@ -150,6 +165,56 @@ def virtual_machine_deploy(
         user=user,
         details={"created_cloud_service": created_cloud_service},
     )
+
+
+def _size_of(size: RoleSize) -> placement.Size:
+    return placement.Size(name=size.name, cores=size.cores, memory_mb=size.memory_mb)
+
+
+def _no_room(message: str) -> ValidationError:
+    return ValidationError({"size": ValidationError(message, code="no_room")})
+
+
+def _virtual_machine_place(
+    *, vm: VirtualMachine, region: Region, size: RoleSize, membership: Membership | None, new_set: bool
+) -> None:
+    """Choose the VM's host (fabric.placement) under the region's lock and place it there, or refuse beside Size."""
+    racks = region_racks(region)
+    if not racks:
+        raise _no_room(f"{region.name} has no hosts to run virtual machines on.")
+    set_id = membership.availability_set_id if membership is not None else None
+    known = set_id is not None and not new_set
+    bindings = fault_domain_racks(set_id) if known else {}
+    members = set_members_per_host(set_id) if known else {}
+    hosts = region_host_states(region, set_members=members)
+    choice = placement.choose_host(
+        hosts=hosts.states,
+        racks=racks,
+        region=region.name,
+        size=_size_of(size),
+        slot=(membership.fault_domain, membership.update_domain) if membership is not None else None,
+        bindings=bindings,
+    )
+    if isinstance(choice, placement.NoRoom):
+        raise _no_room(choice.message)
+    placement_create(vm=vm, host_id=choice.host_id, subnet=hosts.subnets[choice.host_id])
+    if choice.new_binding is not None:
+        fault_domain, rack_id = choice.new_binding
+        fault_domain_rack_bind(
+            availability_set=membership.availability_set, fault_domain=fault_domain, rack_id=rack_id, unbound=True
+        )
+
+
+def _virtual_machine_resize_check(*, vm: VirtualMachine, size: RoleSize) -> None:
+    """Refuse, beside Size, a size the VM's host has no room for; a VM with no placement is not checked."""
+    current = placement_of(vm.pk)
+    if current is None:
+        return
+    region_lock(region_id=current.host.rack.region_id)
+    host, rack, region = host_state(current.host_id)
+    refusal = placement.resize_fits(host, rack=rack, region=region, old_size=_size_of(vm.size), new_size=_size_of(size))
+    if refusal is not None:
+        raise _no_room(refusal.message)
 
 
 @transaction.atomic
@@ -174,6 +239,7 @@ def virtual_machine_configure(
         subscription = subscription_lock(vm.cloud_service.subscription)
         old_cores = vm.size.cores
         subscription_cores_check(subscription=subscription, size=size, excluding=vm)
+        _virtual_machine_resize_check(vm=vm, size=size)
         vm.size = size
         vm.save(update_fields=["size"])
         subscription_usage_add(subscription=subscription, cores=size.cores - old_cores)

@@ -19,9 +19,9 @@ from enum import StrEnum
 
 
 class HostStatus(StrEnum):
-    AVAILABLE = "Available"
-    MAINTENANCE = "Maintenance"
-    UNREACHABLE = "Unreachable"
+    AVAILABLE = "available"
+    MAINTENANCE = "maintenance"
+    UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,26 @@ def password() -> str:
     return STRONG_PASSWORD
 
 
+TEST_HOST_CAPACITY = {"cores": 1024, "memory_mb": 4 * 1024 * 1024}
+
+
+def simulated_topology() -> None:
+    """Give every region 2 racks of 2 simulated hosts, roomy enough that no test runs out of them by chance."""
+    from fabric.services import topology_simulated_create_everywhere
+
+    topology_simulated_create_everywhere(**TEST_HOST_CAPACITY)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database has the catalog (its data migration) and a simulated topology to place VMs on."""
+    with django_db_blocker.unblock():
+        simulated_topology()
+
+
 @pytest.fixture(autouse=True)
 def catalog(request):
-    """Restore the catalog for tests that run in real transactions: their database is flushed after each one."""
+    """Restore the catalog and the topology for tests in real transactions: their database is flushed after each."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or {
         "transactional_db",
@@ -81,3 +98,4 @@ def catalog(request):
     if transactional:
         request.getfixturevalue("transactional_db")
         import_module("vms.migrations.0002_catalog").load_catalog(apps, None)
+        simulated_topology()

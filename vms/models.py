@@ -293,6 +293,11 @@ class VirtualMachine(models.Model):
     password_hash = models.CharField(
         max_length=256, blank=True, help_text="A one-way hash; the password itself is never kept."
     )
+    password_crypt = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="The password as a SHA-512 crypt hash for the guest's cloud-init; the password itself is never kept.",
+    )
     ssh_certificate_thumbprint = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROVISIONING)
     held_by = models.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from availability.models import AvailabilitySet
+from fabric.models import Host
 from tests import factories
 from tests.factories import STRONG_PASSWORD, certificate_pem, image_version
 from vms.models import CloudService, Operation, VirtualMachine
@@ -90,6 +91,15 @@ class TestCreate:
         response = create(api, size="Medium")
         assert response.status_code == 400
         assert "cores" in response.json()["fields"]["size"][0]
+
+    def test_no_room_on_the_regions_hosts_speaks_on_the_size(self, api):
+        Host.objects.filter(rack__region__name="West US").update(cores=1)
+        response = create(api, size="Medium")
+        assert response.status_code == 400
+        assert response.json()["fields"] == {
+            "size": ["No rack in West US has a host with 2 free cores for a Medium virtual machine"]
+        }
+        assert not VirtualMachine.objects.exists()
 
     def test_a_stand_alone_vm_needs_a_dns_name_and_a_location(self, api):
         response = create(api, dns_name="", region=None)

@@ -13,6 +13,7 @@ from azure.servicemanagement import (
 )
 
 from availability.models import Membership
+from fabric.models import Host
 from tests.classic.conftest import wait
 from tests.factories import STRONG_PASSWORD
 from vms.models import CloudService, VirtualMachine
@@ -316,3 +317,25 @@ def test_create_operations_answer_with_the_platforms_status_codes(sent, subscrip
         ("POST", "services/hostedservices/fabrikam/deployments", 202),
         ("POST", "services/hostedservices/fabrikam/deployments/fabrikam/roles", 202),
     ]
+
+
+def test_no_room_on_the_regions_hosts_is_refused_in_the_portals_words(sdk):
+    from azure.common import AzureHttpError
+
+    Host.objects.filter(rack__region__name="West US").update(cores=1)
+    wait(sdk, sdk.create_hosted_service("contosoweb", "Contoso web", location="West US"))
+    with pytest.raises(AzureHttpError) as raised:
+        sdk.create_virtual_machine_deployment(
+            "contosoweb",
+            "contosoweb",
+            "production",
+            "Contoso web",
+            "IIS1",
+            windows("IIS1"),
+            OSVirtualHardDisk(image_named(sdk, "Windows"), None),
+            network_config=ConfigurationSet(),
+            role_size="Medium",
+        )
+    assert raised.value.status_code == 400
+    assert "No rack in West US has a host with 2 free cores for a Medium virtual machine" in str(raised.value)
+    assert not VirtualMachine.objects.exists()

@@ -64,7 +64,7 @@ def host(
 
 def fits(candidate: HostState, size: Size) -> bool:
     return (
-        candidate.state == "Available"
+        candidate.state == AVAILABLE
         and candidate.used_cores + size.cores <= candidate.cores
         and candidate.used_memory_mb + size.memory_mb <= candidate.memory_mb
     )
@@ -83,7 +83,7 @@ def host_preference(candidate: HostState, update_domain: int | None) -> tuple:
 
 
 def rack_free(hosts: list[HostState], rack_id: int) -> tuple[int, int]:
-    on_rack = [h for h in hosts if h.rack_id == rack_id and h.state == "Available"]
+    on_rack = [h for h in hosts if h.rack_id == rack_id and h.state == AVAILABLE]
     return (
         sum(max(h.cores - h.used_cores, 0) for h in on_rack),
         sum(max(h.memory_mb - h.used_memory_mb, 0) for h in on_rack),
@@ -119,7 +119,7 @@ def choice_by_brute_force(hosts, racks, size, slot, bindings) -> HostChoice | No
 def message_by_brute_force(hosts, racks, size, slot, bindings) -> str:
     bound = bindings.get(slot[0]) if slot is not None else None
     with_cores = [
-        h for h in in_scope(hosts, slot, bindings) if h.state == "Available" and h.cores - h.used_cores >= size.cores
+        h for h in in_scope(hosts, slot, bindings) if h.state == AVAILABLE and h.cores - h.used_cores >= size.cores
     ]
     article = "an" if size.name[0] in "AEIOU" else "a"
     memory_gb = Fraction(size.memory_mb, 1024)
@@ -143,7 +143,7 @@ def check(hosts, racks, size, slot, bindings) -> HostChoice | NoRoom:
     assert result == expected, (hosts, racks, slot, bindings)
     chosen = next(h for h in hosts if h.id == result.host_id)
     assert chosen.rack_id == result.rack_id
-    assert chosen.state == "Available"
+    assert chosen.state == AVAILABLE
     assert chosen.used_cores + size.cores <= chosen.cores
     assert chosen.used_memory_mb + size.memory_mb <= chosen.memory_mb
     if slot is None:
@@ -544,3 +544,10 @@ def test_the_module_is_pure():
     )
     loaded = subprocess.run([sys.executable, "-c", program], cwd=root, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def test_host_states_are_the_models_values():
+    """Placement reads a host's state as the Host row stores it, so an Available host is found with room."""
+    from fabric.models import Host
+
+    assert {status.value for status in HostStatus} == set(Host.State.values)

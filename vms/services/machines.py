@@ -56,6 +56,7 @@ def vm_create(
     storage_account: StorageAccount,
     admin_username: str,
     admin_password: str = "",
+    password_crypt: str = "",
     ssh_certificate: bytes | None = None,
     subnet: Subnet | None = None,
     user: AbstractBaseUser | None = None,
@@ -66,7 +67,8 @@ def vm_create(
     The subscription's row is locked before the capacity and core quota checks (a caller that already holds the
     lock, as virtual_machine_deploy does, takes it again at no cost). A cloud service made in this transaction holds
     no VMs yet, so its capacity check is skipped. A name taken in the cloud service is refused by the database's
-    unique index, with the message vm_name_check gives.
+    unique index, with the message vm_name_check gives. password_crypt is the password's crypt hash for the guest
+    (the deploy makes it with fabric.passwords), kept beside the portal's own hash.
     """
     os_family = image_version.image.os_family
     errors: dict[str, ValidationError] = {}
@@ -105,6 +107,7 @@ def vm_create(
         subnet=subnet,
         admin_username=admin_username,
         password_hash=make_password(admin_password) if admin_password else "",
+        password_crypt=password_crypt if admin_password else "",
         ssh_certificate_thumbprint=thumbprint,
         status=Status.PROVISIONING,
         created_by=user,

@@ -1,4 +1,5 @@
-"""Create (or refresh) a demo person with a subscription, an affinity group and a virtual network."""
+"""Create (or refresh) a demo person with a subscription, an affinity group and a virtual network, and give every
+region simulated racks and hosts to place virtual machines on."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from fabric.services import topology_simulated_create_everywhere
 from portal.models import Subscription
 from vms.models import AffinityGroup, Region, VirtualNetwork
 from vms.services.networks import affinity_group_create, virtual_network_create
 
 
 class Command(BaseCommand):
-    help = "Create the demo user, subscription, affinity group and virtual network; safe to run again."
+    help = (
+        "Create the demo user, subscription, affinity group and virtual network, and 2 racks of 2 simulated hosts "
+        "in every region; safe to run again."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default=os.environ.get("PORTAL_DEMO_USERNAME", "demo"))
@@ -42,4 +47,5 @@ class Command(BaseCommand):
                 address_space="10.1.0.0/16",
                 subnets=[("Subnet-1", "10.1.0.0/24"), ("Subnet-2", "10.1.1.0/24")],
             )
+        topology_simulated_create_everywhere()
         self.stdout.write(f"Sign in as {username} with password {password}")
