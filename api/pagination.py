@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db.models import QuerySet
@@ -38,13 +39,20 @@ def cursor_decode(cursor: str) -> int:
     return after
 
 
-def paginate(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
-    """Return up to `limit` rows after the cursor, and the cursor of the next page when there is one."""
+def primary_key(row) -> int:
+    return row.pk
+
+
+def paginate(queryset: QuerySet, *, cursor: str | None, limit: int, key: Callable[[object], int] = primary_key) -> Page:
+    """Return up to `limit` rows after the cursor, and the cursor of the next page when there is one.
+
+    `key` reads a row's primary key: a model instance's pk by default, or a column of a values_list row.
+    """
     rows = queryset.order_by("pk")
     if cursor:
         rows = rows.filter(pk__gt=cursor_decode(cursor))
     items = list(rows[: limit + 1])
     if len(items) > limit:
         items = items[:limit]
-        return Page(items, cursor_encode(items[-1].pk))
+        return Page(items, cursor_encode(key(items[-1])))
     return Page(items, None)
