@@ -40,6 +40,11 @@ def api_tokens_for(user: AbstractBaseUser) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).select_related("subscription").order_by("-created_at", "-pk")
 
 
-def virtual_machine_rows_for(subscription: Subscription) -> QuerySet[tuple]:
-    """Return the subscription's VMs as tuples of VIRTUAL_MACHINE_COLUMNS: one joined query, no model instances."""
-    return VirtualMachine.objects.filter(subscription=subscription).values_list(*VIRTUAL_MACHINE_COLUMNS)
+def virtual_machine_keys_for(subscription: Subscription) -> QuerySet[VirtualMachine]:
+    """Return the subscription's VMs with no join: the API's pages choose their primary keys from it."""
+    return VirtualMachine.objects.filter(subscription=subscription)
+
+
+def virtual_machine_rows(keys: QuerySet) -> QuerySet[tuple]:
+    """Return the VMs whose primary keys `keys` selects as tuples of VIRTUAL_MACHINE_COLUMNS, in primary-key order."""
+    return VirtualMachine.objects.filter(pk__in=keys).order_by("pk").values_list(*VIRTUAL_MACHINE_COLUMNS)

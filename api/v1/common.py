@@ -64,14 +64,19 @@ def page_out(queryset: QuerySet, params: PageQuery, represent: Callable[[Model],
 
 
 def page_response(
-    queryset: QuerySet, params: PageQuery, represent: Callable[[tuple], dict], key: Callable[[tuple], int]
+    keys: QuerySet,
+    params: PageQuery,
+    rows_of: Callable[[QuerySet], QuerySet],
+    represent: Callable[[tuple], dict],
+    key: Callable[[tuple], int],
 ) -> HttpResponse:
     """Answer one page of a hot list as JSON directly, serialized once as every answer is.
 
-    For lists whose rows are plain values already shaped like the response schema (the tests hold the body to be
-    byte-identical to the schema-validated one): no model instance and no per-row validation.
+    `keys` chooses the page's rows and `rows_of` reads them as plain values already shaped like the response
+    schema (the tests hold the body byte-identical to the schema-validated one): no model instance, no per-row
+    validation.
     """
-    page: Page = paginate(queryset, cursor=params.cursor, limit=params.limit, key=key)
+    page: Page = paginate(keys, cursor=params.cursor, limit=params.limit, key=key, rows_of=rows_of)
     body = {"next_cursor": page.next_cursor, "items": [represent(item) for item in page.items]}
     return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type=JSON_CONTENT_TYPE)
 

@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 
 from api import schemas
 from api.idempotency import Answer
-from api.selectors import virtual_machine_rows_for
+from api.selectors import virtual_machine_keys_for, virtual_machine_rows
 from api.v1.common import (
     Choices,
     PageParams,
@@ -76,8 +76,8 @@ def machine_or_404(request: HttpRequest, vm_id: int) -> VirtualMachine:
 @router.get("/virtual-machines", response={200: schemas.VirtualMachinePage, **errors()}, url_name="virtual-machines")
 def virtual_machine_list(request: HttpRequest, page: PageParams):
     """List the subscription's virtual machines with their cloud service, size and set."""
-    rows = virtual_machine_rows_for(subscription_of(request))
-    return page_response(rows, page, virtual_machine_row_out, key=itemgetter(0))
+    keys = virtual_machine_keys_for(subscription_of(request))
+    return page_response(keys, page, virtual_machine_rows, virtual_machine_row_out, key=itemgetter(0))
 
 
 @router.get("/virtual-machines/{vm_id}", response={200: schemas.VirtualMachine, **errors()}, url_name="virtual-machine")
