@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import BooleanField, F, Func, QuerySet, Subquery
 
 from api.models import ApiToken
 from portal.models import Subscription
@@ -40,6 +40,26 @@ def api_tokens_for(user: AbstractBaseUser) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).select_related("subscription").order_by("-created_at", "-pk")
 
 
+class AmongKeys(Func):
+    """A primary key among the keys a subquery selects: IN on SQLite, = ANY(ARRAY(...)) on PostgreSQL.
+
+    PostgreSQL keeps the written join order of a query with this many joins and applies an IN subquery last, after
+    joining every row of the filter; ANY(ARRAY(...)) runs the subquery once first, and the primary key's index
+    finds its rows.
+    """
+
+    output_field = BooleanField()
+    template = "%(expressions)s"
+    arg_joiner = " IN "
+
+    def __init__(self, keys: QuerySet) -> None:
+        super().__init__(F("pk"), Subquery(keys))
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        extra_context |= {"template": "%(expressions)s)", "arg_joiner": " = ANY(ARRAY"}
+        return self.as_sql(compiler, connection, **extra_context)
+
+
 def virtual_machine_keys_for(subscription: Subscription) -> QuerySet[VirtualMachine]:
     """Return the subscription's VMs with no join: the API's pages choose their primary keys from it."""
     return VirtualMachine.objects.filter(subscription=subscription)
@@ -47,4 +67,4 @@ def virtual_machine_keys_for(subscription: Subscription) -> QuerySet[VirtualMach
 
 def virtual_machine_rows(keys: QuerySet) -> QuerySet[tuple]:
     """Return the VMs whose primary keys `keys` selects as tuples of VIRTUAL_MACHINE_COLUMNS, in primary-key order."""
-    return VirtualMachine.objects.filter(pk__in=keys).order_by("pk").values_list(*VIRTUAL_MACHINE_COLUMNS)
+    return VirtualMachine.objects.filter(AmongKeys(keys)).order_by("pk").values_list(*VIRTUAL_MACHINE_COLUMNS)
