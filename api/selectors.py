@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import BooleanField, F, Func, QuerySet, Subquery
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 
 from api.models import ApiToken
 from portal.models import Subscription
@@ -41,7 +42,7 @@ def api_tokens_for(user: AbstractBaseUser) -> QuerySet[ApiToken]:
 
 
 class AmongKeys(Func):
-    """A primary key among the keys a subquery selects: IN on SQLite, = ANY(ARRAY(...)) on PostgreSQL.
+    """A primary key among the keys a subquery selects, as PostgreSQL's = ANY(ARRAY(...)).
 
     PostgreSQL keeps the written join order of a query with this many joins and applies an IN subquery last, after
     joining every row of the filter; ANY(ARRAY(...)) runs the subquery once first, and the primary key's index
@@ -49,15 +50,11 @@ class AmongKeys(Func):
     """
 
     output_field = BooleanField()
-    template = "%(expressions)s"
-    arg_joiner = " IN "
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY(ARRAY"
 
     def __init__(self, keys: QuerySet) -> None:
         super().__init__(F("pk"), Subquery(keys))
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        extra_context |= {"template": "%(expressions)s)", "arg_joiner": " = ANY(ARRAY"}
-        return self.as_sql(compiler, connection, **extra_context)
 
 
 def virtual_machine_keys_for(subscription: Subscription) -> QuerySet[VirtualMachine]:
@@ -67,4 +64,6 @@ def virtual_machine_keys_for(subscription: Subscription) -> QuerySet[VirtualMach
 
 def virtual_machine_rows(keys: QuerySet) -> QuerySet[tuple]:
     """Return the VMs whose primary keys `keys` selects as tuples of VIRTUAL_MACHINE_COLUMNS, in primary-key order."""
-    return VirtualMachine.objects.filter(AmongKeys(keys)).order_by("pk").values_list(*VIRTUAL_MACHINE_COLUMNS)
+    # SQLite plans pk IN (subquery) well: it looks the keys up by rowid (a boolean expression there, it does not).
+    among = AmongKeys(keys) if connections[keys.db].vendor == "postgresql" else Q(pk__in=keys)
+    return VirtualMachine.objects.filter(among).order_by("pk").values_list(*VIRTUAL_MACHINE_COLUMNS)
