@@ -50,23 +50,27 @@ class ApiToken(models.Model):
 
 
 class ApiRequestCount(models.Model):
-    """How many requests a token made in one fixed window of the rate limit; shared by every web process."""
+    """How many requests one credential made in one fixed window of the rate limit; shared by every web process.
 
-    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="request_counts")
+    A credential is an API token or a management certificate (api.ratelimit names them): the JSON API and the
+    classic API count a caller's requests together.
+    """
+
+    credential = models.CharField(max_length=64, help_text="The caller: token:<id> or certificate:<thumbprint>.")
     window = models.BigIntegerField(help_text="The window's number: seconds since the epoch divided by its length.")
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["token", "window"],
+                fields=["credential", "window"],
                 name="api_request_count_one_row_per_window",
-                violation_error_message="A token has one request count per window.",
+                violation_error_message="A credential has one request count per window.",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.token_id} @ {self.window}: {self.count}"
+        return f"{self.credential} @ {self.window}: {self.count}"
 
 
 class ApiIdempotentRequest(models.Model):

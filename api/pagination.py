@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import NamedTuple
 
 from django.db.models import QuerySet
@@ -38,13 +39,33 @@ def cursor_decode(cursor: str) -> int:
     return after
 
 
-def paginate(queryset: QuerySet, *, cursor: str | None, limit: int) -> Page:
-    """Return up to `limit` rows after the cursor, and the cursor of the next page when there is one."""
+def primary_key(row) -> int:
+    return row.pk
+
+
+def paginate(
+    queryset: QuerySet,
+    *,
+    cursor: str | None,
+    limit: int,
+    key: Callable[[object], int] = primary_key,
+    rows_of: Callable[[QuerySet], QuerySet] | None = None,
+) -> Page:
+    """Return up to `limit` rows after the cursor, and the cursor of the next page when there is one.
+
+    `key` reads a row's primary key: a model instance's pk by default, or a column of a values_list row. With
+    `rows_of`, the queryset only chooses the page's primary keys (from its filter's index alone, as a subquery) and
+    `rows_of(keys)` reads those rows with their joins: still one query, and no planner can start the joins from a
+    small table and sort the whole list instead (SQLite does, for a values_list whose columns a small table's
+    index covers).
+    """
     rows = queryset.order_by("pk")
     if cursor:
         rows = rows.filter(pk__gt=cursor_decode(cursor))
+    if rows_of is not None:
+        rows = rows_of(rows.values("pk")[: limit + 1])
     items = list(rows[: limit + 1])
     if len(items) > limit:
         items = items[:limit]
-        return Page(items, cursor_encode(items[-1].pk))
+        return Page(items, cursor_encode(key(items[-1])))
     return Page(items, None)

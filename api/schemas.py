@@ -176,7 +176,17 @@ class SetPlacement(Schema):
 class VirtualMachine(Schema):
     id: int
     name: str
-    status: Literal["provisioning", "running", "stopping", "stopped", "starting", "restarting", "deleting"]
+    status: Literal[
+        "provisioning",
+        "running",
+        "stopping",
+        "stopped",
+        "starting",
+        "restarting",
+        "deleting",
+        "updating",
+        "fabric_failure",
+    ]
     status_display: str = Field(description="The status in the portal's words, such as Starting (Provisioning).")
     cloud_service: Reference
     dns_name: str
@@ -224,7 +234,7 @@ class VirtualMachineConfigure(Input):
 
 class Operation(Schema):
     id: int
-    kind: Literal["create", "start", "shutdown", "restart", "configure", "delete"]
+    kind: Literal["create", "start", "shutdown", "restart", "configure", "delete", "update", "fabric_failure"]
     status: Literal["InProgress", "Succeeded", "Failed"]
     title: str
     message: str

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from api.ratelimit import rate_limit_hit
+from api.ratelimit import certificate_credential, rate_limit_hit, token_credential
 from api.tokens import token_authenticate
 from classic import documents, schemas, selectors, services
 from classic.bodies import role_spec
@@ -55,24 +55,30 @@ def _error(error: ApiError) -> HttpResponse:
     return response
 
 
+def _count(credential: str) -> None:
+    """Count one request of the credential; refuse it with 429 and Retry-After when it is over its limit."""
+    wait = rate_limit_hit(credential)
+    if wait is not None:
+        raise TooManyRequests(wait)
+
+
 def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscription, object]:
     """The subscription and person a request acts as: a personal API token, or a proxied management certificate.
 
-    A token's requests count against its rate limit, the one the JSON API keeps: one limit for both APIs.
+    Either credential's requests count against its rate limit, the one the JSON API keeps: one limit for both APIs.
     """
     scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
         token = token_authenticate(raw)
         if token is not None:
-            wait = rate_limit_hit(token)
-            if wait is not None:
-                raise TooManyRequests(wait)
+            _count(token_credential(token))
             if str(token.subscription.subscription_id) != subscription_id.lower():
                 raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
             return token.subscription, token.user
     elif thumbprint := proxied_thumbprint(request):
         holder = selectors.certificate_holder(subscription_id=subscription_id.lower(), thumbprint=thumbprint)
         if holder is not None:
+            _count(certificate_credential(holder.thumbprint))
             return holder.subscription, holder.uploaded_by
     raise ApiError(
         "The server failed to authenticate the request. Send Authorization: Bearer with a live API token, or a "

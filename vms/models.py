@@ -317,7 +317,11 @@ class VirtualMachine(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["subscription", "name", "id"], name="vm_list_order")]
+        indexes = [
+            models.Index(fields=["subscription", "name", "id"], name="vm_list_order"),
+            # The API's pages: a subscription's VMs in primary-key order, after a cursor.
+            models.Index(fields=["subscription", "id"], name="vm_api_page_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 "cloud_service",

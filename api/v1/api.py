@@ -12,7 +12,7 @@ from ninja.security import HttpBearer
 
 from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_from_validation
 from api.models import ApiToken
-from api.ratelimit import rate_limit_hit
+from api.ratelimit import rate_limit_hit, token_credential
 from api.tokens import token_authenticate
 from api.v1 import applications, availability_sets, catalog, endpoints, machines, networks, operations
 
@@ -44,7 +44,7 @@ class TokenAuth(HttpBearer):
         found = token_authenticate(token)
         if found is None:
             return None
-        wait = rate_limit_hit(found)
+        wait = rate_limit_hit(token_credential(found))
         if wait is not None:
             raise ApiError(429, "rate_limited", RATE_LIMITED % {"seconds": wait}, **{"Retry-After": str(wait)})
         return found

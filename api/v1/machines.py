@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -10,6 +12,7 @@ from ninja import Query, Router, Status
 
 from api import schemas
 from api.idempotency import Answer
+from api.selectors import virtual_machine_keys_for, virtual_machine_rows
 from api.v1.common import (
     Choices,
     PageParams,
@@ -19,12 +22,12 @@ from api.v1.common import (
     id_path,
     idempotency_key_header,
     json_answer,
-    page_out,
+    page_response,
     refuse,
     subscription_of,
     token_of,
 )
-from api.v1.representations import operation_out, virtual_machine_out
+from api.v1.representations import operation_out, virtual_machine_out, virtual_machine_row_out
 from availability.models import AvailabilitySet, Membership
 from availability.selectors import virtual_machines_for
 from console.forms.wizard import ModeForm
@@ -72,7 +75,8 @@ def machine_or_404(request: HttpRequest, vm_id: int) -> VirtualMachine:
 @router.get("/virtual-machines", response={200: schemas.VirtualMachinePage, **errors()}, url_name="virtual-machines")
 def virtual_machine_list(request: HttpRequest, page: PageParams):
     """List the subscription's virtual machines with their cloud service, size and set."""
-    return page_out(virtual_machines_for(subscription_of(request)), page, virtual_machine_out)
+    keys = virtual_machine_keys_for(subscription_of(request))
+    return page_response(keys, page, virtual_machine_rows, virtual_machine_row_out, key=itemgetter(0))
 
 
 @router.get("/virtual-machines/{vm_id}", response={200: schemas.VirtualMachine, **errors()}, url_name="virtual-machine")

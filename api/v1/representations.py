@@ -23,6 +23,8 @@ from vms.models import (
     VirtualNetwork,
 )
 
+VM_STATUS_LABELS = dict(VirtualMachine.Status.choices)
+
 OPERATION_STATUS = {
     Operation.Status.IN_PROGRESS: "InProgress",
     Operation.Status.SUCCEEDED: "Succeeded",
@@ -136,6 +138,55 @@ def virtual_machine_out(vm: VirtualMachine) -> dict:
         ),
         "admin_username": vm.admin_username,
         "created_at": vm.created_at,
+    }
+
+
+def virtual_machine_row_out(row: tuple) -> dict:
+    """Show a row of api.selectors.VIRTUAL_MACHINE_COLUMNS exactly as virtual_machine_out shows its VM."""
+    (
+        pk,
+        name,
+        status,
+        cloud_service_id,
+        cloud_service_name,
+        region,
+        size,
+        image_id,
+        image_name,
+        image_version_id,
+        os_family,
+        storage_account_id,
+        storage_account_name,
+        subnet_id,
+        subnet_name,
+        set_id,
+        set_name,
+        fault_domain,
+        update_domain,
+        admin_username,
+        created_at,
+    ) = row
+    return {
+        "id": pk,
+        "name": name,
+        "status": status,
+        "status_display": str(VM_STATUS_LABELS.get(status, status)),
+        "cloud_service": {"id": cloud_service_id, "name": cloud_service_name},
+        "dns_name": CloudService.dns_name_of(cloud_service_name),
+        "region": region,
+        "size": size,
+        "image": {"id": image_id, "name": image_name},
+        "image_version": image_version_id,
+        "os_family": os_family,
+        "storage_account": {"id": storage_account_id, "name": storage_account_name},
+        "subnet": {"id": subnet_id, "name": subnet_name} if subnet_id is not None else None,
+        "availability_set": (
+            {"id": set_id, "name": set_name, "fault_domain": fault_domain, "update_domain": update_domain}
+            if set_id is not None
+            else None
+        ),
+        "admin_username": admin_username,
+        "created_at": created_at,
     }
 
 

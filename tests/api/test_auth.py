@@ -9,7 +9,13 @@ from django.test import Client
 from django.utils import timezone
 
 from api.models import ApiRequestCount, ApiToken
-from api.ratelimit import rate_counts_prune, rate_limit_hit, seconds_until_next_window, window_of
+from api.ratelimit import (
+    rate_counts_prune,
+    rate_limit_hit,
+    seconds_until_next_window,
+    token_credential,
+    window_of,
+)
 from api.services import api_token_revoke
 from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
@@ -102,7 +108,9 @@ class TestRateLimit:
         settings.API_RATE_LIMIT = 5
         raw = make_raw_token(user, subscription)
         token = ApiToken.objects.get()
-        ApiRequestCount.objects.create(token=token, window=window_of(timezone.now(), 60), count=5)
+        ApiRequestCount.objects.create(
+            credential=token_credential(token), window=window_of(timezone.now(), 60), count=5
+        )
         assert ApiClient(raw).get("regions").status_code == 429
 
     def test_a_new_window_starts_a_new_count(self, settings, user, subscription):
@@ -110,8 +118,9 @@ class TestRateLimit:
         make_raw_token(user, subscription)
         token = ApiToken.objects.get()
         start = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
-        assert [rate_limit_hit(token, now=start + timedelta(seconds=s)) for s in (0, 10, 20)] == [None, None, 40]
-        assert rate_limit_hit(token, now=start + timedelta(seconds=60)) is None
+        credential = token_credential(token)
+        assert [rate_limit_hit(credential, now=start + timedelta(seconds=s)) for s in (0, 10, 20)] == [None, None, 40]
+        assert rate_limit_hit(credential, now=start + timedelta(seconds=60)) is None
 
     def test_zero_turns_the_limit_off(self, settings, api):
         settings.API_RATE_LIMIT = 0
@@ -129,7 +138,7 @@ class TestRateLimit:
         now = timezone.now()
         current = window_of(now, settings.API_RATE_WINDOW_SECONDS)
         for window in (current - 5, current - 1, current):
-            ApiRequestCount.objects.create(token=token, window=window, count=1)
+            ApiRequestCount.objects.create(credential=token_credential(token), window=window, count=1)
         assert rate_counts_prune(now=now) == 1
         assert sorted(ApiRequestCount.objects.values_list("window", flat=True)) == [current - 1, current]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from tests.factories import SubscriptionFactory, UserFactory, certificate_pem
 
 pytestmark = pytest.mark.django_db
 PAGE = "/settings/management-certificates/"
+NS = "{http://schemas.microsoft.com/windowsazure}"
 
 
 def der(pem: bytes) -> bytes:
@@ -145,3 +147,28 @@ def test_certificates_are_off_without_a_trusted_proxy(client, subscription, cert
     with pytest.raises(AzureHttpError) as raised:
         sdk_with_certificate(client, subscription, certificate).list_role_sizes()
     assert raised.value.status_code == 403
+
+
+def test_a_certificate_caller_over_the_rate_limit_gets_429_as_an_error_document(
+    client, subscription, certificate, settings
+):
+    """A management certificate is a credential like a token: its requests count against the same limit."""
+    settings.API_RATE_LIMIT = 3
+    other = SubscriptionFactory(members=[UserFactory()])
+
+    def call(subscription_id: str, path: str = "/locations"):
+        return client.get(
+            f"/sms/{subscription_id}{path}",
+            headers={"X-Client-Cert-Thumbprint": certificate, "x-ms-version": "2014-10-01"},
+            REMOTE_ADDR="127.0.0.1",
+        )
+
+    assert [call(subscription.subscription_id).status_code for _ in range(3)] == [200, 200, 200]
+    response = call(subscription.subscription_id, "/rolesizes")
+    assert response.status_code == 429
+    root = ElementTree.fromstring(response.content)
+    assert root.findtext(f"{NS}Code") == "TooManyRequests"
+    assert 1 <= int(response["Retry-After"]) <= settings.API_RATE_WINDOW_SECONDS
+    assert response["Retry-After"] in root.findtext(f"{NS}Message")
+    # A caller that is not let in is not counted: another subscription's refusal stays 403.
+    assert call(other.subscription_id).status_code == 403
