@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.errors import ApiError
-from api.models import ApiIdempotentRequest, ApiToken
+from api.models import ApiIdempotentRequest
+from credentials.models import ApiToken
 
 KEY_REUSED = "This Idempotency-Key was already used for a different request; use a new key for a new request."
 

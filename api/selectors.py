@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery
 
-from api.models import ApiToken
 from portal.models import Subscription
 from vms.models import VirtualMachine
 
@@ -34,11 +32,6 @@ VIRTUAL_MACHINE_COLUMNS = (
     "admin_username",
     "created_at",
 )
-
-
-def api_tokens_for(user: AbstractBaseUser) -> QuerySet[ApiToken]:
-    """Return a person's tokens, newest first, with the subscription each acts in."""
-    return ApiToken.objects.filter(user=user).select_related("subscription").order_by("-created_at", "-pk")
 
 
 class AmongKeys(Func):

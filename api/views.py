@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from api import services
 from api.forms import ApiTokenForm
-from api.selectors import api_tokens_for
+from credentials import services
+from credentials.selectors import api_tokens_for
 from portal.htmx import HtmxHttpRequest, render_page, wants_fragment
 from portal.selectors import subscriptions_for
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Prefetch, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from availability.models import MAX_FAULT_DOMAINS, MAX_UPDATE_DOMAINS, AvailabilitySet, Membership
+from availability.models import MAX_FAULT_DOMAINS, MAX_UPDATE_DOMAINS, AvailabilitySet, FaultDomainRack, Membership
 from availability.selectors import (
     availability_set_health,
     availability_set_members,
@@ -185,3 +185,19 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description="Cloud service", ordering="availability_set__cloud_service__name")
     def cloud_service(self, membership: Membership) -> CloudService:
         return membership.availability_set.cloud_service
+
+
+@admin.register(FaultDomainRack)
+class FaultDomainRackAdmin(admin.ModelAdmin):
+    """Which rack each set's fault domain is bound to: placement keeps these, so staff read them here."""
+
+    list_display = ["availability_set", "fault_domain", "rack"]
+    list_filter = ["rack__region", "rack"]
+    list_select_related = ["availability_set__cloud_service", "rack__region"]
+    search_fields = ["availability_set__name", "rack__name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: FaultDomainRack | None = None) -> bool:
+        return False

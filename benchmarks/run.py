@@ -527,7 +527,7 @@ def measure_api(small: Tenant, user, subscription, availability_set, repeat: int
 
     from django.utils import timezone
 
-    from api.services import api_token_create
+    from credentials.services import api_token_create
 
     settings.API_RATE_LIMIT = 10**9
     _, raw = api_token_create(

@@ -18,14 +18,14 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from api.ratelimit import certificate_credential, rate_limit_hit, token_credential
-from api.tokens import token_authenticate
 from classic import documents, schemas, selectors, services
 from classic.bodies import role_spec
 from classic.certificates import proxied_thumbprint
 from classic.errors import ApiError, BadRequest, NotFound, TooManyRequests
 from classic.models import ClassicRequest
 from classic.xmldoc import MAX_BODY_BYTES, decode_label, decode_label_leniently, document, error_document, parse
+from credentials.ratelimit import certificate_credential, rate_limit_hit, token_credential
+from credentials.tokens import token_authenticate
 from portal.models import Subscription
 from vms.models import CloudService, VirtualMachine
 from vms.services.cloud_services import dns_name_check

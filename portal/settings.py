@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "portal",
+    "credentials",
     "vms",
     "fabric",
     "availability",

@@ -14,11 +14,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.models import ApiToken
-from api.services import api_token_create
 from applications.models import Application, Dependency, Drill, Role
 from availability.models import AvailabilitySet
 from classic.models import ManagementCertificate
+from credentials.models import ApiToken
+from credentials.services import api_token_create
 from endpoints.models import Endpoint, LoadBalancedSet
 from portal.models import Subscription
 from tests import factories

@@ -11,10 +11,10 @@ from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
 
 from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_from_validation
-from api.models import ApiToken
-from api.ratelimit import rate_limit_hit, token_credential
-from api.tokens import token_authenticate
 from api.v1 import applications, availability_sets, catalog, endpoints, machines, networks, operations
+from credentials.models import ApiToken
+from credentials.ratelimit import rate_limit_hit, token_credential
+from credentials.tokens import token_authenticate
 
 UNAUTHORIZED = "Send a live API token as Authorization: Bearer TOKEN. Make one on Settings -> API tokens."
 NOT_FOUND = "There is no such object in the token's subscription."

@@ -15,9 +15,9 @@ from pydantic import Field
 
 from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_from_validation
 from api.idempotency import Answer, idempotent, request_fingerprint
-from api.models import ApiToken
 from api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, paginate, primary_key
 from api.schemas import MAX_ID, Error
+from credentials.models import ApiToken
 from portal.models import Subscription
 from vms.models import Region, RoleSize
 

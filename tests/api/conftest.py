@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from api.services import api_token_create
+from credentials.services import api_token_create
 from tests.factories import SubscriptionFactory, UserFactory
 
 

@@ -270,7 +270,7 @@ def queries(api, path: str) -> tuple[int, int]:
 @pytest.mark.parametrize("path", ["applications", "applications/{application}/drills"])
 def test_query_count_is_the_same_for_few_and_many_rows(api, subscription, path, settings, monkeypatch):
     settings.API_RATE_WINDOW_SECONDS = 10**9
-    monkeypatch.setattr("api.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
+    monkeypatch.setattr("credentials.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
     add_applications(subscription, 2)
     application = Application.objects.filter(subscription=subscription).first()
     path = path.format(application=application.pk)

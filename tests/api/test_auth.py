@@ -8,15 +8,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from api.models import ApiRequestCount, ApiToken
-from api.ratelimit import (
+from credentials.models import ApiRequestCount, ApiToken
+from credentials.ratelimit import (
     rate_counts_prune,
     rate_limit_hit,
     seconds_until_next_window,
     token_credential,
     window_of,
 )
-from api.services import api_token_revoke
+from credentials.services import api_token_revoke
 from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
 

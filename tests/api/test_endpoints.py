@@ -167,7 +167,7 @@ def queries(api, path: str) -> tuple[int, int]:
 @pytest.mark.parametrize("path", ["virtual-machines/{vm}/endpoints", "cloud-services/{service}/load-balanced-sets"])
 def test_query_count_is_the_same_for_few_and_many_rows(api, service, path, settings, monkeypatch):
     settings.API_RATE_WINDOW_SECONDS = 10**9
-    monkeypatch.setattr("api.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
+    monkeypatch.setattr("credentials.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
     vm = factories.VirtualMachineFactory(cloud_service=service)
     path = path.format(vm=vm.pk, service=service.pk)
     add_rows(service, vm, 2)

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from api.idempotency import idempotency_keys_prune, request_fingerprint
 from api.models import ApiIdempotentRequest
-from api.periodic import prune_idempotency_keys, prune_rate_counts
+from api.periodic import prune_idempotency_keys
+from credentials.periodic import prune_rate_counts
 from portal.periodic import periodic_jobs
 from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
@@ -99,4 +100,4 @@ def test_old_keys_are_forgotten(api, settings):
 def test_the_worker_schedules_the_api_housekeeping():
     jobs = {job.name: job.function for job in periodic_jobs()}
     assert jobs["api.prune_idempotency_keys"] is prune_idempotency_keys
-    assert jobs["api.prune_rate_counts"] is prune_rate_counts
+    assert jobs["credentials.prune_rate_counts"] is prune_rate_counts

@@ -57,7 +57,7 @@ def test_the_sweep_covers_every_list_of_the_document():
 def test_query_count_is_the_same_for_few_and_many_rows(api, subscription, path, settings, monkeypatch):
     # One rate window and one recorded use for the whole test, however long building the rows takes.
     settings.API_RATE_WINDOW_SECONDS = 10**9
-    monkeypatch.setattr("api.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
+    monkeypatch.setattr("credentials.tokens.LAST_USED_GRANULARITY", timedelta(days=1))
     add_rows(subscription, 2)
     api.get("regions")  # the token's first request of the minute also records its use and opens a rate window
     few, few_rows = queries(api, path)

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from api import services
-from api.models import ApiToken
-from api.tokens import secret_hash, token_authenticate
+from credentials import services
+from credentials.models import ApiToken
+from credentials.tokens import secret_hash, token_authenticate
 from tests.factories import SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,7 @@ class TestTokensPage:
 def test_staff_revoke_tokens_from_the_admin(admin_client, user, subscription):
     token, raw = make_token(user, subscription)
     response = admin_client.post(
-        reverse("admin:api_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+        reverse("admin:credentials_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
     )
     assert response.status_code == 302
     assert token_authenticate(raw) is None

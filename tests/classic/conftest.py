@@ -12,7 +12,7 @@ from django.test import Client, TestCase
 from django.utils import timezone
 from requests.adapters import BaseAdapter
 
-from api.services import api_token_create
+from credentials.services import api_token_create
 
 HOST = "localhost:8443/sms"
 

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from api.services import api_token_create
 from classic.services import management_certificate_upload
+from credentials.services import api_token_create
 from tests import factories
 from tests.factories import STRONG_PASSWORD, certificate_pem
 from vms.models import Image, VirtualMachine

@@ -15,10 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from api.services import api_token_create
 from applications.models import Application, Dependency, Drill, DrillEvent, Role
-from availability.models import AvailabilitySet, Membership
+from availability.models import AvailabilitySet, FaultDomainRack, Membership
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
+from credentials.services import api_token_create
 from endpoints.models import RotationChange
 from fabric.models import HostLease, ImageSource
 from portal.models import PeriodicRun, WizardDraft
@@ -99,6 +99,9 @@ def one_of_each(settings, user):
     placement = place(membership.virtual_machine, "r1")
     WizardDraft.objects.create(owner=user, wizard="vms", updated_at=timezone.now(), expires_at=timezone.now())
     HostLease.objects.create(host=placement.host, worker_id="worker-1", heartbeat_at=timezone.now())
+    FaultDomainRack.objects.create(
+        availability_set=membership.availability_set, fault_domain=0, rack=placement.host.rack
+    )
     ImageSource.objects.create(image_version=membership.virtual_machine.image_version, volume="base.qcow2")
     return membership
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from api.models import ApiToken
+from credentials.models import ApiToken
 from portal.models import Subscription
 
 SCHEME = "cpt"

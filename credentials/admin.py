@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from api.models import ApiToken
-from api.services import api_token_revoke
+from credentials.models import ApiToken
+from credentials.services import api_token_revoke
 
 
 @admin.register(ApiToken)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from api.models import ApiRequestCount, ApiToken
+from credentials.models import ApiRequestCount, ApiToken
 
 
 def window_of(moment: datetime, seconds: int) -> int:

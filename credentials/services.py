@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from api.models import ApiToken
-from api.tokens import token_generate
+from credentials.models import ApiToken
+from credentials.tokens import token_generate
 from portal.models import Subscription
 
 ERROR_MESSAGES = {
