@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fabric",
     "availability",
     "endpoints",
+    "monitor",
     "applications",
     "console",
     "api",
@@ -196,6 +197,10 @@ OPERATION_SWEEP_SECONDS = float(os.environ.get("OPERATION_SWEEP_SECONDS", "5"))
 WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECONDS", "30"))
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
+# The monitor: how often the worker samples every VM, and how long raw samples and 5-minute roll-ups are kept.
+MONITOR_SAMPLE_SECONDS = float(os.environ.get("MONITOR_SAMPLE_SECONDS", "60"))
+MONITOR_RAW_RETENTION_HOURS = int(os.environ.get("MONITOR_RAW_RETENTION_HOURS", "24"))
+MONITOR_ROLLUP_RETENTION_DAYS = int(os.environ.get("MONITOR_ROLLUP_RETENTION_DAYS", "30"))
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 
 # The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").

@@ -34,4 +34,5 @@ urlpatterns = [
     path("", include("classic.page_urls")),
     path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
     path("", include("applications.urls")),
+    path("", include("monitor.urls")),
 ]

@@ -14,7 +14,7 @@ from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_fro
 from api.models import ApiToken
 from api.ratelimit import rate_limit_hit
 from api.tokens import token_authenticate
-from api.v1 import applications, availability_sets, catalog, endpoints, machines, networks, operations
+from api.v1 import applications, availability_sets, catalog, endpoints, machines, metrics, networks, operations
 
 UNAUTHORIZED = "Send a live API token as Authorization: Bearer TOKEN. Make one on Settings -> API tokens."
 NOT_FOUND = "There is no such object in the token's subscription."
@@ -125,6 +125,7 @@ def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 api.add_router("", catalog.router)
 api.add_router("", networks.router)
 api.add_router("", machines.router)
+api.add_router("", metrics.router)
 api.add_router("", availability_sets.router)
 api.add_router("", endpoints.router)
 api.add_router("", applications.router)
