@@ -127,9 +127,9 @@ def monitor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     span = SPANS.get(request.GET.get("range", ""), SPANS[DEFAULT_SPAN])
     now = timezone.now()
     points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
-    context = {"vm": vm, "span": span, "spans": SPANS.values(), "charts": monitor_charts(points)}
+    context = {"span": span, "spans": SPANS.values(), "charts": monitor_charts(points)}
     if wants_fragment(request) and request.htmx.target == CHARTS_TARGET:
-        return render(request, "monitor/includes/machine_monitor.html#charts", context)
+        return render(request, "monitor/includes/machine_monitor.html#charts", {"vm": vm, **context})
     return render_machine(request, vm, tab="monitor", **context)
 
 
