@@ -514,3 +514,16 @@ class DrillStart(Input):
 
 ApplicationPage = page_of(ApplicationSummary, "ApplicationPage")
 DrillPage = page_of(Drill, "DrillPage")
+
+
+class MetricSeries(Schema):
+    """A virtual machine's metrics over a span: one list of values per metric, aligned with `times`."""
+
+    virtual_machine: int
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    interval: Literal["raw", "5m", "1h"]
+    times: list[datetime]
+    metrics: dict[str, list[float | None]] = Field(
+        description="cpu_percent, disk_read_bps, disk_write_bps, net_in_bps, net_out_bps; null where no sample."
+    )

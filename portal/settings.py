@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "fabric",
     "availability",
     "endpoints",
+    "monitor",
     "applications",
     "console",
     "api",
@@ -203,6 +204,10 @@ FABRIC_START_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_START_TIMEOUT_SECOND
 FABRIC_LEASE_SECONDS = float(os.environ.get("FABRIC_LEASE_SECONDS", "10"))
 FABRIC_PROBE_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_PROBE_TIMEOUT_SECONDS", "1"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
+# The monitor: how often the worker samples every VM, and how long raw samples and 5-minute roll-ups are kept.
+MONITOR_SAMPLE_SECONDS = float(os.environ.get("MONITOR_SAMPLE_SECONDS", "60"))
+MONITOR_RAW_RETENTION_HOURS = int(os.environ.get("MONITOR_RAW_RETENTION_HOURS", "24"))
+MONITOR_ROLLUP_RETENTION_DAYS = int(os.environ.get("MONITOR_ROLLUP_RETENTION_DAYS", "30"))
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 
 # The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").

@@ -35,4 +35,5 @@ urlpatterns = [
     path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
     path("", include("applications.urls")),
     path("", include("fabric.urls")),
+    path("", include("monitor.urls")),
 ]

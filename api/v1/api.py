@@ -11,7 +11,7 @@ from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
 
 from api.errors import ApiError, Refusal, api_error_from_refusals, api_error_from_validation
-from api.v1 import applications, availability_sets, catalog, endpoints, machines, networks, operations
+from api.v1 import applications, availability_sets, catalog, endpoints, machines, metrics, networks, operations
 from credentials.models import ApiToken
 from credentials.ratelimit import rate_limit_hit, token_credential
 from credentials.tokens import token_authenticate
@@ -125,6 +125,7 @@ def on_http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
 api.add_router("", catalog.router)
 api.add_router("", networks.router)
 api.add_router("", machines.router)
+api.add_router("", metrics.router)
 api.add_router("", availability_sets.router)
 api.add_router("", endpoints.router)
 api.add_router("", applications.router)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("virtual-machines/new/cloud-services/", wizard.cloud_service_search, name="cloud-service-search"),
     path("virtual-machines/new/<str:step>/", wizard.CreateVirtualMachineWizard.as_view(), name="wizard-step"),
     path("virtual-machines/<int:pk>/", machine.dashboard, name="dashboard"),
+    path("virtual-machines/<int:pk>/monitor/", machine.monitor, name="monitor"),
     path("virtual-machines/<int:pk>/configure/", machine.configure, name="configure"),
     path("virtual-machines/<int:pk>/connect/", machine.connect, name="connect"),
     path("virtual-machines/<int:pk>/commands/", machine.selection_commands, name="selection-commands"),

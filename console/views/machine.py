@@ -1,4 +1,4 @@
-"""A virtual machine's page: its Dashboard and Configure tabs and the commands on it."""
+"""A virtual machine's page: its Dashboard, Monitor and Configure tabs and the commands on it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation, trigger_client_event
@@ -23,6 +24,8 @@ from availability.selectors import (
     virtual_machines_for,
 )
 from console.services import virtual_machine_configure
+from monitor.charts import dashboard_chart, monitor_charts
+from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
 from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
@@ -32,6 +35,7 @@ from vms.services.operations import ALLOWED_FROM
 
 TEMPLATE = "console/machine.html"
 STATUS_TARGET = "vm-status"
+CHARTS_TARGET = "monitor-charts"
 OPERATIONS_CHANGED = "operations-changed"
 
 POWER_COMMANDS = {"start": vm_start, "shutdown": vm_shut_down, "restart": vm_restart}
@@ -74,6 +78,11 @@ def render_dashboard(request: HtmxHttpRequest, vm: DashboardMachine, *, part: st
         "commands": available_commands(vm, activity),
         "command_labels": COMMAND_LABELS,
     }
+    if part == "main":
+        now = timezone.now()
+        span = SPANS[DEFAULT_SPAN]
+        points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
+        context["usage_chart"] = dashboard_chart(points)
     return render_machine(request, vm, tab="dashboard", part=part, **context)
 
 
@@ -108,6 +117,20 @@ def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return HttpResponseClientRedirect(reverse("vms:list"))
         raise Http404("No such virtual machine.")
     return render_dashboard(request, vm, part="status" if polling else "main")
+
+
+@require_safe
+@vary_on_headers("HX-Request", "HX-Target")
+def monitor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Chart the VM's CPU, disk and network over the last hour, 24 hours or 7 days."""
+    vm = get_machine(request, pk)
+    span = SPANS.get(request.GET.get("range", ""), SPANS[DEFAULT_SPAN])
+    now = timezone.now()
+    points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
+    context = {"span": span, "spans": SPANS.values(), "charts": monitor_charts(points)}
+    if wants_fragment(request) and request.htmx.target == CHARTS_TARGET:
+        return render(request, "monitor/includes/machine_monitor.html#charts", {"vm": vm, **context})
+    return render_machine(request, vm, tab="monitor", **context)
 
 
 @require_http_methods(["GET", "POST"])

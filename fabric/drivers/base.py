@@ -157,6 +157,20 @@ class DomainInfo:
     memory_mib: int
 
 
+@dataclass(frozen=True)
+class DomainStats:
+    """One domain's state and cumulative counters, as a host reports them all at once; a counter it lacks reads 0."""
+
+    name: str
+    state: DomainState
+    cpu_time_ns: int = 0
+    vcpus: int = 1
+    disk_read_bytes: int = 0
+    disk_write_bytes: int = 0
+    net_in_bytes: int = 0  # received by the machine
+    net_out_bytes: int = 0  # sent by the machine
+
+
 class Driver(abc.ABC):
     """Drive the virtual machines (domains) of one host.
 
@@ -206,6 +220,10 @@ class Driver(abc.ABC):
     @abc.abstractmethod
     def list(self) -> list[DomainInfo]:
         """Return every machine on the host that the portal manages, by name."""
+
+    @abc.abstractmethod
+    def domain_stats(self) -> list[DomainStats]:
+        """Return the state and counters of every domain on the host (the caller picks its own by name), in one call."""
 
     @abc.abstractmethod
     def events(self, callback: EventCallback) -> None:

@@ -25,6 +25,7 @@ from fabric.drivers.base import (
     DomainInfo,
     DomainSpec,
     DomainState,
+    DomainStats,
     Driver,
     DriverError,
     EventCallback,
@@ -414,6 +415,35 @@ class LibvirtDriver(Driver):
                     DomainInfo(name=domain.name(), state=self._state(state, reason), vcpus=vcpus, memory_mib=memory_mib)
                 )
         return sorted(infos, key=lambda info: info.name)
+
+    def domain_stats(self) -> builtins.list[DomainStats]:
+        libvirt = self._libvirt
+        wanted = (
+            libvirt.VIR_DOMAIN_STATS_STATE
+            | libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+            | libvirt.VIR_DOMAIN_STATS_VCPU
+            | libvirt.VIR_DOMAIN_STATS_INTERFACE
+            | libvirt.VIR_DOMAIN_STATS_BLOCK
+        )
+        with self._translated("inspect", "its machines"):
+            records = self._connection().getAllDomainStats(wanted)  # one call for every domain of the host
+        return sorted((self._stats(domain.name(), record) for domain, record in records), key=lambda s: s.name)
+
+    def _stats(self, name: str, record: dict[str, Any]) -> DomainStats:
+        def total(kind: str, counter: str) -> int:
+            count = int(record.get(f"{kind}.count", 0))
+            return sum(int(record.get(f"{kind}.{index}.{counter}", 0)) for index in range(count))
+
+        return DomainStats(
+            name=name,
+            state=self._state(record.get("state.state", -1), record.get("state.reason", 0)),
+            cpu_time_ns=int(record.get("cpu.time", 0)),
+            vcpus=max(1, int(record.get("vcpu.current", 1))),
+            disk_read_bytes=total("block", "rd.bytes"),
+            disk_write_bytes=total("block", "wr.bytes"),
+            net_in_bytes=total("net", "rx.bytes"),
+            net_out_bytes=total("net", "tx.bytes"),
+        )
 
     def events(self, callback: EventCallback) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from fabric.drivers.base import (
     DomainInfo,
     DomainSpec,
     DomainState,
+    DomainStats,
     Driver,
     DriverError,
     EventCallback,
@@ -192,6 +193,14 @@ class SimulatedDriver(Driver):
         with self._host.lock:
             return [
                 DomainInfo(name=name, state=domain.state, vcpus=domain.vcpus, memory_mib=domain.memory_mib)
+                for name, domain in sorted(self._host.domains.items())
+            ]
+
+    def domain_stats(self) -> builtins.list[DomainStats]:
+        # A simulated host keeps no counters: the monitor draws its own series for the machines it runs.
+        with self._host.lock:
+            return [
+                DomainStats(name=name, state=domain.state, vcpus=domain.vcpus)
                 for name, domain in sorted(self._host.domains.items())
             ]
 

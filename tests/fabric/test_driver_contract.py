@@ -310,3 +310,15 @@ def test_an_image_missing_on_the_host_names_the_image_and_the_host(host, image, 
     assert str(raised.value) == missing_image_message(host.driver.host, label, volume, host.pool)
     assert host.driver.state(name) == DomainState.MISSING
     assert host.volume_names() == before
+
+
+def test_domain_stats_report_every_machine_and_its_state(host):
+    running, stopped = _name(), _name()
+    host.driver.define(_spec(running))
+    host.driver.define(_spec(stopped, mac="52:54:00:12:34:57", address="10.20.1.5"))
+    host.driver.start(running)
+    stats = {stat.name: stat for stat in host.driver.domain_stats()}
+    assert stats[running].state == DomainState.RUNNING
+    assert stats[stopped].state == DomainState.STOPPED
+    assert stats[stopped].vcpus >= 1
+    assert min(stats[stopped].cpu_time_ns, stats[stopped].net_in_bytes, stats[stopped].disk_read_bytes) >= 0
