@@ -312,7 +312,12 @@ class VirtualMachine(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [models.Index(fields=["subscription", "name", "id"], name="vm_list_order")]
+        indexes = [
+            models.Index(fields=["subscription", "name", "id"], name="vm_list_order"),
+            # The list's other sorts (Status, Created), keyset-paginated as the name is.
+            models.Index(fields=["subscription", "status", "id"], name="vm_list_status_order"),
+            models.Index(fields=["subscription", "created_at", "id"], name="vm_list_date_order"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 "cloud_service",
@@ -412,6 +417,8 @@ class Operation(models.Model):
         indexes = [
             models.Index(fields=["subscription", "status"]),
             models.Index(fields=["subscription", "-started_at", "-id"], name="operation_activity_order"),
+            # The activity log's search (object name starts with) and its sort by name.
+            models.Index(fields=["subscription", "target_name", "id"], name="operation_activity_name"),
             # The notification area's operations in progress: few, whatever the size of the log.
             models.Index(
                 fields=["subscription", "-started_at", "-id"],
