@@ -171,6 +171,7 @@ class VirtualMachineRow(NamedTuple):
     location: str
     dns_name: str
     availability_set: str
+    created_at: datetime | None = None
 
 
 VM_ROW_VALUES = (
@@ -181,6 +182,7 @@ VM_ROW_VALUES = (
     "cloud_service__region__name",
     "cloud_service__affinity_group__name",
     "membership__availability_set__name",
+    "created_at",
 )
 
 
@@ -204,6 +206,7 @@ def virtual_machine_rows(values: Iterable) -> list[VirtualMachineRow]:
             location=value.cloud_service__affinity_group__name or value.cloud_service__region__name,
             dns_name=CloudService.dns_name_of(value.cloud_service__name),
             availability_set=value.membership__availability_set__name or "",
+            created_at=value.created_at,
         )
         for value in values
     ]

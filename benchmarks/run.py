@@ -50,7 +50,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 SMALL_VMS = 100
 # The groups of measures, in the order they run; --only picks some (the build is always timed).
-MEASURES = ("pages", "applications", "endpoints", "api", "deploys", "catalog", "http")
+MEASURES = ("pages", "lists", "applications", "endpoints", "api", "deploys", "catalog", "http")
 VMS_PER_SERVICE = 50
 PAGE_SIZE = 50
 HTTP_CONCURRENCY = 16
@@ -73,6 +73,19 @@ TARGETS = {
     "notifications_large_vs_small": (1.3, "x"),
     "dashboard_large_vs_small": (1.3, "x"),
     "set_page_large_vs_small": (1.3, "x"),
+    # The lists' sorts and searches (portal/listing.py), each against the same at the small size.
+    **{
+        f"{name}_large_vs_small": (1.3, "x")
+        for name in (
+            "vm_list_by_status",
+            "vm_list_by_date_desc",
+            "vm_list_by_name_desc",
+            "vm_list_search",
+            "cloud_services_search",
+            "activity_log_search",
+            "activity_log_by_name",
+        )
+    },
     # A Linux VM with an SSH key in a new cloud service: the portal's own work, one transaction.
     "deploy_median_ms": (100.0, "ms"),
     "deploy_large_vs_empty": (1.2, "x"),
@@ -239,6 +252,46 @@ PAGES = {
     "cloud_services": "/cloud-services/",
     "activity_log": "/activity/",
 }
+
+
+# Sorted and searched lists: the search's prefix matches a tenth of the VMs (and their operations) at either size.
+LIST_ORDERS = {
+    "vm_list_by_status": "/virtual-machines/?sort=-status",
+    "vm_list_by_date_desc": "/virtual-machines/?sort=-date",
+    "vm_list_by_name_desc": "/virtual-machines/?sort=-name",
+    "vm_list_search": "/virtual-machines/?q=vm0000",
+    "cloud_services_search": "/cloud-services/?q={label}svc0000",
+    "activity_log_search": "/activity/?q=vm0000",
+    "activity_log_by_name": "/activity/?sort=name",
+}
+
+
+def measure_list_orders(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
+    """Time each sorted and searched list for both subscriptions; count its queries at the large size."""
+    results: dict[str, float] = {}
+    clients = []
+    for tenant in (small, large):
+        client = Client()
+        client.force_login(tenant.user)
+        clients.append(client)
+
+    def get(client: Client, url: str):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    for name, url in LIST_ORDERS.items():
+        small_url, large_url = url.format(label="small"), url.format(label="large")
+        get(clients[0], small_url)
+        with CaptureQueriesContext(connection) as captured:
+            get(clients[1], large_url)
+        results[f"{name}_queries"] = len(captured)
+        small_ms, large_ms = timed_pair(
+            lambda u=small_url: get(clients[0], u), lambda u=large_url: get(clients[1], u), repeat
+        )
+        results[f"{name}_small_ms"], results[f"{name}_large_ms"] = small_ms, large_ms
+        results[f"{name}_large_vs_small"] = large_ms / small_ms
+    return results
 
 
 def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
@@ -883,6 +936,16 @@ def main() -> int:
             explain(large)
         if "pages" in chosen:
             results.update(measure_pages(small, large, options.repeat))
+        if "lists" in chosen:
+            results.update(measure_list_orders(small, large, options.repeat))
+            for name in LIST_ORDERS:
+                print(
+                    f"  {name:24} {results[f'{name}_queries']:2.0f} queries; {SMALL_VMS} VMs "
+                    f"{results[f'{name}_small_ms']:.1f} ms, {options.vms} VMs {results[f'{name}_large_ms']:.1f} ms; "
+                    f"ratio {results[f'{name}_large_vs_small']:.2f} (target <= 1.3)"
+                )
+                if results[f"{name}_large_vs_small"] > 1.3:
+                    missed.append(f"{name}_large_vs_small")
         from availability.models import AvailabilitySet
         from vms.models import StorageAccount
 

@@ -9,6 +9,7 @@ from xml.etree.ElementTree import Element
 from classic.catalog import OS_DISK_GB, instance_state, os_image_name, os_label
 from classic.selectors import RequestStatus, classic_properties, deployment_name, membership_of
 from classic.xmldoc import element, encode_label
+from portal.models import Subscription
 from vms.models import CloudService, ImageVersion, Region, RoleSize, VirtualMachine
 
 UPDATE_DOMAIN_COUNT = 5
@@ -238,3 +239,26 @@ def operation(request_id: str, status: RequestStatus) -> list:
     if status.status == "Failed":
         content.append(("Error", [("Code", status.error_code), ("Message", status.error_message)]))
     return content
+
+
+def subscription(subscription: Subscription) -> Element:
+    """A Subscription element: its id, name, administrators, and quotas beside what it uses now."""
+    administrators = [user.email or user.get_username() for user in subscription.administrators]
+    administrator = administrators[0] if administrators else ""
+    return element(
+        "Subscription",
+        [
+            ("SubscriptionID", str(subscription.subscription_id)),
+            ("SubscriptionName", subscription.name),
+            ("SubscriptionStatus", "Active"),
+            ("AccountAdminLiveEmailId", administrator),
+            ("ServiceAdminLiveEmailId", administrator),
+            ("MaxCoreCount", subscription.core_quota),
+            ("MaxStorageAccounts", subscription.storage_account_quota),
+            ("MaxHostedServices", subscription.cloud_service_quota),
+            ("CurrentCoreCount", subscription.cores_in_use),
+            ("CurrentHostedServices", subscription.cloud_services_in_use),
+            ("CurrentStorageAccounts", subscription.storage_accounts_in_use),
+            ("CreatedTime", _time(subscription.created_at)),
+        ],
+    )

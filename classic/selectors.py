@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from availability.models import Membership
@@ -155,3 +156,32 @@ def certificate_holder(*, subscription_id: str, thumbprint: str) -> ManagementCe
     if not certificate.subscription.members.filter(pk=certificate.uploaded_by_id).exists():
         return None
     return certificate
+
+
+def _with_administrators(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    # Every member administers a subscription; the earliest account comes first and answers as the account's admin.
+    return subscriptions.prefetch_related(
+        Prefetch("members", queryset=get_user_model().objects.order_by("pk"), to_attr="administrators")
+    ).order_by("name", "pk")
+
+
+def subscription_with_administrators(*, subscription: Subscription) -> Subscription:
+    """Get Subscription: the caller's subscription, fresh (its usage counters move), with its administrators."""
+    return _with_administrators(Subscription.objects.filter(pk=subscription.pk)).get()
+
+
+def certificate_subscriptions(*, thumbprint: str) -> QuerySet[Subscription]:
+    """List Subscriptions for a certificate: those where it is a live management certificate of a member."""
+    held = ManagementCertificate.objects.filter(
+        subscription=OuterRef("pk"),
+        thumbprint=thumbprint,
+        not_after__gt=timezone.now(),
+        uploaded_by__is_active=True,
+        uploaded_by__subscriptions=OuterRef("pk"),
+    )
+    return _with_administrators(Subscription.objects.filter(Exists(held)))
+
+
+def token_subscriptions(*, subscription: Subscription) -> QuerySet[Subscription]:
+    """List Subscriptions for a personal API token: the one subscription it was made for."""
+    return _with_administrators(Subscription.objects.filter(pk=subscription.pk))

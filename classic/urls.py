@@ -11,6 +11,8 @@ DEPLOYMENT = SERVICE + "/deployments/<str:deployment_name>"
 
 app_name = "classic"
 urlpatterns = [
+    path("subscriptions", views.subscription_list, name="subscriptions"),
+    path("<str:subscription_id>", views.subscription_get, name="subscription"),
     path("<str:subscription_id>/services/hostedservices", views.hosted_services, name="hosted_services"),
     path(
         "<str:subscription_id>/services/hostedservices/operations/isavailable/<str:name>",

@@ -62,25 +62,8 @@ def _count(credential: str) -> None:
         raise TooManyRequests(wait)
 
 
-def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscription, object]:
-    """The subscription and person a request acts as: a personal API token, or a proxied management certificate.
-
-    Either credential's requests count against its rate limit, the one the JSON API keeps: one limit for both APIs.
-    """
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        token = token_authenticate(raw)
-        if token is not None:
-            _count(token_credential(token))
-            if str(token.subscription.subscription_id) != subscription_id.lower():
-                raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
-            return token.subscription, token.user
-    elif thumbprint := proxied_thumbprint(request):
-        holder = selectors.certificate_holder(subscription_id=subscription_id.lower(), thumbprint=thumbprint)
-        if holder is not None:
-            _count(certificate_credential(holder.thumbprint))
-            return holder.subscription, holder.uploaded_by
-    raise ApiError(
+def _forbidden() -> ApiError:
+    return ApiError(
         "The server failed to authenticate the request. Send Authorization: Bearer with a live API token, or a "
         "management certificate of this subscription.",
         code="ForbiddenError",
@@ -88,41 +71,95 @@ def _authenticate(request: HttpRequest, subscription_id: str) -> tuple[Subscript
     )
 
 
+def _bearer_token(request: HttpRequest):
+    """The live API token the request sends, counted against its rate limit; None when it sends no bearer token.
+
+    A token's requests count against its rate limit, the one the JSON API keeps: one limit for both APIs (a
+    certificate's are counted where it is accepted).
+    """
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token_authenticate(raw)
+    if token is None:
+        raise _forbidden()
+    _count(token_credential(token))
+    return token
+
+
+def _authenticate(request: HttpRequest, subscription_id: str) -> Caller:
+    """The subscription and person a request acts as: a personal API token, or a proxied management certificate."""
+    token = _bearer_token(request)
+    if token is not None:
+        if str(token.subscription.subscription_id) != subscription_id.lower():
+            raise NotFound(f"The subscription {subscription_id} was not found.", code="SubscriptionNotFound")
+        return Caller(request, token.subscription, token.user)
+    if thumbprint := proxied_thumbprint(request):
+        holder = selectors.certificate_holder(subscription_id=subscription_id.lower(), thumbprint=thumbprint)
+        if holder is not None:
+            _count(certificate_credential(holder.thumbprint))
+            return Caller(request, holder.subscription, holder.uploaded_by)
+    raise _forbidden()
+
+
+def _credential_subscriptions(request: HttpRequest) -> list[Subscription]:
+    """List Subscriptions: a token's own subscription, or each subscription the certificate is registered with."""
+    token = _bearer_token(request)
+    if token is not None:
+        return list(selectors.token_subscriptions(subscription=token.subscription))
+    if thumbprint := proxied_thumbprint(request):
+        listed = list(selectors.certificate_subscriptions(thumbprint=thumbprint))
+        if listed:
+            _count(certificate_credential(thumbprint))
+            return listed
+    raise _forbidden()
+
+
+def _answer(request: HttpRequest, methods: tuple[str, ...], authenticate: Callable, view: Callable) -> HttpResponse:
+    """Credential first, then the method and x-ms-version checks, then the view; errors as <Error>; a request id."""
+    request_id = str(uuid.uuid4())
+    try:
+        principal = authenticate()
+        if request.method not in methods:
+            raise ApiError(
+                f"{request.method} is not allowed here; use {' or '.join(methods)}.",
+                code="MethodNotAllowed",
+                status=405,
+            )
+        if not request.headers.get("x-ms-version"):
+            raise BadRequest(
+                "The x-ms-version header is required (for example 2014-10-01).",
+                code="MissingOrInvalidRequiredHeader",
+            )
+        response = view(principal)
+        if isinstance(response, ClassicRequest):
+            request_id = str(response.request_id)
+            # Accepted while operations run; otherwise done at once, with the status the request recorded.
+            response = HttpResponse(status=202 if response.operations.exists() else response.http_status_code)
+    except ApiError as error:
+        response = _error(error)
+    except ValidationError as error:
+        response = _error(services.validation_to_api_error(error))
+    response["x-ms-request-id"] = request_id
+    # Answers are the subscription's own, current state: no cache may keep or replay them.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def classic_route(*methods: str) -> Callable[[View], View]:
-    """Wrap a route: credential and subscription, method and x-ms-version checks; errors as <Error>; a request id."""
+    """Wrap a route under a subscription id: answered by _answer, acting as the caller its credential names."""
 
     def decorate(view: View) -> View:
         @csrf_exempt
         @login_not_required
         @wraps(view)
         def route(request: HttpRequest, subscription_id: str, **kwargs) -> HttpResponse:
-            request_id = str(uuid.uuid4())
-            try:
-                subscription, user = _authenticate(request, subscription_id)
-                if request.method not in methods:
-                    raise ApiError(
-                        f"{request.method} is not allowed here; use {' or '.join(methods)}.",
-                        code="MethodNotAllowed",
-                        status=405,
-                    )
-                if not request.headers.get("x-ms-version"):
-                    raise BadRequest(
-                        "The x-ms-version header is required (for example 2014-10-01).",
-                        code="MissingOrInvalidRequiredHeader",
-                    )
-                response = view(request, Caller(request, subscription, user), **kwargs)
-                if isinstance(response, ClassicRequest):
-                    request_id = str(response.request_id)
-                    # Accepted while operations run; otherwise done at once, with the status the request recorded.
-                    response = HttpResponse(status=202 if response.operations.exists() else response.http_status_code)
-            except ApiError as error:
-                response = _error(error)
-            except ValidationError as error:
-                response = _error(services.validation_to_api_error(error))
-            response["x-ms-request-id"] = request_id
-            # Answers are the subscription's own, current state: no cache may keep or replay them.
-            response["Cache-Control"] = "no-store"
-            return response
+            return _answer(
+                request,
+                methods,
+                lambda: _authenticate(request, subscription_id),
+                lambda caller: view(request, caller, **kwargs),
+            )
 
         return route
 
@@ -160,6 +197,28 @@ def unknown(request: HttpRequest, subscription_id: str = "", rest: str = "") -> 
 
 
 unknown = csrf_exempt(login_not_required(unknown))
+
+
+# Subscriptions ----------------------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@login_not_required
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    """List Subscriptions: those the credential may act in, each with its quotas and usage."""
+    return _answer(
+        request,
+        ("GET",),
+        lambda: _credential_subscriptions(request),
+        lambda listed: _xml(document("Subscriptions", [documents.subscription(item) for item in listed])),
+    )
+
+
+@classic_route("GET")
+def subscription_get(request: HttpRequest, caller: Caller):
+    """Get Subscription: its id, name, administrators, quotas and what it uses of them now."""
+    subscription = selectors.subscription_with_administrators(subscription=caller.subscription)
+    return _xml(document_of(documents.subscription(subscription)))
 
 
 # Cloud services -------------------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""Reads for the shell: which subscriptions a person may see, a person's wizard drafts."""
+"""Reads for the shell: which subscriptions a person may see and who administers them, a person's wizard drafts."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from portal.models import Subscription, WizardDraft
@@ -16,6 +17,12 @@ def subscriptions_for(user: AbstractBaseUser) -> QuerySet[Subscription]:
     if not user.is_authenticated:
         return Subscription.objects.none()
     return Subscription.objects.filter(members=user).order_by("name", "pk")
+
+
+def subscriptions_with_administrators(user: AbstractBaseUser) -> QuerySet[Subscription]:
+    """Return the user's subscriptions, each with its members (every member administers it) as `administrators`."""
+    members = get_user_model().objects.order_by("pk")
+    return subscriptions_for(user).prefetch_related(Prefetch("members", queryset=members, to_attr="administrators"))
 
 
 def wizard_draft_for(*, user: AbstractBaseUser, wizard: str, draft_id: str) -> WizardDraft | None:

@@ -28,6 +28,7 @@ urlpatterns = [
     # Before vms: a VM's Endpoints tab would otherwise read as a command on the VM.
     path("", include("console.urls.endpoints")),
     path("", include("console.urls.vms")),
+    path("", include("console.urls.settings")),
     path("", include("availability.urls")),
     path("", include("api.urls")),
     path("", include("api.v1.urls")),

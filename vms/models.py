@@ -321,6 +321,9 @@ class VirtualMachine(models.Model):
             models.Index(fields=["subscription", "name", "id"], name="vm_list_order"),
             # The API's pages: a subscription's VMs in primary-key order, after a cursor.
             models.Index(fields=["subscription", "id"], name="vm_api_page_order"),
+            # The list's other sorts (Status, Created), keyset-paginated as the name is.
+            models.Index(fields=["subscription", "status", "id"], name="vm_list_status_order"),
+            models.Index(fields=["subscription", "created_at", "id"], name="vm_list_date_order"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -421,6 +424,8 @@ class Operation(models.Model):
         indexes = [
             models.Index(fields=["subscription", "status"]),
             models.Index(fields=["subscription", "-started_at", "-id"], name="operation_activity_order"),
+            # The activity log's search (object name starts with) and its sort by name.
+            models.Index(fields=["subscription", "target_name", "id"], name="operation_activity_name"),
             # The notification area's operations in progress: few, whatever the size of the log.
             models.Index(
                 fields=["subscription", "-started_at", "-id"],

@@ -14,11 +14,17 @@ from django.views.decorators.vary import vary_on_headers
 
 from availability.selectors import cloud_services_with_set_counts, virtual_machine_rows, virtual_machine_values
 from portal.htmx import HtmxHttpRequest, render_page, subscription_required, wants_fragment
+from portal.listing import list_order, name_starts_with
 from portal.pagination import keyset_paginate
 from vms import selectors
 from vms.services import notifications as notification_services
 
 RECENT_WINDOW = timedelta(minutes=10)
+# The columns each list sorts by, and the field behind each; every one has an index (subscription, field, id).
+VM_SORTS = {"name": "name", "status": "status", "date": "created_at"}
+# Cloud services and storage accounts are few (the subscription's quotas): their names sort and search them.
+NAME_SORT = {"name": "name"}
+ACTIVITY_SORTS = {"name": "target_name", "date": "started_at"}
 
 
 @require_safe
@@ -26,11 +32,14 @@ RECENT_WINDOW = timedelta(minutes=10)
 @subscription_required
 def vm_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's virtual machines; the list refreshes itself while any of them is busy."""
+    order = list_order(request, columns=VM_SORTS, default="name")
+    values = name_starts_with(virtual_machine_values(request.subscription), order.search)
     listing = keyset_paginate(
-        request, virtual_machine_values(request.subscription), key="name", page_size=settings.PAGE_SIZE
+        request, values, key=order.key, descending=order.descending, page_size=settings.PAGE_SIZE
     ).map(virtual_machine_rows)
     context = {
         "nav_section": "vms",
+        "order": order,
         "listing": listing,
         "busy": any(row.busy for row in listing),
     }
@@ -42,14 +51,16 @@ def vm_list(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's cloud services."""
+    order = list_order(request, columns=NAME_SORT, default="name")
+    services = name_starts_with(cloud_services_with_set_counts(request.subscription), order.search)
     listing = keyset_paginate(
-        request, cloud_services_with_set_counts(request.subscription), key="name", page_size=settings.PAGE_SIZE
+        request, services, key=order.key, descending=order.descending, page_size=settings.PAGE_SIZE
     ).map(selectors.cloud_service_rows)
     return render_page(
         request,
         "console/cloud_service_list.html",
         "cloud-service-list",
-        {"nav_section": "cloud-services", "listing": listing},
+        {"nav_section": "cloud-services", "order": order, "listing": listing},
     )
 
 
@@ -58,13 +69,13 @@ def cloud_service_list(request: HtmxHttpRequest) -> HttpResponse:
 @subscription_required
 def storage_list(request: HtmxHttpRequest) -> HttpResponse:
     """List the subscription's storage accounts."""
+    order = list_order(request, columns=NAME_SORT, default="name")
+    accounts = name_starts_with(selectors.storage_account_list(subscription=request.subscription), order.search)
     context = {
         "nav_section": "storage",
+        "order": order,
         "listing": keyset_paginate(
-            request,
-            selectors.storage_account_list(subscription=request.subscription),
-            key="name",
-            page_size=settings.PAGE_SIZE,
+            request, accounts, key=order.key, descending=order.descending, page_size=settings.PAGE_SIZE
         ),
     }
     return render_page(request, "console/storage_list.html", "storage", context)
@@ -144,12 +155,12 @@ def notification_dismiss(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @subscription_required
 def activity_log(request: HtmxHttpRequest) -> HttpResponse:
-    """List every operation of the subscription, newest first."""
+    """List every operation of the subscription, newest first; or those on objects whose name starts with a search."""
+    order = list_order(request, columns=ACTIVITY_SORTS, default="-date", name_column="name")
+    operations = name_starts_with(
+        selectors.operation_list(subscription=request.subscription), order.search, field="target_name"
+    )
     listing = keyset_paginate(
-        request,
-        selectors.operation_list(subscription=request.subscription),
-        key="started_at",
-        descending=True,
-        page_size=settings.PAGE_SIZE,
+        request, operations, key=order.key, descending=order.descending, page_size=settings.PAGE_SIZE
     ).map(selectors.activity_rows)
-    return render_page(request, "console/activity.html", "activity", {"listing": listing})
+    return render_page(request, "console/activity.html", "activity", {"order": order, "listing": listing})

@@ -45,7 +45,9 @@ LIST_PAGES = ["vms:list", "vms:cloud-services", "vms:storage", "vms:networks", "
 
 
 def column_headers(html: str) -> list[str]:
-    return re.findall(r'<th scope="col">([^<]*)</th>', html)
+    """The table's column titles, sortable (a link inside the header) or not."""
+    headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', html, re.S)
+    return [re.sub(r"<[^>]+>", "", header).strip() for header in headers if "visually-hidden" not in header]
 
 
 def build_rows(subscription, start: int, stop: int) -> None:
@@ -209,7 +211,7 @@ class TestVirtualMachineList:
             status=VirtualMachine.Status.PROVISIONING,
         )
         html = signed_in.get(reverse("vms:list")).content.decode()
-        assert column_headers(html) == ["Name", "Status", "Location", "DNS Name", "Availability Set"]
+        assert column_headers(html) == ["Name", "Status", "Location", "DNS Name", "Availability Set", "Created"]
         web1 = membership.virtual_machine
         assert f'<a href="{reverse("vms:dashboard", args=[web1.pk])}">web1</a>' in html
         assert f'<a href="{reverse("vms:dashboard", args=[plain.pk])}">sql1</a>' in html
@@ -689,3 +691,76 @@ class TestIsolation:
         headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
         html = signed_in.get(reverse(name), **headers).content.decode()
         assert "zulu" not in html.lower()
+
+
+SEARCHED_AND_SORTED = [
+    ("vms:list", "q=vm1"),
+    ("vms:list", "sort=-name"),
+    ("vms:list", "sort=status"),
+    ("vms:list", "sort=-date"),
+    ("vms:cloud-services", "q=service01"),
+    ("vms:cloud-services", "sort=-name"),
+    ("vms:storage", "q=storage01"),
+    ("vms:storage", "sort=-name"),
+    ("vms:activity", "q=vm1"),
+    ("vms:activity", "sort=date"),
+    ("vms:activity", "sort=-name"),
+]
+
+
+class TestSearchAndSort:
+    @pytest.mark.parametrize(("name", "query"), SEARCHED_AND_SORTED)
+    def test_query_count_is_the_same_with_3_rows_and_with_300(self, name, query, signed_in, subscription):
+        url = f"{reverse(name)}?{query}"
+        build_rows(subscription, 0, 3)
+        few = (count_queries(signed_in, url), count_queries(signed_in, url, HTTP_HX_REQUEST="true"))
+        build_rows(subscription, 3, 300)
+        many = (count_queries(signed_in, url), count_queries(signed_in, url, HTTP_HX_REQUEST="true"))
+        assert few == many == TestQueryCounts.PINNED[name]
+
+    def test_the_search_keeps_names_that_start_with_the_text_as_typed(self, signed_in, subscription, settings):
+        settings.PAGE_SIZE = 1000
+        build_rows(subscription, 0, 30)
+        html = signed_in.get(reverse("vms:list"), {"q": "vm2"}).content.decode()
+        names = re.findall(r'">(vm\d+)</a></td>', html)
+        assert names == ["vm2", *(f"vm2{i}" for i in range(10))]
+        assert signed_in.get(reverse("vms:list"), {"q": "VM2"}).content.decode().count("<tr data-select>") == 0
+        services = signed_in.get(reverse("vms:cloud-services"), {"q": "service001"}).content.decode()
+        assert re.findall(r"service\d{4}\.cloudapp", services) == [f"service001{i}.cloudapp" for i in range(10)]
+        activity = signed_in.get(reverse("vms:activity"), {"q": "vm29"}).content.decode()
+        assert "Restarting virtual machine vm29" in activity and "vm28" not in activity
+
+    def test_sorting_pages_through_every_row_once_in_order(self, signed_in, subscription, settings):
+        settings.PAGE_SIZE = 4
+        build_rows(subscription, 0, 10)
+        VirtualMachine.objects.filter(name__in=["vm3", "vm7"]).update(status=VirtualMachine.Status.STOPPED)
+        seen, url = [], f"{reverse('vms:list')}?sort=-status"
+        while url:
+            html = signed_in.get(url).content.decode()
+            seen += re.findall(r'">(vm\d+)</a></td>', html)
+            following = re.search(r'href="([^"]+)"[^>]*>Next</a>', html)
+            url = following.group(1).replace("&amp;", "&") if following else ""
+        running = sorted(
+            (f"vm{i}" for i in range(10) if i not in (3, 7)), key=lambda n: VirtualMachine.objects.get(name=n).pk
+        )
+        # Descending by status ("stopped" after "running"), then by pk descending within a status.
+        assert seen == ["vm7", "vm3", *reversed(running)]
+
+    def test_a_column_header_links_to_its_sort_and_marks_the_current_one(self, signed_in, subscription):
+        build_rows(subscription, 0, 2)
+        html = signed_in.get(reverse("vms:list"), {"sort": "status"}).content.decode()
+        assert re.search(r'<th scope="col" aria-sort="ascending"><a [^>]*href="/virtual-machines/\?sort=-status"', html)
+        assert 'href="/virtual-machines/?sort=date"' in html
+        searched = signed_in.get(reverse("vms:list"), {"sort": "status", "q": "vm"}).content.decode()
+        # A search lists by name, the order its index gives.
+        assert re.search(r'aria-sort="ascending"><a [^>]*href="/virtual-machines/\?q=vm&amp;sort=-name"', searched)
+
+    def test_each_sort_and_search_is_served_by_an_index(self, subscription):
+        from availability.selectors import virtual_machine_values
+        from portal.listing import name_starts_with
+
+        for key in ("name", "status", "created_at"):
+            queryset = name_starts_with(virtual_machine_values(subscription), "vm1" if key == "name" else "")
+            plan = queryset.order_by(key, "pk")[:10].explain()
+            assert "SCAN" not in plan.replace("SCAN CONSTANT", "") or "USING INDEX vm_list" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan

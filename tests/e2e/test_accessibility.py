@@ -214,18 +214,27 @@ def test_every_wizard_page_and_its_errors_have_no_serious_violation(axe_page: Pa
 
 
 def test_the_settings_pages_and_the_api_docs_have_no_serious_violation(axe_page: Page, user, subscription):
-    """The code text on Settings (API tokens, Management certificates) and django-ninja's Swagger docs page."""
+    """Settings (Subscriptions with its usage bars, API tokens, Management certificates), reached by its own
+    navigation, and django-ninja's Swagger docs page."""
     page = axe_page
     expires_at = timezone.now() + timedelta(days=30)
     api_token_create(user=user, subscription=subscription, name="deploy", expires_at=expires_at)
     management_certificate_upload(subscription=subscription, user=user, data=certificate_pem())
+    factories.SubscriptionFactory(members=[user], name="Second subscription")
     sign_in(page, user)
-    page.goto(reverse("api-tokens"))
+    page.get_by_role("navigation", name="Services").get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Second subscription")).to_be_visible()
+    expect(page.get_by_role("meter", name="Cores").first).to_be_visible()
+    assert_accessible(page, "Subscriptions", BLOCKING | {"moderate"})
+    settings_nav = page.get_by_role("navigation", name="Settings")
+    settings_nav.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("cell", name="deploy", exact=True)).to_be_visible()
     assert_accessible(page, "API tokens")
-    page.goto(reverse("management-certificates"))
+    settings_nav.get_by_role("link", name="Management certificates").click()
     expect(page.get_by_role("heading", name="Management certificates")).to_be_visible()
     assert_accessible(page, "management certificates")
+    settings_nav.get_by_role("link", name="Subscriptions").click()
+    expect(page.get_by_text(str(subscription.subscription_id))).to_be_visible()
 
     refused = []
     page.on("console", lambda message: refused.append(message.text) if "Refused to" in message.text else None)

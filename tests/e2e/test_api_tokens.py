@@ -13,6 +13,7 @@ from api.v1.api import DOCS_POLICY
 def test_make_use_and_revoke_a_token(signed_in_page: Page, subscription):
     page = signed_in_page
     page.get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     page.get_by_label("Name").fill("deploy script")
     page.get_by_label("Expires after").select_option(label="30 days")
