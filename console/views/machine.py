@@ -24,14 +24,14 @@ from availability.selectors import (
 )
 from console.services import virtual_machine_configure
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access
 from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
 from vms.services.operations import ALLOWED_FROM
 
 TEMPLATE = "console/machine.html"
-STATUS_TARGET = "vm-status"
+STATUS_PART = "status"
 OPERATIONS_CHANGED = "operations-changed"
 
 POWER_COMMANDS = {"start": vm_start, "shutdown": vm_shut_down, "restart": vm_restart}
@@ -96,18 +96,18 @@ def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> Htt
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show the VM's quick glance, its set and its activity."""
     subscription = subscription_or_404(request)
-    polling = wants_fragment(request) and request.htmx.target == STATUS_TARGET
+    polling = requested_part(request, (STATUS_PART,)) is not None
     vm = virtual_machine_dashboard(subscription, pk)
     if vm is None:
         if polling:
             # A VM that finished deleting while its dashboard watched: go to the list it has left.
             return HttpResponseClientRedirect(reverse("vms:list"))
         raise Http404("No such virtual machine.")
-    return render_dashboard(request, vm, part="status" if polling else "main")
+    return render_dashboard(request, vm, part=STATUS_PART if polling else "main")
 
 
 @require_http_methods(["GET", "POST"])

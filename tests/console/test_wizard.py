@@ -29,11 +29,7 @@ WIZARD = "wizard_create_virtual_machine_wizard"
 WINDOWS = "Windows Server 2012 Datacenter"
 UBUNTU = "Ubuntu Server 12.04 LTS"
 CENTOS = "OpenLogic CentOS 6.4"
-IN_DIALOG = {
-    "HTTP_HX_REQUEST": "true",
-    "HTTP_HX_TARGET": "wizard-page",
-    "HTTP_HX_CURRENT_URL": "http://testserver/virtual-machines/",
-}
+IN_DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/virtual-machines/"}
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +70,8 @@ def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto
     if goto:
         data["wizard_goto_step"] = goto
     if headers:
-        return client.post(url(step, draft), data, **headers)
+        # With htmx, the page's form names the part it asks for, as its hx-vals do.
+        return client.post(url(step, draft), data | {"part": "page"}, **headers)
     return client.post(url(step, draft), data, follow=True)
 
 
@@ -119,7 +116,7 @@ def checked_image(html: str) -> str | None:
 
 class TestOpening:
     def test_new_from_gallery_opens_a_dialog_fragment_on_step_one(self, signed_in):
-        response = signed_in.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        response = signed_in.get(url(), {"part": "dialog"}, HTTP_HX_REQUEST="true")
         html = page_of(response)
         assert response.status_code == 200
         assert "<html" not in html
@@ -150,7 +147,7 @@ class TestOpening:
         page = submit(signed_in, "image", {"image": image().pk})
         draft = latest_draft()
         assert f'<form id="wizard-discard" method="post" action="{url(draft=draft)}"' in page_of(page)
-        response = signed_in.post(url(draft=draft), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        response = signed_in.post(url(draft=draft), HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert response.content == b""
         assert not WizardDraft.objects.filter(pk=draft.pk).exists()
@@ -177,6 +174,75 @@ class TestOpening:
     def test_wizard_needs_a_subscription(self, client, user):
         client.force_login(user)
         assert client.get(url()).status_code == 404
+
+
+class TestParts:
+    """Each request names the part it is for; the id of the element it is swapped into changes nothing."""
+
+    TARGETS = [None, "wizard-page", "wizard-images", "dialog-root", "renamed"]
+
+    @staticmethod
+    def aimed_at(target: str | None) -> dict:
+        return IN_DIALOG | ({"HTTP_HX_TARGET": target} if target else {})
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_page_part_is_the_page_alone_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        response = submit(signed_in, "image", {"image": image().pk}, headers=self.aimed_at(target))
+        assert page_of(response).strip().startswith('<section id="wizard-page"')
+        assert "Virtual machine configuration" in page_of(response)
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_images_part_is_the_list_alone_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        query = {"draft": latest_draft().pk, "q": "ubuntu", "part": "images"}
+        html = page_of(signed_in.get(url("image"), query, **self.aimed_at(target)))
+        assert html.strip().startswith('<fieldset id="wizard-images"')
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_without_a_part_htmx_gets_the_dialog_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        html = page_of(signed_in.get(url("image"), **self.aimed_at(target)))
+        assert html.strip().startswith('<dialog id="wizard-dialog"')
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_page_part_on_the_wizards_own_page_pushes_its_url_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        own_page = self.aimed_at(target) | {"HTTP_HX_CURRENT_URL": "http://testserver" + url("image")}
+        response = submit(signed_in, "image", {"image": image().pk}, headers=own_page)
+        assert response.headers["HX-Push-Url"] == url("configuration")
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_dialog_part_opens_a_dialog_even_over_the_wizards_own_page(self, signed_in, target):
+        own_page = self.aimed_at(target) | {"HTTP_HX_CURRENT_URL": "http://testserver" + url("image")}
+        html = page_of(signed_in.get(url(), {"part": "dialog"}, **own_page))
+        assert html.strip().startswith('<dialog id="wizard-dialog"')
+        assert 'hx-target="#dialog-root"' in html  # Close discards the draft and empties the dialog
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_an_expired_page_part_is_the_page_alone_whatever_the_target(self, signed_in, target):
+        data = {CURRENT_STEP: "image", "part": "page"}
+        html = page_of(signed_in.post(url("image", draft="unknown"), data, **self.aimed_at(target)))
+        assert html.strip().startswith('<section id="wizard-page"') and "This wizard has expired" in html
+
+    def test_start_again_in_a_dialog_names_the_dialog(self, signed_in):
+        data = {CURRENT_STEP: "image", "part": "page"}
+        html = page_of(signed_in.post(url("image", draft="unknown"), data, **IN_DIALOG))
+        assert f'hx-get="{url()}" hx-vals=\'{{"part": "dialog"}}\' hx-target="#dialog-root"' in html
+
+    def test_the_wizards_requests_name_their_parts(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        html = page_of(signed_in.get(url("configuration")))
+        assert 'hx-vals=\'{"part": "page"}\' hx-target="#wizard-page"' in html
+        assert '"wizard_goto_step": "image", "part": "page"}\' hx-target="#wizard-page"' in html
+        gallery = page_of(signed_in.get(url("image")))
+        assert 'hx-vals=\'{"part": "images"}\' hx-target="#wizard-images"' in gallery
+
+    def test_the_links_that_open_the_wizard_name_the_dialog(self, signed_in):
+        html = page_of(signed_in.get(reverse("vms:list")))
+        opener = f'hx-get="{url()}" hx-vals=\'{{"part": "dialog"}}\' hx-target="#dialog-root"'
+        assert html.count(opener) == 2  # the New drawer's From Gallery, and the empty list's New
 
 
 class TestGallery:
@@ -215,9 +281,8 @@ class TestGallery:
         chosen = image(UBUNTU)
         response = signed_in.get(
             url("image"),
-            {"draft": latest_draft().pk, "category": "os:linux", "image-image": chosen.pk},
+            {"draft": latest_draft().pk, "category": "os:linux", "image-image": chosen.pk, "part": "images"},
             HTTP_HX_REQUEST="true",
-            HTTP_HX_TARGET="wizard-images",
         )
         html = page_of(response)
         assert html.strip().startswith('<fieldset id="wizard-images"')
@@ -227,9 +292,8 @@ class TestGallery:
         hidden_choice = page_of(
             signed_in.get(
                 url("image"),
-                {"draft": latest_draft().pk, "q": "centos", "image-image": chosen.pk},
+                {"draft": latest_draft().pk, "q": "centos", "image-image": chosen.pk, "part": "images"},
                 HTTP_HX_REQUEST="true",
-                HTTP_HX_TARGET="wizard-images",
             )
         )
         assert f'<input type="hidden" name="image-image" value="{chosen.pk}">' in hidden_choice
@@ -696,9 +760,9 @@ class TestTampering:
         response = signed_in.post(url("image"), data)
         assert response.status_code == 400
         assert "This wizard has expired" in page_of(response)
-        fragment = signed_in.post(url("image"), data, **IN_DIALOG)
+        fragment = signed_in.post(url("image"), data | {"part": "page"}, **IN_DIALOG)
         assert fragment.status_code == 200
-        assert '<section id="wizard-page"' in page_of(fragment) and "<html" not in page_of(fragment)
+        assert page_of(fragment).strip().startswith('<section id="wizard-page"') and "<html" not in page_of(fragment)
         assert "Start again" in page_of(fragment)
 
     def test_finishing_by_get_creates_nothing(self, signed_in):
