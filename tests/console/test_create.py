@@ -8,7 +8,7 @@ from django.urls import reverse
 from console.forms.quick_create import QuickCreateForm
 from console.forms.wizard import ModeForm
 from tests import factories
-from tests.factories import STRONG_PASSWORD
+from tests.helpers.quick_create import quick_create_data
 from vms.models import CloudService, Image, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -18,20 +18,6 @@ UBUNTU = "Ubuntu Server 12.04 LTS"
 HTMX = {"HTTP_HX_REQUEST": "true"}
 # What the form in the dialog or on the page sends with htmx besides its fields: the part it asks for.
 FORM_PART = {"part": "form"}
-
-
-def quick_create_data(**overrides) -> dict:
-    data = {
-        "dns_name": "quickweb",
-        "image": Image.objects.get(name=WINDOWS).pk,
-        "size": factories.size().pk,
-        "admin_username": "contosoadmin",
-        "admin_password": STRONG_PASSWORD,
-        "confirm_password": STRONG_PASSWORD,
-        "location": f"region-{factories.region().pk}",
-    }
-    data.update(overrides)
-    return data
 
 
 class TestQuickCreate:

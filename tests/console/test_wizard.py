@@ -15,103 +15,40 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
-from console.forms.wizard import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
+from console.forms.wizard import MAX_CERTIFICATE_BYTES, ModeForm, OptionsForm
 from portal.models import WizardDraft
 from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 from tests import factories
 from tests.factories import certificate_pem
+from tests.helpers.wizard import (
+    CENTOS,
+    CURRENT_STEP,
+    IN_DIALOG,
+    UBUNTU,
+    WINDOWS,
+    WIZARD,
+    checked_image,
+    configuration,
+    configuration_form,
+    create_set,
+    image,
+    latest_draft,
+    mode_form,
+    page_of,
+    run,
+    standalone,
+    submit,
+    url,
+)
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
 
 pytestmark = pytest.mark.django_db
-
-CURRENT_STEP = "create_virtual_machine_wizard-current_step"
-WIZARD = "wizard_create_virtual_machine_wizard"
-WINDOWS = "Windows Server 2012 Datacenter"
-UBUNTU = "Ubuntu Server 12.04 LTS"
-CENTOS = "OpenLogic CentOS 6.4"
-IN_DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/virtual-machines/"}
 
 
 @pytest.fixture(autouse=True)
 def upload_root(settings, tmp_path):
     settings.WIZARD_UPLOAD_ROOT = tmp_path / "wizard-uploads"
     return settings.WIZARD_UPLOAD_ROOT
-
-
-def url(step: str | None = None, draft: WizardDraft | str | None = None) -> str:
-    """A step's address in a run: the given draft's, or by default the most recently started run's.
-
-    Without a step, the wizard's own address: with a draft, closing that run; without, starting a new one.
-    """
-    path = reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
-    if draft is None and step:
-        draft = latest_draft()
-    draft_id = draft.pk if isinstance(draft, WizardDraft) else draft
-    return f"{path}?draft={draft_id}" if draft_id else path
-
-
-def latest_draft() -> WizardDraft | None:
-    """The draft of the run of the From Gallery wizard started last (by anyone)."""
-    return WizardDraft.objects.filter(wizard=WIZARD).order_by("-created_at").first()
-
-
-def image(name: str = WINDOWS) -> Image:
-    return Image.objects.get(name=name)
-
-
-def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = "", draft=None):
-    """Post one page as the browser does: prefixed fields, the management form, checkboxes only when checked."""
-    data = {CURRENT_STEP: step}
-    for name, value in fields.items():
-        if value is True:
-            data[f"{step}-{name}"] = "on"
-        elif value is not False:
-            data[f"{step}-{name}"] = value
-    if goto:
-        data["wizard_goto_step"] = goto
-    if headers:
-        # With htmx, the page's form names the part it asks for, as its hx-vals do.
-        return client.post(url(step, draft), data | {"part": "page"}, **headers)
-    return client.post(url(step, draft), data, follow=True)
-
-
-def configuration(image_name: str = WINDOWS, **overrides) -> dict:
-    fields = {
-        "image_version": factories.image_version(image_name).pk,
-        "name": "web1",
-        "admin_username": "portaladmin",
-        "admin_password": factories.STRONG_PASSWORD,
-        "confirm_password": factories.STRONG_PASSWORD,
-        "size": factories.size("Small").pk,
-    }
-    return fields | overrides
-
-
-def standalone(**overrides) -> dict:
-    return {"mode": "standalone", "dns_name": "contosoweb", "location": f"region-{factories.region().pk}"} | overrides
-
-
-def create_set(name: str = "webset") -> dict:
-    return {"availability_set": "create", "availability_set_name": name}
-
-
-def run(client, *, image_name=WINDOWS, config=None, mode=None, options=None, headers=None):
-    """Go through the four pages and return the last response."""
-    client.get(url(), **(headers or {}))
-    submit(client, "image", {"image": image(image_name).pk}, headers=headers)
-    submit(client, "configuration", config or configuration(image_name), headers=headers)
-    submit(client, "mode", mode or standalone(), headers=headers)
-    return submit(client, "options", options or create_set(), headers=headers)
-
-
-def page_of(response) -> str:
-    return response.content.decode()
-
-
-def checked_image(html: str) -> str | None:
-    """Return the value of the checked image radio, if any."""
-    match = re.search(r'<input[^>]*name="image-image"[^>]*value="(\d+)"[^>]*\schecked>', html)
-    return match.group(1) if match else None
 
 
 class TestOpening:
@@ -354,11 +291,6 @@ class TestConfigurationPage:
         assert "16 of this subscription&#x27;s 20 cores are available." in html
 
 
-def configuration_form(img_name, subscription, data=None, files=None):
-    base = {k: v for k, v in configuration(img_name).items()}
-    return ConfigurationForm(data=base | (data or {}), files=files, image=image(img_name), subscription=subscription)
-
-
 class TestConfigurationRules:
     @pytest.mark.parametrize(
         ("img_name", "name", "code"),
@@ -439,10 +371,6 @@ class TestConfigurationRules:
         form = configuration_form(WINDOWS, subscription, {"size": factories.size("Large").pk})
         assert form.has_error("size", "core_quota")
         assert configuration_form(WINDOWS, subscription, {"size": factories.size("Medium").pk}).is_valid()
-
-
-def mode_form(subscription, **data):
-    return ModeForm(data=standalone() | data, subscription=subscription)
 
 
 class TestModeRules:

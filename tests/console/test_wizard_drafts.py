@@ -14,7 +14,7 @@ from console.views import wizard as wizard_views
 from portal.models import WizardDraft
 from portal.periodic import prune_wizard_drafts
 from tests import factories
-from tests.console.test_wizard import (
+from tests.helpers.wizard import (
     CENTOS,
     CURRENT_STEP,
     IN_DIALOG,
