@@ -36,13 +36,13 @@ from applications.services import (
     role_retarget_to_set,
 )
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "applications/application_list.html"
 NEW_TEMPLATE = "applications/application_new.html"
 DETAIL_TEMPLATE = "applications/application_detail.html"
 DRILL_TEMPLATE = "applications/drill_report.html"
-LIVE_TARGET = "application-live"
+LIVE_PART = "live"
 
 
 def render_application_page(request: HtmxHttpRequest, template: str, part: str, context: dict) -> HttpResponse:
@@ -149,13 +149,13 @@ def detail_context(application: Application, *, live_only: bool = False, **forms
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Request")
 def application_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show the roles' grids side by side with their dependencies, the assessment, the drill under way and reports."""
     application = get_application(request, pk)
-    polling = wants_fragment(request) and request.htmx.target == LIVE_TARGET
+    polling = requested_part(request, (LIVE_PART,)) is not None
     context = detail_context(application, live_only=polling)
-    return render_application_page(request, DETAIL_TEMPLATE, "live" if polling else "main", context)
+    return render_application_page(request, DETAIL_TEMPLATE, LIVE_PART if polling else "main", context)
 
 
 def _after_write(request: HtmxHttpRequest, application: Application, **forms) -> HttpResponse:

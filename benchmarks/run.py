@@ -825,7 +825,7 @@ def summary(latencies: list[float], wall: float) -> dict[str, float]:
 
 
 ANSWERED = {200, 204}
-NOTIFICATION_POLL_HEADERS = {"HX-Request": "true", "HX-Target": "notifications"}
+NOTIFICATION_POLL_HEADERS = {"HX-Request": "true"}
 
 
 def notification_poll_path(port: int, cookie: str) -> str:

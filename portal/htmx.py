@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -12,6 +12,10 @@ from django_htmx.middleware import HtmxDetails
 
 from portal.models import Subscription
 
+# The request parameter by which a template names the part of a page its htmx request is for ("status", "page").
+PART_PARAMETER = "part"
+DIALOG_PART = "dialog"
+
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
@@ -20,6 +24,19 @@ class HtmxHttpRequest(HttpRequest):
 def wants_fragment(request: HtmxHttpRequest) -> bool:
     """Tell whether htmx asked for a part of the page rather than the whole of it."""
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def requested_part(request: HtmxHttpRequest, allowed: Collection[str]) -> str | None:
+    """Return the part of the page an htmx request names in its `part` parameter, if it is one of allowed, else None.
+
+    Templates send it with `hx-vals='{"part": "..."}'`: the answer depends on what the request is for, never on the
+    id of the element it is swapped into. A request for the whole page names no part.
+    """
+    if not wants_fragment(request):
+        return None
+    parameters = request.POST if request.method == "POST" else request.GET
+    part = parameters.get(PART_PARAMETER)
+    return part if part in allowed else None
 
 
 def current_path(request: HtmxHttpRequest) -> str:
@@ -32,10 +49,14 @@ def current_path(request: HtmxHttpRequest) -> str:
 
 
 def in_dialog(request: HtmxHttpRequest, page_path: str) -> bool:
-    """Tell whether a wizard's step is asked for from a dialog rather than from its page of its own at page_path."""
+    """Tell whether a wizard's step is asked for from a dialog rather than from its page of its own at page_path.
+
+    A link that opens the wizard in a dialog names the part "dialog"; later requests come from the dialog when the
+    page under it is not the wizard's own.
+    """
     if not wants_fragment(request):
         return False
-    if request.htmx.target == "dialog-root":
+    if requested_part(request, (DIALOG_PART,)):
         return True
     return not current_path(request).startswith(page_path)
 

@@ -19,10 +19,12 @@ from django.shortcuts import redirect, render
 from formtools.wizard.views import NamedUrlWizardView
 
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, in_dialog, wants_fragment
+from portal.htmx import HtmxHttpRequest, in_dialog, requested_part, wants_fragment
 from portal.wizard_storage import DRAFT_PARAMETER, DraftStorage
 
 EXPIRED_TEMPLATE = "includes/wizard_expired.html"
+# The part a wizard's own requests name (Next, Back, the step indicator): the page, swapped in place of the last one.
+PAGE_PART = "page"
 
 
 class DialogWizard(NamedUrlWizardView):
@@ -34,8 +36,8 @@ class DialogWizard(NamedUrlWizardView):
     request: HtmxHttpRequest
     # Each page's title, by step name: the dialog's heading and the step indicator's labels.
     step_titles: dict[str, str] = {}
-    # The partial of template_name that answers an htmx request aimed at each target; any other gets the dialog.
-    fragment_partials = {"wizard-page": "wizard_page"}
+    # The partial of template_name that answers an htmx request for each named part; any other gets the dialog.
+    fragment_partials = {PAGE_PART: "wizard_page"}
 
     @classmethod
     def get_initkwargs(cls, *args, **kwargs):
@@ -121,7 +123,7 @@ class DialogWizard(NamedUrlWizardView):
         context = {"start_url": self.start_url(), "in_dialog": self.in_dialog}
         if not wants_fragment(self.request):
             return render(self.request, EXPIRED_TEMPLATE, context, status=400)
-        partial = "wizard_page" if self.request.htmx.target == "wizard-page" else "wizard_dialog"
+        partial = "wizard_page" if self.wants_page() else "wizard_dialog"
         return render(self.request, f"{EXPIRED_TEMPLATE}#{partial}", context)
 
     def discard(self) -> HttpResponse:
@@ -165,8 +167,12 @@ class DialogWizard(NamedUrlWizardView):
     def get_template_names(self) -> list[str]:
         if not wants_fragment(self.request):
             return [self.template_name]
-        partial = self.fragment_partials.get(self.request.htmx.target, "wizard_dialog")
+        partial = self.fragment_partials.get(requested_part(self.request, self.fragment_partials), "wizard_dialog")
         return [f"{self.template_name}#{partial}"]
+
+    def wants_page(self) -> bool:
+        """Tell whether htmx asked for the wizard's page alone, to swap it in place of the one shown."""
+        return requested_part(self.request, (PAGE_PART,)) is not None
 
     @property
     def in_dialog(self) -> bool:
@@ -202,7 +208,7 @@ class DialogWizard(NamedUrlWizardView):
 
     def render(self, form: Form | None = None, **kwargs) -> HttpResponse:
         response = super().render(form, **kwargs)
-        if wants_fragment(self.request) and self.request.htmx.target == "wizard-page" and not self.in_dialog:
+        if self.wants_page() and not self.in_dialog:
             response["HX-Push-Url"] = self.get_step_url(self.steps.current)
         return response
 

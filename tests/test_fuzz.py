@@ -22,7 +22,7 @@ from credentials.services import api_token_create
 from endpoints.models import Endpoint, LoadBalancedSet
 from portal.models import Subscription
 from tests import factories
-from tests.console.test_wizard import CURRENT_STEP, configuration, image, standalone, submit, url
+from tests.helpers.wizard import CURRENT_STEP, configuration, image, standalone, submit, url
 from vms.models import (
     AffinityGroup,
     CloudService,

@@ -18,7 +18,9 @@ from console.forms.wizard import OptionsForm
 from portal.models import Subscription
 from portal.validators import validate_visible_name
 from tests import factories
-from tests.console.test_wizard import configuration_form, create_set, mode_form
+from tests.helpers.admin import admin_url, form_data
+from tests.helpers.quick_create import quick_create_data
+from tests.helpers.wizard import configuration_form, create_set, mode_form
 from vms.models import AffinityGroup, CloudService, StorageAccount, Subnet, VirtualMachine, VirtualNetwork
 from vms.services.networks import affinity_group_create, virtual_network_create
 from vms.services.storage import storage_account_create
@@ -237,8 +239,6 @@ class TestPortalForms:
     @pytest.mark.parametrize("field", ["dns_name", "admin_username"])
     @deceiving
     def test_quick_create_names(self, signed_in, field, name):
-        from tests.console.test_create import quick_create_data
-
         data = quick_create_data(**{field: name.lower() if field == "dns_name" else name})
         response = signed_in.post(reverse("vms:quick-create"), data)
         assert response.context["form"].has_error(field, CODE)
@@ -251,8 +251,6 @@ class TestAdmin:
 
     @pytest.mark.parametrize(("model", "field"), MODEL_FIELDS, ids=lambda value: getattr(value, "__name__", value))
     def test_change_page_refuses(self, admin_client, subscription, model, field):
-        from tests.vms.test_admin import admin_url, form_data
-
         instance = instances(subscription)[model]
         change_url = admin_url(model, "change", instance.pk)
         data = form_data(admin_client.get(change_url)) | {field: "web\u202eset"}

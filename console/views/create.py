@@ -19,11 +19,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from console.forms.quick_create import QuickCreateForm
 from console.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, subscription_required, wants_fragment
+from portal.htmx import HtmxHttpRequest, requested_part, subscription_required, wants_fragment
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
 from vms.services import cloud_services, networks, storage
 
 TEMPLATE = "console/create.html"
+# The part the form names when it is submitted from the page or the dialog: the form alone, swapped in place.
+FORM_PART = "form"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class CreateDialog:
         }
         if not wants_fragment(request):
             part = ""
-        elif request.htmx.target == "create-form":
+        elif requested_part(request, (FORM_PART,)):
             part = "#form"
         else:
             part = "#dialog"
@@ -80,7 +82,7 @@ class CreateDialog:
 
 
 def _view(dialog: CreateDialog) -> Callable[[HtmxHttpRequest], HttpResponse]:
-    @vary_on_headers("HX-Request", "HX-Target")
+    @vary_on_headers("HX-Request")
     @require_http_methods(["GET", "POST"])
     @subscription_required
     def view(request: HtmxHttpRequest) -> HttpResponse:

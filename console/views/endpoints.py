@@ -27,7 +27,7 @@ from endpoints.selectors import (
 )
 from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
 from vms.models import VirtualMachine
 
@@ -35,7 +35,7 @@ MACHINE_TEMPLATE = "console/machine.html"
 WIZARD_TEMPLATE = "endpoints/add_wizard.html"
 DIALOG_TEMPLATE = "endpoints/endpoint_dialog.html"
 CLOUD_SERVICE_TEMPLATE = "endpoints/cloud_service.html"
-SETS_TARGET = "load-balanced-sets"
+SETS_PART = "sets"
 
 KIND, DETAILS, SET = "kind", "details", "set"
 STEP_TITLES = {
@@ -130,7 +130,7 @@ def wants_set(wizard: AddEndpointWizard) -> bool:
     return bool(details.get("create_set"))
 
 
-@method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
+@method_decorator(vary_on_headers("HX-Request", "HX-Current-URL"), name="dispatch")
 class AddEndpointWizard(DialogWizard):
     """Add an endpoint to a VM, one page at a time, in a dialog or as a page of its own."""
 
@@ -216,7 +216,7 @@ add_wizard = AddEndpointWizard.as_view()
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Request")
 def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show a cloud service: its VMs, every endpoint, and each load-balanced set with who is in rotation."""
     cloud_service = get_object_or_404(cloud_services_for(subscription_or_404(request)), pk=pk)
@@ -226,7 +226,7 @@ def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "cloud_service": cloud_service,
         "load_balanced_sets": cloud_service_load_balanced_sets(cloud_service, now=timezone.now()),
     }
-    if wants_fragment(request) and request.htmx.target == SETS_TARGET:
+    if requested_part(request, (SETS_PART,)):
         return render(request, f"{CLOUD_SERVICE_TEMPLATE}#sets", context)
     context |= {
         "virtual_machines": cloud_service_virtual_machines(cloud_service),

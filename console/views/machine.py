@@ -27,15 +27,15 @@ from console.services import virtual_machine_configure
 from monitor.charts import dashboard_chart, monitor_charts
 from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow, vm_remote_access
 from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
 from vms.services.operations import ALLOWED_FROM
 
 TEMPLATE = "console/machine.html"
-STATUS_TARGET = "vm-status"
-CHARTS_TARGET = "monitor-charts"
+STATUS_PART = "status"
+CHARTS_PART = "charts"
 OPERATIONS_CHANGED = "operations-changed"
 
 POWER_COMMANDS = {"start": vm_start, "shutdown": vm_shut_down, "restart": vm_restart}
@@ -105,22 +105,22 @@ def show_dashboard(request: HtmxHttpRequest, pk: int, *, error: str = "") -> Htt
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Show the VM's quick glance, its set and its activity."""
     subscription = subscription_or_404(request)
-    polling = wants_fragment(request) and request.htmx.target == STATUS_TARGET
+    polling = requested_part(request, (STATUS_PART,)) is not None
     vm = virtual_machine_dashboard(subscription, pk)
     if vm is None:
         if polling:
             # A VM that finished deleting while its dashboard watched: go to the list it has left.
             return HttpResponseClientRedirect(reverse("vms:list"))
         raise Http404("No such virtual machine.")
-    return render_dashboard(request, vm, part="status" if polling else "main")
+    return render_dashboard(request, vm, part=STATUS_PART if polling else "main")
 
 
 @require_safe
-@vary_on_headers("HX-Request", "HX-Target")
+@vary_on_headers("HX-Request")
 def monitor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Chart the VM's CPU, disk and network over the last hour, 24 hours or 7 days."""
     vm = get_machine(request, pk)
@@ -128,7 +128,7 @@ def monitor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
     context = {"span": span, "spans": SPANS.values(), "charts": monitor_charts(points)}
-    if wants_fragment(request) and request.htmx.target == CHARTS_TARGET:
+    if requested_part(request, {CHARTS_PART}):
         return render(request, "monitor/includes/machine_monitor.html#charts", {"vm": vm, **context})
     return render_machine(request, vm, tab="monitor", **context)
 

@@ -34,14 +34,14 @@ DRAFTS = "drafts"
 
 
 @method_decorator(sensitive_post_parameters(*(f"{CONFIGURATION}-{name}" for name in SECRET_FIELDS)), name="dispatch")
-@method_decorator(vary_on_headers("HX-Request", "HX-Target"), name="dispatch")
+@method_decorator(vary_on_headers("HX-Request", "HX-Current-URL"), name="dispatch")
 class CreateVirtualMachineWizard(DialogWizard):
     """Create a VM from a gallery image, one page at a time, in a dialog or as a page of its own."""
 
     form_list = [(IMAGE, ImageForm), (CONFIGURATION, ConfigurationForm), (MODE, ModeForm), (OPTIONS, OptionsForm)]
     step_titles = STEP_TITLES
     template_name = "console/wizard.html"
-    fragment_partials = {**DialogWizard.fragment_partials, "wizard-images": "wizard_images"}
+    fragment_partials = {**DialogWizard.fragment_partials, "images": "wizard_images"}
     url_name = "vms:wizard-step"
     # True while the last page is posted: the deploy service then checks what the pages' service rules would.
     finishing = False

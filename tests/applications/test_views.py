@@ -18,6 +18,8 @@ from vms.models import VirtualMachine
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# What the live part sends when it polls (hx-vals in application_detail.html).
+LIVE_POLL = {"part": "live"}
 
 
 @pytest.fixture
@@ -84,9 +86,26 @@ class TestDetail:
     def test_htmx_gets_the_page_part_and_the_poll_gets_the_live_part(self, signed_in, shop):
         main = signed_in.get(detail_url(shop), **HTMX).content.decode()
         assert "<html" not in main and "Add a role" in main
-        live = signed_in.get(detail_url(shop), HTTP_HX_TARGET="application-live", **HTMX).content.decode()
+        live = signed_in.get(detail_url(shop), LIVE_POLL, **HTMX).content.decode()
         assert "<html" not in live and "Add a role" not in live
         assert live.startswith('\n  <div id="application-live"') or 'id="application-live"' in live[:80]
+
+    @pytest.mark.parametrize("target", [None, "application-live", "main", "renamed-live"])
+    def test_the_live_part_answers_whatever_the_target(self, signed_in, shop, target):
+        headers = {"HTTP_HX_TARGET": target} if target else {}
+        response = signed_in.get(detail_url(shop), LIVE_POLL, **HTMX, **headers)
+        html = response.content.decode()
+        assert 'id="application-live"' in html[:80] and "Add a role" not in html
+        assert "HX-Target" not in response["Vary"]
+
+    def test_without_the_part_the_live_target_gets_the_page_part(self, signed_in, shop):
+        html = signed_in.get(detail_url(shop), HTTP_HX_TARGET="application-live", **HTMX).content.decode()
+        assert "<html" not in html and "Add a role" in html
+
+    def test_the_live_poll_names_its_part(self, signed_in, shop):
+        signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
+        html = signed_in.get(detail_url(shop)).content.decode()
+        assert f'hx-get="{detail_url(shop)}" hx-vals=\'{{"part": "live"}}\' hx-trigger="every 2s"' in html
 
     def test_another_subscriptions_application_is_not_found(self, signed_in):
         other = factories.ApplicationFactory()
@@ -128,7 +147,7 @@ class TestDetail:
         assert "Load-balanced set" in response.content.decode()
         assert "Rack r0 of West US holds lone" in response.content.decode()
         with django_assert_num_queries(10):
-            signed_in.get(detail_url(application), HTTP_HX_TARGET="application-live", **HTMX)
+            signed_in.get(detail_url(application), LIVE_POLL, **HTMX)
         with django_assert_num_queries(9):
             signed_in.get(reverse("applications:list"))
 
@@ -445,11 +464,10 @@ class TestDuringADrill:
     def test_when_the_drill_ends_the_poll_brings_back_the_drill_form_and_the_report(self, signed_in, shop):
         signed_in.post(reverse("applications:drill-start", args=[shop.pk]), {"kind": "walk"})  # no worker here
         drill = Drill.objects.get()
-        poll = {"HTTP_HX_TARGET": "application-live", **HTMX}
-        live = signed_in.get(detail_url(shop), **poll).content.decode()
+        live = signed_in.get(detail_url(shop), LIVE_POLL, **HTMX).content.decode()
         assert "Stop drill" in live and 'aria-label="Start a drill"' not in live
         Drill.objects.filter(pk=drill.pk).update(status=Drill.Status.COMPLETED, ended_at=timezone.now())
-        live = signed_in.get(detail_url(shop), **poll).content.decode()
+        live = signed_in.get(detail_url(shop), LIVE_POLL, **HTMX).content.decode()
         assert "Stop drill" not in live
         assert 'aria-label="Start a drill"' in live
         assert reverse("applications:drill", args=[shop.pk, drill.pk]) in live

@@ -18,8 +18,8 @@ from vms.models import VirtualMachine
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "dialog-root", "HTTP_HX_CURRENT_URL": "http://testserver/"}
-IN_DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "wizard-page", "HTTP_HX_CURRENT_URL": "http://testserver/"}
+DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
+IN_DIALOG = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def add_url(vm, step=None, draft=None):
 
 
 def post_step(client, vm, step, data, **headers):
-    payload = {f"add_endpoint_{vm.pk}-current_step": step}
+    payload = {f"add_endpoint_{vm.pk}-current_step": step, "part": "page"}
     payload.update({f"{step}-{key}": value for key, value in data.items()})
     return client.post(add_url(vm, step), payload, **headers)
 
@@ -100,6 +100,11 @@ class TestEndpointsTab:
         for text in ("Endpoints", "HTTP", "SSH", "Public Port", "Private Port", "Load-Balanced Set", ">web<"):
             assert text in html
         assert 'aria-current="page"' in html and ">Add</a>" in html
+
+    def test_add_opens_the_wizard_naming_the_dialog(self, signed_in, web1):
+        html = signed_in.get(tab_url(web1)).content.decode()
+        opener = f'hx-get="{add_url(web1)}" hx-vals=\'{{"part": "dialog"}}\' hx-target="#dialog-root"'
+        assert html.count(opener) == 2  # the command bar's Add, and the empty tab's
 
     def test_fragment_without_the_layout(self, signed_in, web1):
         endpoint_create(vm=web1, name="SSH", protocol="tcp", public_port=22, private_port=22)
@@ -380,11 +385,29 @@ class TestCloudServicePage:
 
     def test_the_sets_part_refreshes_alone(self, signed_in, cloud_service, web1):
         http_set(web1)
+        html = signed_in.get(self.url(cloud_service), {"part": "sets"}, HTTP_HX_REQUEST="true").content.decode()
+        assert html.lstrip().startswith('<section id="load-balanced-sets"')
+        assert "Virtual machines" not in html
+
+    @pytest.mark.parametrize("target", [None, "load-balanced-sets", "main", "renamed-sets"])
+    def test_the_sets_part_answers_whatever_the_target(self, signed_in, cloud_service, web1, target):
+        http_set(web1)
+        headers = {"HTTP_HX_TARGET": target} if target else {}
+        response = signed_in.get(self.url(cloud_service), {"part": "sets"}, HTTP_HX_REQUEST="true", **headers)
+        assert response.content.decode().lstrip().startswith('<section id="load-balanced-sets"')
+        assert "HX-Target" not in response["Vary"]
+
+    def test_without_the_part_the_sets_target_gets_the_page_part(self, signed_in, cloud_service, web1):
+        http_set(web1)
         html = signed_in.get(
             self.url(cloud_service), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="load-balanced-sets"
         ).content.decode()
-        assert html.lstrip().startswith('<section id="load-balanced-sets"')
-        assert "Virtual machines" not in html
+        assert "Virtual machines" in html and "<html" not in html
+
+    def test_the_sets_poll_names_its_part(self, signed_in, cloud_service, web1):
+        http_set(web1)
+        html = signed_in.get(self.url(cloud_service)).content.decode()
+        assert f'hx-get="{self.url(cloud_service)}" hx-vals=\'{{"part": "sets"}}\' hx-trigger="every 2s"' in html
 
     def test_the_cloud_services_list_links_here(self, signed_in, cloud_service):
         assert self.url(cloud_service) in signed_in.get(reverse("vms:cloud-services")).content.decode()

@@ -317,7 +317,7 @@ class TestStorage:
         assert "<td>newstore</td>" in html and "Storage account newstore was created." in html
 
     def test_new_storage_account_opens_as_a_modal_dialog_with_htmx(self, signed_in):
-        response = signed_in.get(reverse("vms:storage-create"), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        response = signed_in.get(reverse("vms:storage-create"), HTTP_HX_REQUEST="true")
         html = response.content.decode()
         assert "<html" not in html and html.strip().startswith('<dialog class="portal-modal"')
         assert 'aria-labelledby="create-title"' in html and ">New storage account</h2>" in html
@@ -404,9 +404,8 @@ class TestNetworks:
         factories.AffinityGroupFactory(subscription=subscription, name="WestGroup")
         response = signed_in.post(
             reverse("vms:affinity-group-create"),
-            {"affinity_group-name": "westgroup", "affinity_group-region": factories.region().pk},
+            {"affinity_group-name": "westgroup", "affinity_group-region": factories.region().pk, "part": "form"},
             HTTP_HX_REQUEST="true",
-            HTTP_HX_TARGET="create-form",
         )
         html = response.content.decode()
         assert html.strip().startswith('<form id="create-form"') and "<dialog" not in html

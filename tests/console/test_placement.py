@@ -13,9 +13,9 @@ from console.services import virtual_machine_configure, virtual_machine_deploy
 from fabric.models import Host, Placement, Rack
 from fabric.passwords import sha512_crypt
 from tests import factories
-from tests.console.test_create import FORM, quick_create_data
 from tests.console.test_wizard import configuration, run
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.quick_create import quick_create_data
 from vms.models import Operation, Region, VirtualMachine
 from vms.operations import operation_complete
 from vms.services.machines import vm_delete
@@ -190,7 +190,9 @@ class TestNoRoomBesideTheSize:
     def test_quick_create(self, signed_in):
         one_core_hosts()
         data = quick_create_data(size=factories.size("Medium").pk)
-        html = signed_in.post(reverse("vms:quick-create"), data, **FORM).content.decode()
+        html = signed_in.post(
+            reverse("vms:quick-create"), {**data, "part": "form"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
         assert f'id="id_size_error">{NO_ROOM_FOR_MEDIUM}' in html
         assert not VirtualMachine.objects.exists()
 

@@ -15,25 +15,34 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
-from console.forms.wizard import MAX_CERTIFICATE_BYTES, ConfigurationForm, ModeForm, OptionsForm
+from console.forms.wizard import MAX_CERTIFICATE_BYTES, ModeForm, OptionsForm
 from portal.models import WizardDraft
 from portal.wizard_storage import DRAFT_MAX_AGE_SECONDS, DRAFT_PRUNE_SECONDS, draft_cipher
 from tests import factories
 from tests.factories import certificate_pem
+from tests.helpers.wizard import (
+    CENTOS,
+    CURRENT_STEP,
+    IN_DIALOG,
+    UBUNTU,
+    WINDOWS,
+    WIZARD,
+    checked_image,
+    configuration,
+    configuration_form,
+    create_set,
+    image,
+    latest_draft,
+    mode_form,
+    page_of,
+    run,
+    standalone,
+    submit,
+    url,
+)
 from vms.models import CloudService, Image, StorageAccount, VirtualMachine
 
 pytestmark = pytest.mark.django_db
-
-CURRENT_STEP = "create_virtual_machine_wizard-current_step"
-WIZARD = "wizard_create_virtual_machine_wizard"
-WINDOWS = "Windows Server 2012 Datacenter"
-UBUNTU = "Ubuntu Server 12.04 LTS"
-CENTOS = "OpenLogic CentOS 6.4"
-IN_DIALOG = {
-    "HTTP_HX_REQUEST": "true",
-    "HTTP_HX_TARGET": "wizard-page",
-    "HTTP_HX_CURRENT_URL": "http://testserver/virtual-machines/",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -42,84 +51,9 @@ def upload_root(settings, tmp_path):
     return settings.WIZARD_UPLOAD_ROOT
 
 
-def url(step: str | None = None, draft: WizardDraft | str | None = None) -> str:
-    """A step's address in a run: the given draft's, or by default the most recently started run's.
-
-    Without a step, the wizard's own address: with a draft, closing that run; without, starting a new one.
-    """
-    path = reverse("vms:wizard-step", kwargs={"step": step}) if step else reverse("vms:wizard")
-    if draft is None and step:
-        draft = latest_draft()
-    draft_id = draft.pk if isinstance(draft, WizardDraft) else draft
-    return f"{path}?draft={draft_id}" if draft_id else path
-
-
-def latest_draft() -> WizardDraft | None:
-    """The draft of the run of the From Gallery wizard started last (by anyone)."""
-    return WizardDraft.objects.filter(wizard=WIZARD).order_by("-created_at").first()
-
-
-def image(name: str = WINDOWS) -> Image:
-    return Image.objects.get(name=name)
-
-
-def submit(client, step: str, fields: dict, *, headers: dict | None = None, goto: str = "", draft=None):
-    """Post one page as the browser does: prefixed fields, the management form, checkboxes only when checked."""
-    data = {CURRENT_STEP: step}
-    for name, value in fields.items():
-        if value is True:
-            data[f"{step}-{name}"] = "on"
-        elif value is not False:
-            data[f"{step}-{name}"] = value
-    if goto:
-        data["wizard_goto_step"] = goto
-    if headers:
-        return client.post(url(step, draft), data, **headers)
-    return client.post(url(step, draft), data, follow=True)
-
-
-def configuration(image_name: str = WINDOWS, **overrides) -> dict:
-    fields = {
-        "image_version": factories.image_version(image_name).pk,
-        "name": "web1",
-        "admin_username": "portaladmin",
-        "admin_password": factories.STRONG_PASSWORD,
-        "confirm_password": factories.STRONG_PASSWORD,
-        "size": factories.size("Small").pk,
-    }
-    return fields | overrides
-
-
-def standalone(**overrides) -> dict:
-    return {"mode": "standalone", "dns_name": "contosoweb", "location": f"region-{factories.region().pk}"} | overrides
-
-
-def create_set(name: str = "webset") -> dict:
-    return {"availability_set": "create", "availability_set_name": name}
-
-
-def run(client, *, image_name=WINDOWS, config=None, mode=None, options=None, headers=None):
-    """Go through the four pages and return the last response."""
-    client.get(url(), **(headers or {}))
-    submit(client, "image", {"image": image(image_name).pk}, headers=headers)
-    submit(client, "configuration", config or configuration(image_name), headers=headers)
-    submit(client, "mode", mode or standalone(), headers=headers)
-    return submit(client, "options", options or create_set(), headers=headers)
-
-
-def page_of(response) -> str:
-    return response.content.decode()
-
-
-def checked_image(html: str) -> str | None:
-    """Return the value of the checked image radio, if any."""
-    match = re.search(r'<input[^>]*name="image-image"[^>]*value="(\d+)"[^>]*\schecked>', html)
-    return match.group(1) if match else None
-
-
 class TestOpening:
     def test_new_from_gallery_opens_a_dialog_fragment_on_step_one(self, signed_in):
-        response = signed_in.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        response = signed_in.get(url(), {"part": "dialog"}, HTTP_HX_REQUEST="true")
         html = page_of(response)
         assert response.status_code == 200
         assert "<html" not in html
@@ -150,7 +84,7 @@ class TestOpening:
         page = submit(signed_in, "image", {"image": image().pk})
         draft = latest_draft()
         assert f'<form id="wizard-discard" method="post" action="{url(draft=draft)}"' in page_of(page)
-        response = signed_in.post(url(draft=draft), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+        response = signed_in.post(url(draft=draft), HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert response.content == b""
         assert not WizardDraft.objects.filter(pk=draft.pk).exists()
@@ -177,6 +111,75 @@ class TestOpening:
     def test_wizard_needs_a_subscription(self, client, user):
         client.force_login(user)
         assert client.get(url()).status_code == 404
+
+
+class TestParts:
+    """Each request names the part it is for; the id of the element it is swapped into changes nothing."""
+
+    TARGETS = [None, "wizard-page", "wizard-images", "dialog-root", "renamed"]
+
+    @staticmethod
+    def aimed_at(target: str | None) -> dict:
+        return IN_DIALOG | ({"HTTP_HX_TARGET": target} if target else {})
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_page_part_is_the_page_alone_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        response = submit(signed_in, "image", {"image": image().pk}, headers=self.aimed_at(target))
+        assert page_of(response).strip().startswith('<section id="wizard-page"')
+        assert "Virtual machine configuration" in page_of(response)
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_images_part_is_the_list_alone_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        query = {"draft": latest_draft().pk, "q": "ubuntu", "part": "images"}
+        html = page_of(signed_in.get(url("image"), query, **self.aimed_at(target)))
+        assert html.strip().startswith('<fieldset id="wizard-images"')
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_without_a_part_htmx_gets_the_dialog_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        html = page_of(signed_in.get(url("image"), **self.aimed_at(target)))
+        assert html.strip().startswith('<dialog id="wizard-dialog"')
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_page_part_on_the_wizards_own_page_pushes_its_url_whatever_the_target(self, signed_in, target):
+        signed_in.get(url())
+        own_page = self.aimed_at(target) | {"HTTP_HX_CURRENT_URL": "http://testserver" + url("image")}
+        response = submit(signed_in, "image", {"image": image().pk}, headers=own_page)
+        assert response.headers["HX-Push-Url"] == url("configuration")
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_the_dialog_part_opens_a_dialog_even_over_the_wizards_own_page(self, signed_in, target):
+        own_page = self.aimed_at(target) | {"HTTP_HX_CURRENT_URL": "http://testserver" + url("image")}
+        html = page_of(signed_in.get(url(), {"part": "dialog"}, **own_page))
+        assert html.strip().startswith('<dialog id="wizard-dialog"')
+        assert 'hx-target="#dialog-root"' in html  # Close discards the draft and empties the dialog
+
+    @pytest.mark.parametrize("target", TARGETS)
+    def test_an_expired_page_part_is_the_page_alone_whatever_the_target(self, signed_in, target):
+        data = {CURRENT_STEP: "image", "part": "page"}
+        html = page_of(signed_in.post(url("image", draft="unknown"), data, **self.aimed_at(target)))
+        assert html.strip().startswith('<section id="wizard-page"') and "This wizard has expired" in html
+
+    def test_start_again_in_a_dialog_names_the_dialog(self, signed_in):
+        data = {CURRENT_STEP: "image", "part": "page"}
+        html = page_of(signed_in.post(url("image", draft="unknown"), data, **IN_DIALOG))
+        assert f'hx-get="{url()}" hx-vals=\'{{"part": "dialog"}}\' hx-target="#dialog-root"' in html
+
+    def test_the_wizards_requests_name_their_parts(self, signed_in):
+        signed_in.get(url())
+        submit(signed_in, "image", {"image": image().pk})
+        html = page_of(signed_in.get(url("configuration")))
+        assert 'hx-vals=\'{"part": "page"}\' hx-target="#wizard-page"' in html
+        assert '"wizard_goto_step": "image", "part": "page"}\' hx-target="#wizard-page"' in html
+        gallery = page_of(signed_in.get(url("image")))
+        assert 'hx-vals=\'{"part": "images"}\' hx-target="#wizard-images"' in gallery
+
+    def test_the_links_that_open_the_wizard_name_the_dialog(self, signed_in):
+        html = page_of(signed_in.get(reverse("vms:list")))
+        opener = f'hx-get="{url()}" hx-vals=\'{{"part": "dialog"}}\' hx-target="#dialog-root"'
+        assert html.count(opener) == 2  # the New drawer's From Gallery, and the empty list's New
 
 
 class TestGallery:
@@ -215,9 +218,8 @@ class TestGallery:
         chosen = image(UBUNTU)
         response = signed_in.get(
             url("image"),
-            {"draft": latest_draft().pk, "category": "os:linux", "image-image": chosen.pk},
+            {"draft": latest_draft().pk, "category": "os:linux", "image-image": chosen.pk, "part": "images"},
             HTTP_HX_REQUEST="true",
-            HTTP_HX_TARGET="wizard-images",
         )
         html = page_of(response)
         assert html.strip().startswith('<fieldset id="wizard-images"')
@@ -227,9 +229,8 @@ class TestGallery:
         hidden_choice = page_of(
             signed_in.get(
                 url("image"),
-                {"draft": latest_draft().pk, "q": "centos", "image-image": chosen.pk},
+                {"draft": latest_draft().pk, "q": "centos", "image-image": chosen.pk, "part": "images"},
                 HTTP_HX_REQUEST="true",
-                HTTP_HX_TARGET="wizard-images",
             )
         )
         assert f'<input type="hidden" name="image-image" value="{chosen.pk}">' in hidden_choice
@@ -288,11 +289,6 @@ class TestConfigurationPage:
         assert "Small (A1) (1 core, 1.75 GB)" in html
         assert "ExtraSmall (A0) (1 core, shared, 768 MB)" in html
         assert "16 of this subscription&#x27;s 20 cores are available." in html
-
-
-def configuration_form(img_name, subscription, data=None, files=None):
-    base = {k: v for k, v in configuration(img_name).items()}
-    return ConfigurationForm(data=base | (data or {}), files=files, image=image(img_name), subscription=subscription)
 
 
 class TestConfigurationRules:
@@ -375,10 +371,6 @@ class TestConfigurationRules:
         form = configuration_form(WINDOWS, subscription, {"size": factories.size("Large").pk})
         assert form.has_error("size", "core_quota")
         assert configuration_form(WINDOWS, subscription, {"size": factories.size("Medium").pk}).is_valid()
-
-
-def mode_form(subscription, **data):
-    return ModeForm(data=standalone() | data, subscription=subscription)
 
 
 class TestModeRules:
@@ -696,9 +688,9 @@ class TestTampering:
         response = signed_in.post(url("image"), data)
         assert response.status_code == 400
         assert "This wizard has expired" in page_of(response)
-        fragment = signed_in.post(url("image"), data, **IN_DIALOG)
+        fragment = signed_in.post(url("image"), data | {"part": "page"}, **IN_DIALOG)
         assert fragment.status_code == 200
-        assert '<section id="wizard-page"' in page_of(fragment) and "<html" not in page_of(fragment)
+        assert page_of(fragment).strip().startswith('<section id="wizard-page"') and "<html" not in page_of(fragment)
         assert "Start again" in page_of(fragment)
 
     def test_finishing_by_get_creates_nothing(self, signed_in):

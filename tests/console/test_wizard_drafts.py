@@ -14,7 +14,7 @@ from console.views import wizard as wizard_views
 from portal.models import WizardDraft
 from portal.periodic import prune_wizard_drafts
 from tests import factories
-from tests.console.test_wizard import (
+from tests.helpers.wizard import (
     CENTOS,
     CURRENT_STEP,
     IN_DIALOG,
@@ -45,7 +45,7 @@ def upload_root(settings, tmp_path):
 
 def start(client) -> WizardDraft:
     """Open New -> From Gallery in a dialog, as the New drawer does; return the new run's draft."""
-    response = client.get(url(), HTTP_HX_REQUEST="true", HTTP_HX_TARGET="dialog-root")
+    response = client.get(url(), {"part": "dialog"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     return latest_draft()
 
@@ -175,7 +175,7 @@ def test_every_address_of_a_page_carries_the_runs_draft_id(signed_in):
     html = page_of(signed_in.get(url("configuration", draft)))
     step = url("configuration", draft)
     assert f'<form id="wizard-form" method="post" action="{step}"' in html
-    assert f'hx-post="{step}" hx-target="#wizard-page"' in html
+    assert f'hx-post="{step}" hx-vals=\'{{"part": "page"}}\' hx-target="#wizard-page"' in html
     assert f'hx-post="{step}" hx-include="#wizard-form"' in html  # the step indicator's way back to page 1
     assert f'<form id="wizard-discard" method="post" action="{url(draft=draft)}"' in html
     gallery = page_of(signed_in.get(url("image", draft)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,26 +14,8 @@ from classic.services import management_certificate_upload
 from credentials.services import api_token_create
 from tests import factories
 from tests.factories import STRONG_PASSWORD, certificate_pem
+from tests.helpers.axe import AXE, BLOCKING, serious_violations
 from vms.models import Image, VirtualMachine
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-BLOCKING = {"critical", "serious"}
-
-
-def serious_violations(page: Page, impacts: set[str] = BLOCKING) -> list[dict]:
-    """Run axe-core on the page as it is now; return its violations of the given impacts, briefly."""
-    page.wait_for_function("() => typeof window.axe !== 'undefined'")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {
-            "id": violation["id"],
-            "impact": violation["impact"],
-            "nodes": [node["target"] for node in violation["nodes"]][:5],
-            "summary": violation["nodes"][0].get("failureSummary", "")[:300],
-        }
-        for violation in result["violations"]
-        if violation["impact"] in impacts
-    ]
 
 
 def assert_accessible(page: Page, state: str, impacts: set[str] = BLOCKING) -> None:

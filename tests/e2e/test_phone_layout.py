@@ -8,8 +8,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from tests import factories
-from tests.e2e.test_accessibility import AXE, serious_violations
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.axe import AXE, serious_violations
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_availability_steps import open_from_gallery
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.browser_wizard import open_from_gallery
 
 
 @pytest.mark.allow_console_errors(r"\b413\b")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_availability_steps import fill_gallery_and_configuration, open_from_gallery
+from tests.helpers.browser_wizard import fill_gallery_and_configuration, open_from_gallery
 
 
 def test_a_dns_name_entered_before_htmx_has_taken_up_the_page_is_still_checked(signed_in_page: Page):

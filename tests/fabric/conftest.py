@@ -9,11 +9,8 @@ from __future__ import annotations
 import atexit
 import importlib
 import importlib.util
-import os
-import socket
 import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -21,12 +18,11 @@ from types import ModuleType
 import pytest
 
 from fabric.lab.hosts import LabHost, check_requirements, start_hosts, stop_hosts
+from tests.helpers.lab import require_libvirt, skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 IMAGES = ROOT / "var" / "lab" / "images"
 CAPABILITIES_CACHE = ROOT / "var" / "lab" / "qemu-capabilities"
-GUEST_MEMORY_MIB = 96
-GUEST_DISK_MIB = 64
 
 
 def _unavailable() -> str | None:
@@ -38,24 +34,6 @@ def _unavailable() -> str | None:
     if not missing:
         return None
     return "real guests need " + "; ".join(missing) + " (run fabric/lab/install.sh as root)"
-
-
-def real_guests_required() -> bool:
-    return os.environ.get("PORTAL_REAL_GUESTS", "") == "required"
-
-
-def _skip_or_fail(reason: str) -> None:
-    if real_guests_required():
-        pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def require_libvirt() -> ModuleType:
-    """Return libvirt-python; skip the calling test without it, or fail it when PORTAL_REAL_GUESTS=required."""
-    try:
-        return importlib.import_module("libvirt")
-    except ImportError:
-        _skip_or_fail("libvirt-python is not installed (pip install -r requirements-fabric.txt)")
 
 
 @pytest.fixture
@@ -78,7 +56,7 @@ def lab(tmp_path_factory) -> Lab:
     """Two lab hosts in two racks for the whole session, stopped at its end whatever happens."""
     reason = _unavailable()
     if reason:
-        _skip_or_fail(reason)
+        skip_or_fail(reason)
     build = subprocess.run(
         [str(ROOT / "fabric" / "lab" / "build_guest_image.sh"), str(IMAGES)],
         capture_output=True,
@@ -87,7 +65,7 @@ def lab(tmp_path_factory) -> Lab:
         check=False,
     )
     if build.returncode != 0:
-        _skip_or_fail(f"the lab guest image did not build: {build.stderr.strip()}")
+        skip_or_fail(f"the lab guest image did not build: {build.stderr.strip()}")
     workdir = tmp_path_factory.mktemp("lab")
     atexit.register(stop_hosts, workdir)
     hosts = start_hosts(2, 2, workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
@@ -110,73 +88,3 @@ def libvirt_events():
 
     threading.Thread(target=run, name="libvirt-events", daemon=True).start()
     return libvirt
-
-
-def guest_xml(host: LabHost, *, name: str, address: str, disk_path: str) -> str:
-    """Return the domain XML of a lab guest on host: direct kernel boot, a virtio NIC, a disk, ACPI."""
-    kernel = f"{host.pool_path}/{host.base_volumes['kernel']}"
-    initrd = f"{host.pool_path}/{host.base_volumes['initrd']}"
-    cmdline = f"console=ttyS0 quiet portal.ip={address} portal.gw={host.gateway} portal.hostname={name}"
-    return f"""<domain type='qemu'>
-  <name>{name}</name>
-  <memory unit='MiB'>{GUEST_MEMORY_MIB}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>{kernel}</kernel>
-    <initrd>{initrd}</initrd>
-    <cmdline>{cmdline}</cmdline>
-  </os>
-  <features><acpi/><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='{disk_path}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <interface type='network'>
-      <source network='{host.network}'/>
-      <model type='virtio'/>
-    </interface>
-    <serial type='pty'><log file='/var/log/libvirt/qemu/{name}-console.log'/></serial>
-    <console type='pty'/>
-  </devices>
-</domain>"""
-
-
-def overlay_volume_xml(host: LabHost, *, name: str) -> str:
-    """Return the XML of a qcow2 copy-on-write volume over the host's base disk volume."""
-    base = f"{host.pool_path}/{host.base_volumes['disk']}"
-    return f"""<volume>
-  <name>{name}.qcow2</name>
-  <capacity unit='MiB'>{GUEST_DISK_MIB}</capacity>
-  <target><format type='qcow2'/></target>
-  <backingStore><path>{base}</path><format type='raw'/></backingStore>
-</volume>"""
-
-
-def http_get(address: str, *, timeout: float = 2.0) -> str | None:
-    """Return the body of GET / from address on port 80, or None when nothing answers."""
-    try:
-        with socket.create_connection((address, 80), timeout=timeout) as connection:
-            connection.settimeout(timeout)
-            connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-            chunks = []
-            while chunk := connection.recv(4096):
-                chunks.append(chunk)
-    except OSError:
-        return None
-    return b"".join(chunks).decode(errors="replace")
-
-
-def wait_until(predicate, *, timeout: float, interval: float = 0.2):
-    """Return predicate's first true value, or None once timeout seconds have passed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(interval)
-    return None

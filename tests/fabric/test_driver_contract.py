@@ -7,18 +7,14 @@ streamed; everything else (volumes with their backing store, definitions, power,
 from __future__ import annotations
 
 import ipaddress
-import threading
 import uuid
-from dataclasses import dataclass, field
 
 import pytest
 
 from fabric.drivers.base import (
     DomainEvent,
     DomainInfo,
-    DomainSpec,
     DomainState,
-    Driver,
     DriverError,
     EventKind,
     EventReason,
@@ -28,107 +24,27 @@ from fabric.drivers.base import (
     overlay_volume_name,
     seed_volume_name,
 )
-from fabric.drivers.simulated import SimulatedDriver
-from fabric.passwords import password_crypt
-from tests.fabric.conftest import require_libvirt
-
-BASE_VOLUME = "debian-12-base.qcow2"
-KERNEL_VOLUME = "tiny-vmlinuz"
-INITRD_VOLUME = "tiny-initrd.gz"
-TEST_POOL = "default-pool"  # test:///default's storage pool
-EVENT_WAIT_SECONDS = 10
-PLAIN_PASSWORD = "Plain-Text-Never-Leaves-1"
-
-
-class EventLog:
-    """Collect a driver's events, and wait until a number of them arrived (libvirt delivers them from its loop)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, DomainEvent]] = []
-        self._arrived = threading.Condition()
-
-    def __call__(self, name: str, event: DomainEvent) -> None:
-        with self._arrived:
-            self.events.append((name, event))
-            self._arrived.notify_all()
-
-    def wait_for(self, count: int) -> list[tuple[str, DomainEvent]]:
-        with self._arrived:
-            self._arrived.wait_for(lambda: len(self.events) >= count, timeout=EVENT_WAIT_SECONDS)
-            return list(self.events)
-
-
-@dataclass
-class Host:
-    driver: Driver
-    pool: str
-    volume_names: object  # () -> set[str]
-    uploads: dict[str, bytes] = field(default_factory=dict)
-
-
-def _simulated(host_name: str) -> Host:
-    driver = SimulatedDriver(host_name, pool=TEST_POOL)
-    for volume in (BASE_VOLUME, KERNEL_VOLUME, INITRD_VOLUME):
-        driver.add_volume(volume)
-    return Host(driver=driver, pool=TEST_POOL, volume_names=driver.volumes)
-
-
-def _libvirt(host_name: str, monkeypatch: pytest.MonkeyPatch) -> Host:
-    require_libvirt()
-    from fabric.drivers.libvirt import LibvirtDriver
-
-    driver = LibvirtDriver("test:///default", host=host_name, pool=TEST_POOL, domain_type="qemu")
-    pool = driver._connection().storagePoolLookupByName(TEST_POOL)
-    present = set(pool.listVolumes())
-    for volume in {BASE_VOLUME, KERNEL_VOLUME, INITRD_VOLUME} - present:
-        image_format = "qcow2" if volume.endswith(".qcow2") else "raw"
-        pool.createXML(
-            f"<volume><name>{volume}</name><capacity unit='MiB'>64</capacity>"
-            f"<target><format type='{image_format}'/></target></volume>",
-            0,
-        )
-    host = Host(driver=driver, pool=TEST_POOL, volume_names=lambda: set(pool.listVolumes()))
-
-    def record_upload(volume, data: bytes) -> None:
-        host.uploads[volume.name()] = data
-
-    monkeypatch.setattr(driver, "_upload", record_upload)
-    return host
+from tests.helpers.drivers import (
+    BASE_VOLUME,
+    INITRD_VOLUME,
+    KERNEL_VOLUME,
+    EventLog,
+    domain_spec,
+    libvirt_test_host,
+    machine_name,
+    simulated_host,
+)
 
 
 @pytest.fixture(params=["simulated", "libvirt"])
 def host(request, monkeypatch):
     host_name = f"h-{uuid.uuid4().hex[:6]}"
-    made = _simulated(host_name) if request.param == "simulated" else _libvirt(host_name, monkeypatch)
+    made = simulated_host(host_name) if request.param == "simulated" else libvirt_test_host(host_name, monkeypatch)
     yield made
     for info in made.driver.list():
         if info.name.startswith("t-"):
             made.driver.undefine(info.name)
     made.driver.close()
-
-
-def _name() -> str:
-    return f"t-{uuid.uuid4().hex[:8]}"
-
-
-def _spec(name: str, *, image: ImageSource | None = None, **changes) -> DomainSpec:
-    values = {
-        "name": name,
-        "vcpus": 1,
-        "memory_mib": 96,
-        "image": image or ImageSource.disk(BASE_VOLUME),
-        "hostname": "web1",
-        "admin_username": "azureuser",
-        "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ5 person@example.org",
-        "password_crypt": password_crypt(PLAIN_PASSWORD),
-        "network": "default",
-        "mac": "52:54:00:12:34:56",
-        "address": "10.20.1.4",
-        "prefix": 24,
-        "gateway": "10.20.1.1",
-    }
-    values.update(changes)
-    return DomainSpec(**values)
 
 
 DIRECT_BOOT = ImageSource.direct_boot(
@@ -151,8 +67,8 @@ UNDEFINED = event(EventKind.UNDEFINED, EventReason.OTHER)
 
 @pytest.mark.parametrize("image", [ImageSource.disk(BASE_VOLUME), DIRECT_BOOT], ids=["disk", "direct-boot"])
 def test_a_defined_machine_is_stopped_and_listed_with_its_size(host, image):
-    name = _name()
-    host.driver.define(_spec(name, image=image, vcpus=2, memory_mib=128))
+    name = machine_name()
+    host.driver.define(domain_spec(name, image=image, vcpus=2, memory_mib=128))
 
     assert host.driver.state(name) == DomainState.STOPPED
     mine = [info for info in host.driver.list() if info.name == name]
@@ -160,8 +76,8 @@ def test_a_defined_machine_is_stopped_and_listed_with_its_size(host, image):
 
 
 def test_only_the_portals_machines_are_listed(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
 
     names = {info.name for info in host.driver.list()}
     assert name in names
@@ -169,8 +85,8 @@ def test_only_the_portals_machines_are_listed(host):
 
 
 def test_power_operations_change_the_state_and_repeat_harmlessly(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
 
     host.driver.start(name)
     assert host.driver.state(name) == DomainState.RUNNING
@@ -191,11 +107,11 @@ def test_power_operations_change_the_state_and_repeat_harmlessly(host):
 
 
 def test_lifecycle_events_name_the_machine_and_the_reason(host):
-    name = _name()
+    name = machine_name()
     log = EventLog()
     host.driver.events(log)
 
-    host.driver.define(_spec(name))
+    host.driver.define(domain_spec(name))
     host.driver.start(name)
     host.driver.shut_down(name, timeout=5)
     host.driver.start(name)
@@ -208,10 +124,10 @@ def test_lifecycle_events_name_the_machine_and_the_reason(host):
 
 
 def test_undefining_a_running_machine_stops_it_first(host):
-    name = _name()
+    name = machine_name()
     log = EventLog()
     host.driver.events(log)
-    host.driver.define(_spec(name))
+    host.driver.define(domain_spec(name))
     host.driver.start(name)
 
     host.driver.undefine(name)
@@ -221,8 +137,8 @@ def test_undefining_a_running_machine_stops_it_first(host):
 
 
 def test_undefine_removes_the_overlay_disk_and_the_seed(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
     assert {overlay_volume_name(name), seed_volume_name(name)} <= host.volume_names()
 
     host.driver.undefine(name)
@@ -236,8 +152,8 @@ def test_undefine_removes_the_overlay_disk_and_the_seed(host):
 
 @pytest.mark.parametrize("running", [False, True], ids=["stopped", "running"])
 def test_resize_changes_the_definition_growing_or_shrinking(host, running):
-    name = _name()
-    host.driver.define(_spec(name, vcpus=2, memory_mib=256))
+    name = machine_name()
+    host.driver.define(domain_spec(name, vcpus=2, memory_mib=256))
     if running:
         host.driver.start(name)
 
@@ -252,8 +168,8 @@ def test_resize_changes_the_definition_growing_or_shrinking(host, running):
 
 
 def test_addresses_are_none_while_stopped_and_ip_addresses_while_running(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
     assert host.driver.addresses(name) == []
 
     host.driver.start(name)
@@ -276,7 +192,7 @@ def test_addresses_are_none_while_stopped_and_ip_addresses_while_running(host):
     ids=["start", "shut_down", "restart", "destroy", "resize"],
 )
 def test_a_machine_the_host_does_not_have_is_a_readable_error(host, operation, verb):
-    name = _name()
+    name = machine_name()
     with pytest.raises(DriverError) as raised:
         operation(host.driver, name)
 
@@ -285,11 +201,11 @@ def test_a_machine_the_host_does_not_have_is_a_readable_error(host, operation, v
 
 
 def test_defining_a_name_twice_is_a_readable_error(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
 
     with pytest.raises(DriverError, match=f"^Host {host.driver.host} could not create {name}: there is already"):
-        host.driver.define(_spec(name))
+        host.driver.define(domain_spec(name))
 
 
 @pytest.mark.parametrize(
@@ -301,11 +217,11 @@ def test_defining_a_name_twice_is_a_readable_error(host):
     ids=["disk", "direct-boot"],
 )
 def test_an_image_missing_on_the_host_names_the_image_and_the_host(host, image, label, volume):
-    name = _name()
+    name = machine_name()
     before = host.volume_names()
 
     with pytest.raises(DriverError) as raised:
-        host.driver.define(_spec(name, image=image))
+        host.driver.define(domain_spec(name, image=image))
 
     assert str(raised.value) == missing_image_message(host.driver.host, label, volume, host.pool)
     assert host.driver.state(name) == DomainState.MISSING
@@ -313,9 +229,9 @@ def test_an_image_missing_on_the_host_names_the_image_and_the_host(host, image, 
 
 
 def test_domain_stats_report_every_machine_and_its_state(host):
-    running, stopped = _name(), _name()
-    host.driver.define(_spec(running))
-    host.driver.define(_spec(stopped, mac="52:54:00:12:34:57", address="10.20.1.5"))
+    running, stopped = machine_name(), machine_name()
+    host.driver.define(domain_spec(running))
+    host.driver.define(domain_spec(stopped, mac="52:54:00:12:34:57", address="10.20.1.5"))
     host.driver.start(running)
     stats = {stat.name: stat for stat in host.driver.domain_stats()}
     assert stats[running].state == DomainState.RUNNING

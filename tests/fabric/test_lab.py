@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fabric.lab.hosts import STATE_FILE
-from tests.fabric.conftest import guest_xml, http_get, overlay_volume_xml, wait_until
+from tests.helpers.lab import guest_xml, http_get, overlay_volume_xml, wait_until
 
 pytestmark = pytest.mark.real_guests
 

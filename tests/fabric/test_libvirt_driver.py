@@ -8,13 +8,13 @@ import pycdlib
 import pytest
 
 from fabric.drivers.base import DomainState, DriverError, overlay_volume_name, seed_volume_name
-from tests.fabric.conftest import require_libvirt
-from tests.fabric.test_driver_contract import BASE_VOLUME, PLAIN_PASSWORD, TEST_POOL, _libvirt, _name, _spec
+from tests.helpers.drivers import BASE_VOLUME, PLAIN_PASSWORD, TEST_POOL, domain_spec, libvirt_test_host, machine_name
+from tests.helpers.lab import require_libvirt
 
 
 @pytest.fixture
 def host(monkeypatch):
-    made = _libvirt("h-libvirt", monkeypatch)
+    made = libvirt_test_host("h-libvirt", monkeypatch)
     yield made
     for info in made.driver.list():
         if info.name.startswith("t-"):
@@ -23,8 +23,8 @@ def host(monkeypatch):
 
 
 def test_the_seed_uploaded_holds_the_hash_and_the_definition_has_no_plain_password(host):
-    name = _name()
-    spec = _spec(name)
+    name = machine_name()
+    spec = domain_spec(name)
     host.driver.define(spec)
 
     iso_bytes = host.uploads[seed_volume_name(name)]
@@ -44,8 +44,8 @@ def test_the_seed_uploaded_holds_the_hash_and_the_definition_has_no_plain_passwo
 
 
 def test_the_overlay_is_backed_by_the_images_base_volume(host):
-    name = _name()
-    host.driver.define(_spec(name))
+    name = machine_name()
+    host.driver.define(domain_spec(name))
 
     pool = host.driver._connection().storagePoolLookupByName(TEST_POOL)
     overlay = pool.storageVolLookupByName(overlay_volume_name(name)).XMLDesc(0)
@@ -56,12 +56,12 @@ def test_the_overlay_is_backed_by_the_images_base_volume(host):
 def test_a_host_that_cannot_take_the_upload_fails_readably_and_keeps_no_volumes(monkeypatch):
     from fabric.drivers.libvirt import LibvirtDriver
 
-    _libvirt("h-upload", monkeypatch)  # creates the image volumes
+    libvirt_test_host("h-upload", monkeypatch)  # creates the image volumes
     driver = LibvirtDriver("test:///default", host="h-upload", pool=TEST_POOL, domain_type="qemu")
-    name = _name()
+    name = machine_name()
     try:
         with pytest.raises(DriverError) as raised:
-            driver.define(_spec(name))
+            driver.define(domain_spec(name))
         volumes = set(driver._connection().storagePoolLookupByName(TEST_POOL).listVolumes())
     finally:
         driver.close()

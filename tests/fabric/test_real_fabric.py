@@ -25,7 +25,7 @@ from fabric.services import lab_hosts_register
 from fabric.watch import process_watcher
 from portal.worker import PortalWorker
 from tests import factories
-from tests.fabric.conftest import http_get, wait_until
+from tests.helpers.lab import http_get, wait_until
 from vms.models import ImageVersion, Operation, VirtualMachine
 from vms.services.operations import operation_begin
 

@@ -6,19 +6,19 @@ import pytest
 
 from fabric.drivers.base import DomainEvent, DomainState, DriverError, EventKind, EventReason
 from fabric.drivers.simulated import SimulatedDriver
-from tests.fabric.test_driver_contract import EventLog, _name, _spec
+from tests.helpers.drivers import EventLog, domain_spec, machine_name
 
 
 @pytest.fixture
 def driver():
-    made = SimulatedDriver(f"sim-{_name()}")
+    made = SimulatedDriver(f"sim-{machine_name()}")
     yield made
     made.close()
 
 
 def test_a_host_told_to_fail_fails_the_next_call_only(driver):
-    name = _name()
-    driver.define(_spec(name))
+    name = machine_name()
+    driver.define(domain_spec(name))
     driver.fail("start")
 
     with pytest.raises(DriverError, match=f"^Host {driver.host} could not start {name}: the simulated host"):
@@ -29,10 +29,10 @@ def test_a_host_told_to_fail_fails_the_next_call_only(driver):
 
 
 def test_a_crashed_guest_stops_with_reason_failed_and_can_start_again(driver):
-    name = _name()
+    name = machine_name()
     log = EventLog()
     driver.events(log)
-    driver.define(_spec(name))
+    driver.define(domain_spec(name))
     driver.start(name)
 
     driver.crash(name)
@@ -44,10 +44,10 @@ def test_a_crashed_guest_stops_with_reason_failed_and_can_start_again(driver):
 
 
 def test_a_guest_that_ignores_acpi_is_destroyed_after_the_timeout(driver):
-    name = _name()
+    name = machine_name()
     log = EventLog()
     driver.events(log)
-    driver.define(_spec(name))
+    driver.define(domain_spec(name))
     driver.start(name)
     driver.ignore_acpi(name)
 
@@ -58,12 +58,12 @@ def test_a_guest_that_ignores_acpi_is_destroyed_after_the_timeout(driver):
 
 
 def test_drivers_for_the_same_host_share_its_machines_and_events(driver):
-    name = _name()
+    name = machine_name()
     other = SimulatedDriver(driver.host)
     log = EventLog()
     other.events(log)
 
-    driver.define(_spec(name))
+    driver.define(domain_spec(name))
     driver.start(name)
 
     assert other.state(name) == DomainState.RUNNING
@@ -78,6 +78,6 @@ def test_drivers_for_the_same_host_share_its_machines_and_events(driver):
 
 
 def test_a_host_that_was_never_given_volumes_carries_every_image(driver):
-    name = _name()
-    driver.define(_spec(name))
+    name = machine_name()
+    driver.define(domain_spec(name))
     assert driver.state(name) == DomainState.STOPPED

@@ -23,6 +23,7 @@ from endpoints.models import RotationChange
 from fabric.models import HostLease, ImageSource
 from portal.models import PeriodicRun, WizardDraft
 from tests import factories
+from tests.helpers.admin import admin_url, form_data
 from tests.helpers.fabric import place
 from vms.models import CloudService, Operation, OperationDismissal, StorageAccount, VirtualMachine
 from vms.tasks import carry_out_operation
@@ -34,25 +35,6 @@ pytestmark = pytest.mark.django_db
 def fast_password_hashing(settings):
     """Hash the factories' VM passwords cheaply: these tests make many VMs and never sign in to one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def admin_url(model, action: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}", args=args)
-
-
-def form_data(response) -> dict:
-    """Return what the browser would post back from an admin add or change page, inlines included."""
-    forms = [response.context["adminform"].form]
-    data = {}
-    for inline in response.context["inline_admin_formsets"]:
-        forms.extend([inline.formset.management_form, *inline.formset.forms])
-    for form in forms:
-        for field in form:
-            value = field.value()
-            if value is None or value is False:
-                continue
-            data[field.html_name] = [str(item) for item in value] if isinstance(value, list) else str(value)
-    return data
 
 
 @pytest.fixture

@@ -1,0 +1,106 @@
+"""The lab's real guests for the fabric tests: the libvirt guard, a guest's XML, and waiting for it to answer."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import socket
+import time
+from types import ModuleType
+
+import pytest
+
+from fabric.lab.hosts import LabHost
+
+GUEST_MEMORY_MIB = 96
+GUEST_DISK_MIB = 64
+
+
+def real_guests_required() -> bool:
+    """Tell whether real guests must run here (CI): then a missing requirement fails instead of skipping."""
+    return os.environ.get("PORTAL_REAL_GUESTS", "") == "required"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip the calling test for reason, or fail it when PORTAL_REAL_GUESTS=required (CI)."""
+    if real_guests_required():
+        pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_libvirt() -> ModuleType:
+    """Return libvirt-python; skip the calling test without it, or fail it when PORTAL_REAL_GUESTS=required."""
+    try:
+        return importlib.import_module("libvirt")
+    except ImportError:
+        skip_or_fail("libvirt-python is not installed (pip install -r requirements-fabric.txt)")
+
+
+def guest_xml(host: LabHost, *, name: str, address: str, disk_path: str) -> str:
+    """Return the domain XML of a lab guest on host: direct kernel boot, a virtio NIC, a disk, ACPI."""
+    kernel = f"{host.pool_path}/{host.base_volumes['kernel']}"
+    initrd = f"{host.pool_path}/{host.base_volumes['initrd']}"
+    cmdline = f"console=ttyS0 quiet portal.ip={address} portal.gw={host.gateway} portal.hostname={name}"
+    return f"""<domain type='qemu'>
+  <name>{name}</name>
+  <memory unit='MiB'>{GUEST_MEMORY_MIB}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>{kernel}</kernel>
+    <initrd>{initrd}</initrd>
+    <cmdline>{cmdline}</cmdline>
+  </os>
+  <features><acpi/><tcg><tb-cache unit='MiB'>32</tb-cache></tcg></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='{disk_path}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='network'>
+      <source network='{host.network}'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'><log file='/var/log/libvirt/qemu/{name}-console.log'/></serial>
+    <console type='pty'/>
+  </devices>
+</domain>"""
+
+
+def overlay_volume_xml(host: LabHost, *, name: str) -> str:
+    """Return the XML of a qcow2 copy-on-write volume over the host's base disk volume."""
+    base = f"{host.pool_path}/{host.base_volumes['disk']}"
+    return f"""<volume>
+  <name>{name}.qcow2</name>
+  <capacity unit='MiB'>{GUEST_DISK_MIB}</capacity>
+  <target><format type='qcow2'/></target>
+  <backingStore><path>{base}</path><format type='raw'/></backingStore>
+</volume>"""
+
+
+def http_get(address: str, *, timeout: float = 2.0) -> str | None:
+    """Return the body of GET / from address on port 80, or None when nothing answers."""
+    try:
+        with socket.create_connection((address, 80), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+            chunks = []
+            while chunk := connection.recv(4096):
+                chunks.append(chunk)
+    except OSError:
+        return None
+    return b"".join(chunks).decode(errors="replace")
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.2):
+    """Return predicate's first true value, or None once timeout seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    return None
