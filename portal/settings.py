@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fabric",
     "availability",
     "endpoints",
+    "balancer",
     "applications",
     "console",
     "api",
