@@ -198,6 +198,8 @@ WORKER_RECONNECT_MAX_SECONDS = float(os.environ.get("WORKER_RECONNECT_MAX_SECOND
 FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
+# How often the worker renders each load balancer's configuration and applies it when it changed.
+LOAD_BALANCER_APPLY_SECONDS = float(os.environ.get("LOAD_BALANCER_APPLY_SECONDS", "2"))
 
 # The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").
 CLASSIC_API_PREFIX = os.environ.get("CLASSIC_API_PREFIX", "sms").strip("/") + "/"
