@@ -131,3 +131,21 @@ def test_setting_a_server_haproxy_does_not_have_says_so(running):
         running.runtime.set_server_state("set-1", "endpoint-99", "drain")
     with pytest.raises(ValueError, match="ready, drain, maint"):
         running.runtime.set_server_state("set-1", "endpoint-10", "down")
+
+
+def test_haproxy_accepts_every_shape_the_renderer_writes(start_haproxy):
+    member = MemberValues(8, "web1", "10.254.128.10")
+    members = (member, MemberValues(9, "web2", None))
+    http_set = SetValues(3, "web", "tcp", 80, 8080, "http", 8080, "/a b#$'", 15, 2, members)
+    tcp_set = SetValues(4, "tcp", "tcp", 81, 81, "tcp", 81, "", 5, 100, ())
+    udp_set = SetValues(5, "dns", "udp", 53, 53, "tcp", 53, "", 5, 2, (member,))
+    endpoints = (
+        StandAloneValues(5, "SSH", "tcp", 22, 22, "web1", "10.254.128.10"),
+        StandAloneValues(6, "RDP", "tcp", 3389, 3389, "web2", None),
+        StandAloneValues(7, "DNS", "udp", 53, 53, "web1", "10.254.128.10"),
+    )
+    services = [
+        CloudServiceValues(1, "shop", "127.0.1.1", endpoints=endpoints, sets=(http_set, tcp_set, udp_set)),
+        CloudServiceValues(2, "blog", "127.0.1.2", endpoints=(StandAloneValues(10, "SSH", "tcp", 22, 22, "b", None),)),
+    ]
+    haproxy.check(render(LoadBalancerValues(runtime_socket="/run/portal-test.sock"), services))
