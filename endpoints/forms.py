@@ -271,3 +271,47 @@ class EditForm(EndpointFieldsForm):
 
 class DeleteForm(forms.Form):
     confirmed = forms.BooleanField(widget=forms.HiddenInput, initial=True)
+
+
+class ProbeForm(forms.Form):
+    """A load-balanced set's probe, changed for every member at once (as Set-AzureLoadBalancedEndpoint did)."""
+
+    probe_protocol = forms.ChoiceField(label="Probe Protocol", choices=ProbeProtocol.choices)
+    probe_port = forms.IntegerField(label="Probe Port", error_messages={"invalid": "Enter a port from 1 to 65535."})
+    probe_path = forms.CharField(
+        label="Probe Path", required=False, help_text="HTTP only: the path that answers 200 OK."
+    )
+    probe_interval = forms.IntegerField(label="Probe Interval", help_text="Seconds between probes.")
+    probe_count = forms.IntegerField(
+        label="Number Of Probes", help_text="Failures in a row before a member is taken out of rotation."
+    )
+
+    def __init__(self, *args, load_balanced_set: LoadBalancedSet, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "probe_protocol": load_balanced_set.probe_protocol,
+                "probe_port": load_balanced_set.probe_port,
+                "probe_path": load_balanced_set.probe_path or "/",
+                "probe_interval": load_balanced_set.probe_interval,
+                "probe_count": load_balanced_set.probe_count,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.load_balanced_set = load_balanced_set
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("probe_protocol") == ProbeProtocol.TCP:
+            data["probe_path"] = ""
+        if {"probe_protocol", "probe_port", "probe_interval", "probe_count"} <= data.keys():
+            for field, errors in probe_checks(
+                probe_protocol=data["probe_protocol"],
+                probe_port=data["probe_port"],
+                probe_path=data.get("probe_path", ""),
+                probe_interval=data["probe_interval"],
+                probe_count=data["probe_count"],
+            ).items():
+                for error in errors:
+                    self.add_error(field, error)
+        return data

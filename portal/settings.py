@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "availability",
     "endpoints",
     "monitor",
+    "balancer",
     "applications",
     "console",
     "api",
@@ -209,6 +210,8 @@ MONITOR_SAMPLE_SECONDS = float(os.environ.get("MONITOR_SAMPLE_SECONDS", "60"))
 MONITOR_RAW_RETENTION_HOURS = int(os.environ.get("MONITOR_RAW_RETENTION_HOURS", "24"))
 MONITOR_ROLLUP_RETENTION_DAYS = int(os.environ.get("MONITOR_ROLLUP_RETENTION_DAYS", "30"))
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
+# How often the worker renders each load balancer's configuration and applies it when it changed.
+LOAD_BALANCER_APPLY_SECONDS = float(os.environ.get("LOAD_BALANCER_APPLY_SECONDS", "2"))
 
 # The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").
 CLASSIC_API_PREFIX = os.environ.get("CLASSIC_API_PREFIX", "sms").strip("/") + "/"

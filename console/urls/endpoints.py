@@ -13,4 +13,5 @@ urlpatterns = [
     path("virtual-machines/<int:pk>/endpoints/edit/", views.endpoint_edit, name="edit"),
     path("virtual-machines/<int:pk>/endpoints/delete/", views.endpoint_remove, name="delete"),
     path("cloud-services/<int:pk>/", views.cloud_service_detail, name="cloud-service"),
+    path("cloud-services/<int:pk>/sets/<int:set_pk>/probe/", views.load_balanced_set_probe, name="set-probe"),
 ]

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, SetForm
-from endpoints.models import Endpoint
+from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, ProbeForm, SetForm
+from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.selectors import (
     cloud_service_endpoints,
     cloud_service_load_balanced_sets,
@@ -25,7 +25,7 @@ from endpoints.selectors import (
     virtual_machine_endpoints,
     virtual_machines_for,
 )
-from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
+from endpoints.services import endpoint_create, endpoint_delete, endpoint_update, load_balanced_set_update
 from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
@@ -34,6 +34,7 @@ from vms.models import VirtualMachine
 MACHINE_TEMPLATE = "console/machine.html"
 WIZARD_TEMPLATE = "endpoints/add_wizard.html"
 DIALOG_TEMPLATE = "endpoints/endpoint_dialog.html"
+PROBE_TEMPLATE = "endpoints/probe_dialog.html"
 CLOUD_SERVICE_TEMPLATE = "endpoints/cloud_service.html"
 SETS_PART = "sets"
 
@@ -233,3 +234,28 @@ def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "endpoints": cloud_service_endpoints(cloud_service),
     }
     return render_page(request, CLOUD_SERVICE_TEMPLATE, "main", context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def load_balanced_set_probe(request: HtmxHttpRequest, pk: int, set_pk: int) -> HttpResponse:
+    """Show or save a load-balanced set's probe, changed for every member at once."""
+    cloud_service = get_object_or_404(cloud_services_for(subscription_or_404(request)), pk=pk)
+    lb_set = get_object_or_404(LoadBalancedSet, pk=set_pk, cloud_service=cloud_service)
+    form = ProbeForm(request.POST if request.method == "POST" else None, load_balanced_set=lb_set)
+    if form.is_valid():
+        try:
+            load_balanced_set_update(load_balanced_set=lb_set, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            url = lb_set.get_absolute_url()
+            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    context = {
+        "nav_section": "cloud-services",
+        "fragment": wants_fragment(request),
+        "cloud_service": cloud_service,
+        "lb_set": lb_set,
+        "form": form,
+    }
+    return render_page(request, PROBE_TEMPLATE, "dialog", context)

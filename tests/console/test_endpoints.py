@@ -435,3 +435,70 @@ class TestCloudServicePage:
         with django_assert_max_num_queries(10):
             response = signed_in.get(self.url(cloud_service))
         assert response.content.decode().count("<tr>") >= count
+
+
+class TestSetProbe:
+    """Editing a set's probe from the cloud service page changes it for every member at once."""
+
+    def url(self, lb_set):
+        return reverse("endpoints:set-probe", args=[lb_set.cloud_service_id, lb_set.pk])
+
+    def data(self, **overrides):
+        return {
+            "probe_protocol": "http",
+            "probe_port": "8080",
+            "probe_path": "/health",
+            "probe_interval": "30",
+            "probe_count": "4",
+            **overrides,
+        }
+
+    def test_the_cloud_service_page_links_the_probe_dialog(self, signed_in, cloud_service, web1):
+        lb_set = http_set(web1).load_balanced_set
+        html = signed_in.get(reverse("endpoints:cloud-service", args=[cloud_service.pk])).content.decode()
+        assert f'href="{self.url(lb_set)}"' in html and f'hx-get="{self.url(lb_set)}"' in html
+
+    def test_without_htmx_the_dialog_is_a_page_with_the_current_probe(self, signed_in, web1):
+        lb_set = http_set(web1).load_balanced_set
+        html = signed_in.get(self.url(lb_set)).content.decode()
+        assert "<html" in html and "Edit the probe of web" in html
+        assert 'name="probe_path" value="/"' in html and 'name="probe_interval" value="15"' in html
+
+    def test_with_htmx_the_dialog_is_a_fragment(self, signed_in, web1):
+        lb_set = http_set(web1).load_balanced_set
+        html = signed_in.get(self.url(lb_set), **DIALOG).content.decode()
+        assert "<html" not in html and html.lstrip().startswith("<dialog")
+
+    def test_saving_changes_every_member_and_returns_to_the_set(self, signed_in, web1, web2):
+        lb_set = http_set(web1).load_balanced_set
+        endpoint_create(vm=web2, name="HTTP", protocol="tcp", public_port=80, private_port=80, load_balanced_set=lb_set)
+        response = signed_in.post(self.url(lb_set), self.data())
+        assert response.status_code == 302 and response["Location"] == lb_set.get_absolute_url()
+        lb_set.refresh_from_db()
+        assert (lb_set.probe_protocol, lb_set.probe_port, lb_set.probe_path) == ("http", 8080, "/health")
+        assert (lb_set.probe_interval, lb_set.probe_count) == (30, 4)
+        assert lb_set.members.count() == 2
+
+    def test_saving_with_htmx_redirects_the_page(self, signed_in, web1):
+        lb_set = http_set(web1).load_balanced_set
+        response = signed_in.post(self.url(lb_set), self.data(probe_protocol="tcp", probe_path="/ignored"), **DIALOG)
+        assert response.status_code == 200 and response["HX-Redirect"] == lb_set.get_absolute_url()
+        lb_set.refresh_from_db()
+        assert (lb_set.probe_protocol, lb_set.probe_path) == ("tcp", "")
+
+    @pytest.mark.parametrize("headers", [{}, DIALOG])
+    def test_a_refused_probe_is_shown_and_nothing_changes(self, signed_in, web1, headers):
+        lb_set = http_set(web1).load_balanced_set
+        response = signed_in.post(self.url(lb_set), self.data(probe_path="health", probe_count="1"), **headers)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert ("<html" in html) is not bool(headers)
+        assert "An HTTP probe needs a path starting with /" in html and "The number of probes is 2 to 100." in html
+        lb_set.refresh_from_db()
+        assert (lb_set.probe_path, lb_set.probe_count) == ("/", 2)
+
+    def test_another_subscriptions_set_is_not_found(self, signed_in, stranger, cloud_service):
+        theirs = LoadBalancedSet.objects.get(cloud_service=stranger.cloud_service)
+        assert signed_in.get(self.url(theirs)).status_code == 404
+        wrong_service = reverse("endpoints:set-probe", args=[cloud_service.pk, theirs.pk])
+        assert signed_in.post(wrong_service, self.data()).status_code == 404

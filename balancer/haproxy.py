@@ -1,0 +1,206 @@
+"""Talking to HAProxy: check and apply a configuration, reload through the master CLI, and its runtime API.
+
+HAProxy runs in master-worker mode (``haproxy -W -S MASTER_SOCKET -p PID_FILE -f CONFIG``). A reload makes the master
+start new workers with the new file while the old ones finish the connections they hold. A configuration is checked
+with ``haproxy -c`` before it replaces the file; one HAProxy refuses never replaces it, and a reload that starts no
+new worker (an address it cannot bind, which ``-c`` does not try) puts the previous file back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CHECK_TIMEOUT_SECONDS = 30
+SOCKET_TIMEOUT_SECONDS = 5
+RELOAD_TIMEOUT_SECONDS = 15
+SERVER_STATES = ("ready", "drain", "maint")
+
+
+class HAProxyError(Exception):
+    """HAProxy refused something; the message is HAProxy's own, or says what did not happen."""
+
+
+class ConfigurationRefused(HAProxyError):
+    """``haproxy -c`` refused the configuration: nothing was replaced or reloaded."""
+
+
+class ReloadFailed(HAProxyError):
+    """The master started no worker with the new configuration; the previous file is back and still running."""
+
+
+def _ask(socket_path: str, command: str, *, timeout: float = SOCKET_TIMEOUT_SECONDS) -> str:
+    """Send one command to a HAProxy CLI socket and return its whole answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(timeout)
+        try:
+            connection.connect(socket_path)
+        except OSError as error:
+            raise HAProxyError(f"HAProxy does not answer on {socket_path}: {error.strerror or error}.") from error
+        connection.sendall(command.encode() + b"\n")
+        # The master CLI answers once it sees the end of the input.
+        connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def check(config_text: str, *, binary: str = "haproxy", directory: str | None = None) -> None:
+    """Raise ConfigurationRefused with HAProxy's message unless ``haproxy -c`` accepts the configuration."""
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", dir=directory, delete=True) as candidate:
+        candidate.write(config_text)
+        candidate.flush()
+        _check_file(candidate.name, binary)
+
+
+def _check_file(path: str, binary: str) -> None:
+    try:
+        result = subprocess.run(  # noqa: S603 - the binary is staff's setting, the file is ours
+            [binary, "-c", "-f", path], capture_output=True, text=True, timeout=CHECK_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigurationRefused(f"{binary} could not check the configuration: {error}.") from error
+    if result.returncode != 0:
+        raise ConfigurationRefused(_messages(result.stdout + result.stderr, path) or f"{binary} -c failed.")
+
+
+def _messages(output: str, path: str) -> str:
+    """Return HAProxy's alerts and warnings without its notices and process ids, naming the file by what it is."""
+    lines = []
+    for line in output.splitlines():
+        if not line.strip() or line.startswith("[NOTICE]"):
+            continue
+        line = re.sub(r"^\[(\w+)\]\s+\(\d+\) : ", r"[\1] ", line)
+        lines.append(line.replace(path, "the new configuration"))
+    return "\n".join(lines)
+
+
+def workers(master_socket: str) -> list[int]:
+    """Return the pids of the current workers (not the old ones finishing their connections), from ``show proc``."""
+    pids, section = [], ""
+    for line in _ask(master_socket, "show proc").splitlines():
+        if line.startswith("#"):
+            section = line.strip("# ").lower()
+            continue
+        fields = line.split()
+        if section == "workers" and len(fields) >= 2 and fields[0].isdigit() and fields[1] == "worker":
+            pids.append(int(fields[0]))
+    return pids
+
+
+def reload(master_socket: str, *, timeout: float = RELOAD_TIMEOUT_SECONDS) -> None:
+    """Reload HAProxy through its master CLI and wait until a new worker runs; raise ReloadFailed if none does."""
+    before = set(workers(master_socket))
+    # The master re-executes itself and may close the connection before it answers.
+    with contextlib.suppress(OSError, HAProxyError):
+        _ask(master_socket, "reload")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            now = set(workers(master_socket))
+        except (HAProxyError, OSError):
+            now = set()
+        if now and not now & before:
+            return
+        time.sleep(0.05)
+    raise ReloadFailed("HAProxy started no worker with the new configuration; see its log for the reason.")
+
+
+def apply(config_text: str, *, config_path: str, master_socket: str, binary: str = "haproxy") -> None:
+    """Check a configuration, replace the file with it atomically and reload HAProxy; a refusal changes nothing."""
+    target = Path(config_path)
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=f".{target.name}.", delete=False) as new:
+        new.write(config_text)
+    candidate = new.name
+    try:
+        _check_file(candidate, binary)
+    except ConfigurationRefused:
+        os.unlink(candidate)
+        raise
+    previous = target.read_text() if target.exists() else None
+    os.chmod(candidate, 0o644)
+    os.replace(candidate, target)
+    try:
+        reload(master_socket)
+    except HAProxyError:
+        if previous is not None:
+            _write_atomically(target, previous)
+        raise
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=f".{target.name}.", delete=False) as f:
+        f.write(text)
+    os.chmod(f.name, 0o644)
+    os.replace(f.name, target)
+
+
+@dataclass(frozen=True)
+class ServerState:
+    """One server of a backend as HAProxy sees it: UP, DOWN, DRAIN, MAINT or no check, and its current sessions."""
+
+    backend: str
+    server: str
+    status: str
+    sessions: int
+    check_status: str
+
+    @property
+    def in_rotation(self) -> bool:
+        """True while HAProxy sends new connections to it (its check passes, or it has none)."""
+        return self.status.split()[0] in ("UP", "no")
+
+
+class RuntimeApi:
+    """HAProxy's runtime API on its stats socket (``stats socket ... level admin``)."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+
+    def command(self, command: str) -> str:
+        return _ask(self.socket_path, command)
+
+    def servers_state(self) -> list[ServerState]:
+        """Return every backend server's state, parsed from ``show stat``."""
+        text = self.command("show stat").lstrip("# ")
+        states = []
+        for row in csv.DictReader(line for line in text.splitlines() if line):
+            if row["svname"] in ("FRONTEND", "BACKEND"):
+                continue
+            states.append(
+                ServerState(
+                    backend=row["pxname"],
+                    server=row["svname"],
+                    status=row["status"],
+                    sessions=int(row["scur"] or 0),
+                    check_status=row.get("check_status", ""),
+                )
+            )
+        return states
+
+    def server_state(self, backend: str, server: str) -> ServerState:
+        for state in self.servers_state():
+            if state.backend == backend and state.server == server:
+                return state
+        raise HAProxyError(f"HAProxy has no server {server} in backend {backend}.")
+
+    def set_server_state(self, backend: str, server: str, state: str) -> None:
+        """Put a server in ``ready``, ``drain`` (no new connections, current ones go on) or ``maint``."""
+        if state not in SERVER_STATES:
+            raise ValueError(f"A server's state is one of {', '.join(SERVER_STATES)}.")
+        answer = self.command(f"set server {backend}/{server} state {state}").strip()
+        if answer:
+            raise HAProxyError(answer)
+
+    def sessions(self, backend: str, server: str) -> int:
+        """Return the server's current sessions: a drain waits for zero."""
+        return self.server_state(backend, server).sessions

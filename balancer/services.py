@@ -1,0 +1,93 @@
+"""Writes for load balancers: public addresses for cloud services, and applying a region's configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from balancer import haproxy
+from balancer.config import render
+from balancer.models import LoadBalancer, PublicAddress
+from balancer.selectors import cloud_services_without_address, load_balancer_values
+
+logger = logging.getLogger(__name__)
+
+Apply = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What one pass did: ``applied``, ``unchanged``, ``refused`` (HAProxy's reason) or ``unreachable``."""
+
+    outcome: str
+    message: str = ""
+
+
+@transaction.atomic
+def public_addresses_assign(*, load_balancer: LoadBalancer) -> list[str]:
+    """Give each cloud service with endpoints in the region the lowest free address; return those left without one."""
+    locked = LoadBalancer.objects.select_for_update().get(pk=load_balancer.pk)
+    waiting = list(cloud_services_without_address(locked).values_list("pk", "name"))
+    if not waiting:
+        return []
+    taken = set(PublicAddress.objects.filter(load_balancer=locked).values_list("address", flat=True))
+    free = (str(address) for address in ipaddress.IPv4Network(locked.public_addresses).hosts())
+    free = (address for address in free if address not in taken)
+    given, left = [], []
+    for service_id, name in waiting:
+        address = next(free, None)
+        if address is None:
+            left.append(name)
+            continue
+        given.append(PublicAddress(load_balancer=locked, cloud_service_id=service_id, address=address))
+    PublicAddress.objects.bulk_create(given)
+    return left
+
+
+def load_balancer_configuration(*, load_balancer: LoadBalancer) -> str:
+    """Return the configuration the region's endpoints, sets, members and addresses call for now."""
+    values, cloud_services = load_balancer_values(load_balancer)
+    return render(values, cloud_services)
+
+
+def load_balancer_apply(*, load_balancer: LoadBalancer, apply: Apply = haproxy.apply) -> ApplyResult:
+    """Render the region's configuration and, when it changed, have HAProxy check and load it; record a refusal."""
+    left = public_addresses_assign(load_balancer=load_balancer)
+    text = load_balancer_configuration(load_balancer=load_balancer)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    load_balancer.refresh_from_db(fields=["applied_hash", "refused_hash"])
+    if digest == load_balancer.applied_hash:
+        return ApplyResult("unchanged")
+    if digest == load_balancer.refused_hash:
+        return ApplyResult("refused", load_balancer.refusal)
+    try:
+        apply(
+            text,
+            config_path=load_balancer.config_path,
+            master_socket=load_balancer.master_socket,
+            binary=load_balancer.binary,
+        )
+    except haproxy.HAProxyError as error:
+        message = str(error)
+        logger.warning("HAProxy of %s did not take a configuration: %s", load_balancer.region, message)
+        # A configuration HAProxy cannot load waits for the next change; one that did not reach HAProxy (not
+        # running, its socket missing) is tried again on the next pass.
+        refused = isinstance(error, haproxy.ConfigurationRefused | haproxy.ReloadFailed)
+        LoadBalancer.objects.filter(pk=load_balancer.pk).update(
+            refused_hash=digest if refused else "", refusal=message, refused_at=timezone.now()
+        )
+        return ApplyResult("refused" if refused else "unreachable", message)
+    LoadBalancer.objects.filter(pk=load_balancer.pk).update(
+        applied_hash=digest, applied_at=timezone.now(), refused_hash="", refusal="", refused_at=None
+    )
+    message = ""
+    if left:
+        message = f"No public address is left for {', '.join(left)}: widen the load balancer's addresses."
+        logger.warning("Load balancer of %s: %s", load_balancer.region, message)
+    return ApplyResult("applied", message)

@@ -1,0 +1,216 @@
+"""A region's load balancer: public addresses for cloud services, the selector's values, and applying a change."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+from pathlib import Path
+
+import pytest
+
+from balancer import haproxy
+from balancer.models import LoadBalancer, PublicAddress
+from balancer.periodic import apply_changes
+from balancer.selectors import load_balancer_values
+from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
+from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
+from fabric.models import Host, Placement, Rack
+from tests.balancer.conftest import free_port, wait_for
+from tests.factories import CloudServiceFactory, VirtualMachineFactory, region
+from vms.models import Region
+
+pytestmark = pytest.mark.django_db
+
+_macs = itertools.count(1)
+
+
+def place(vm, address: str) -> Placement:
+    """Put a VM on a host of its region with this address, as the fabric does when it starts it."""
+    rack, _ = Rack.objects.get_or_create(region=vm.cloud_service.region, name="rack1")
+    host, _ = Host.objects.get_or_create(
+        rack=rack, name="host1", defaults={"cores": 64, "memory_mb": 262144, "subnet": "10.254.128.0/24"}
+    )
+    return Placement.objects.create(
+        virtual_machine=vm,
+        host=host,
+        domain_name=f"vm-{vm.pk}",
+        mac_address=f"52:54:00:00:00:{next(_macs):02x}",
+        address=address,
+    )
+
+
+def load_balancer(tmp_path: Path, **values) -> LoadBalancer:
+    return LoadBalancer.objects.create(
+        region=region(),
+        public_addresses=values.pop("public_addresses", "127.0.1.0/29"),
+        config_path=str(tmp_path / "haproxy.cfg"),
+        runtime_socket=str(tmp_path / "runtime.sock"),
+        master_socket=str(tmp_path / "master.sock"),
+        **values,
+    )
+
+
+def ssh(vm, public_port: int = 22, private_port: int = 22):
+    return endpoint_create(vm=vm, name="SSH", protocol="tcp", public_port=public_port, private_port=private_port)
+
+
+def test_cloud_services_sharing_a_public_port_get_addresses_of_their_own(tmp_path):
+    balancer = load_balancer(tmp_path)
+    first, second = VirtualMachineFactory(), VirtualMachineFactory()
+    ssh(first), ssh(second)
+    CloudServiceFactory()  # no endpoints: no address
+    CloudServiceFactory(region=Region.objects.exclude(pk=balancer.region_id).first())
+
+    assert public_addresses_assign(load_balancer=balancer) == []
+
+    given = dict(PublicAddress.objects.values_list("cloud_service_id", "address"))
+    assert given == {first.cloud_service_id: "127.0.1.1", second.cloud_service_id: "127.0.1.2"}
+    text = load_balancer_configuration(load_balancer=balancer)
+    assert "    bind 127.0.1.1:22\n" in text
+    assert "    bind 127.0.1.2:22\n" in text
+
+
+def test_a_cloud_service_keeps_its_address_and_a_freed_one_is_given_again(tmp_path):
+    balancer = load_balancer(tmp_path)
+    first, second = VirtualMachineFactory(), VirtualMachineFactory()
+    ssh(first), ssh(second)
+    public_addresses_assign(load_balancer=balancer)
+    first.cloud_service.delete()
+    third = VirtualMachineFactory()
+    ssh(third)
+
+    public_addresses_assign(load_balancer=balancer)
+
+    given = dict(PublicAddress.objects.values_list("cloud_service_id", "address"))
+    assert given == {second.cloud_service_id: "127.0.1.2", third.cloud_service_id: "127.0.1.1"}
+
+
+def test_cloud_services_beyond_the_range_are_named(tmp_path):
+    balancer = load_balancer(tmp_path, public_addresses="127.0.1.7/32")
+    first, second = VirtualMachineFactory(), VirtualMachineFactory()
+    ssh(first), ssh(second)
+
+    assert public_addresses_assign(load_balancer=balancer) == [second.cloud_service.name]
+    assert list(PublicAddress.objects.values_list("address", flat=True)) == ["127.0.1.7"]
+
+
+def test_the_values_take_four_queries_whatever_the_number_of_endpoints(tmp_path, django_assert_num_queries):
+    balancer = load_balancer(tmp_path)
+
+    def grow(services: int) -> None:
+        for _ in range(services):
+            web1 = VirtualMachineFactory()
+            web2 = VirtualMachineFactory(cloud_service=web1.cloud_service)
+            place(web1, f"10.254.128.{web1.pk}")
+            ssh(web1)
+            lb = endpoint_create(
+                vm=web1,
+                name="web",
+                protocol="tcp",
+                public_port=80,
+                private_port=80,
+                load_balanced_set_name="web",
+                probe_port=80,
+            )
+            endpoint_create(
+                vm=web2,
+                name="web",
+                protocol="tcp",
+                public_port=80,
+                private_port=80,
+                load_balanced_set=lb.load_balanced_set,
+            )
+        public_addresses_assign(load_balancer=balancer)
+
+    grow(1)
+    with django_assert_num_queries(4):
+        _values, few = load_balancer_values(balancer)
+    grow(3)
+    with django_assert_num_queries(4):
+        _values, many = load_balancer_values(balancer)
+    assert len(few) == 1
+    assert len(many) == 4
+    web_set = many[0].sets[0]
+    assert [member.address for member in web_set.members] == [many[0].endpoints[0].address, None]
+
+
+def test_a_configuration_haproxy_refuses_is_recorded_and_not_tried_again(tmp_path):
+    balancer = load_balancer(tmp_path, binary="false")
+    ssh(VirtualMachineFactory())
+
+    result = load_balancer_apply(load_balancer=balancer)
+
+    balancer.refresh_from_db()
+    assert result.outcome == "refused"
+    assert balancer.refusal == result.message == "false -c failed."
+    assert balancer.refused_hash and not balancer.applied_hash
+    assert not Path(balancer.config_path).exists()
+    assert load_balancer_apply(load_balancer=balancer).outcome == "refused"
+
+
+def test_an_haproxy_that_does_not_answer_is_tried_again(tmp_path):
+    balancer = load_balancer(tmp_path)
+    ssh(VirtualMachineFactory())
+    Path(balancer.config_path).write_text("# the running configuration\n")
+
+    result = load_balancer_apply(load_balancer=balancer)
+
+    balancer.refresh_from_db()
+    assert result.outcome == "unreachable"
+    assert "does not answer" in balancer.refusal
+    assert balancer.refused_hash == ""
+    assert Path(balancer.config_path).read_text() == "# the running configuration\n"
+
+
+def fetch(address: str, port: int) -> str:
+    connection = http.client.HTTPConnection(address, port, timeout=5)
+    try:
+        connection.request("GET", "/")
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+
+def test_endpoint_and_probe_changes_reach_a_running_haproxy(tmp_path, start_haproxy, backends):
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory()
+    place(vm, "127.0.0.1")
+    first_port, set_port = free_port(), free_port()
+    endpoint = endpoint_create(
+        vm=vm, name="web1", protocol="tcp", public_port=first_port, private_port=backends[0].port
+    )
+    public_addresses_assign(load_balancer=balancer)
+    start_haproxy(load_balancer_configuration(load_balancer=balancer))
+    assert load_balancer_apply(load_balancer=balancer).outcome == "applied"
+    assert load_balancer_apply(load_balancer=balancer).outcome == "unchanged"
+    assert fetch("127.0.1.1", first_port) == "web1"
+
+    member = endpoint_create(
+        vm=vm,
+        name="web2",
+        protocol="tcp",
+        public_port=set_port,
+        private_port=backends[1].port,
+        load_balanced_set_name="web",
+        probe_protocol="http",
+        probe_port=backends[1].port,
+        probe_path="/health",
+        probe_interval=5,
+    )
+    assert apply_changes()[balancer.region.name].outcome == "applied"
+    assert wait_for(lambda: fetch("127.0.1.1", set_port), what="the set to serve") == "web2"
+    runtime = haproxy.RuntimeApi(balancer.runtime_socket)
+    backend = f"set-{member.load_balanced_set_id}"
+    wait_for(lambda: runtime.server_state(backend, f"endpoint-{member.pk}").check_status == "L7OK", what="HTTP")
+
+    load_balanced_set_update(
+        load_balanced_set=member.load_balanced_set, probe_protocol="tcp", probe_port=backends[1].port, probe_count=3
+    )
+    assert apply_changes()[balancer.region.name].outcome == "applied"
+    wait_for(lambda: runtime.server_state(backend, f"endpoint-{member.pk}").check_status == "L4OK", what="TCP")
+
+    endpoint_delete(endpoint=endpoint)
+    assert apply_changes()[balancer.region.name].outcome == "applied"
+    with pytest.raises(ConnectionRefusedError):
+        fetch("127.0.1.1", first_port)
+    assert fetch("127.0.1.1", set_port) == "web2"
