@@ -231,8 +231,9 @@ def _placed(name: str, refused: list[str]) -> str:
 def lower_bound(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role]) -> int:
     """Return a floor on the rounds any valid plan of the placeable hosts needs.
 
-    Hosts holding different update domains of one set each need a round of their own (they conflict pairwise), and a
-    role whose every up member is on the hosts needs at least two rounds.
+    Hosts holding different update domains of one set each need a round of their own (they conflict pairwise), a role
+    whose every up member is on the hosts needs at least two rounds, and so does each host of any group of hosts that
+    conflict pairwise (the largest such group found greedily).
     """
     problem = _Problem(hosts, vms, roles)
     placeable = [host.key for host in problem.hosts if not problem.conflict(problem.loads[host.key])]
@@ -247,7 +248,33 @@ def lower_bound(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role])
     totals = problem.combined(placeable).role_down
     if any(totals[key] >= len(problem.roles[key].up_members) for key in totals):
         bound = max(bound, 2)
-    return bound
+    return max(bound, _clique(problem, placeable))
+
+
+def _apart(problem: _Problem, placeable: list[int]) -> dict[int, set[int]]:
+    """Map each host to the hosts it may not share a round with."""
+    apart: dict[int, set[int]] = {key: set() for key in placeable}
+    for index, first in enumerate(placeable):
+        for second in placeable[index + 1 :]:
+            if problem.conflict(problem.combined([first, second])):
+                apart[first].add(second)
+                apart[second].add(first)
+    return apart
+
+
+def _clique(problem: _Problem, placeable: list[int]) -> int:
+    """Return the size of a group of hosts of which no two may share a round (found greedily): each needs its own."""
+    apart = _apart(problem, placeable)
+    best = 0
+    for start in placeable:
+        clique = [start]
+        candidates = set(apart[start])
+        while candidates:
+            chosen = max(candidates, key=lambda key: (len(apart[key] & candidates), -key))
+            clique.append(chosen)
+            candidates &= apart[chosen]
+        best = max(best, len(clique))
+    return best
 
 
 def _join(names: Sequence[str]) -> str:
