@@ -50,7 +50,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 SMALL_VMS = 100
 # The groups of measures, in the order they run; --only picks some (the build is always timed).
-MEASURES = ("pages", "lists", "applications", "endpoints", "api", "deploys", "catalog", "http")
+MEASURES = ("pages", "lists", "applications", "endpoints", "api", "deploys", "catalog", "maintenance", "http")
 VMS_PER_SERVICE = 50
 PAGE_SIZE = 50
 HTTP_CONCURRENCY = 16
@@ -119,6 +119,12 @@ TARGETS = {
     "application_page_queries_200_vms": (10, "queries"),
     "application_page_200_vms_median_ms": (300.0, "ms"),
     "assessment_50_roles_x_20_members_median_ms": (50.0, "ms"),
+    # Host maintenance's plan (pure): 100 hosts, 2,000 VMs in 200 sets of 10 over 5 update domains, a role each.
+    "maintenance_plan_100_hosts_median_ms": (1000.0, "ms"),
+    # Random placement makes most hosts clash; the floor is the largest group of hosts clashing pairwise.
+    "maintenance_plan_rounds_vs_lower_bound": (1.5, "x"),
+    # Random cases of up to 6 hosts: the greedy plan's rounds beyond the brute force's fewest, at worst.
+    "maintenance_small_cases_max_gap": (1, "rounds"),
 }
 HTTP_P50_VS_FLOOR = 1.5
 HTTP_P99_VS_P50 = 4.0
@@ -682,6 +688,69 @@ def measure_applications(client: Client, subscription, *, storage_account, repea
     return results
 
 
+def maintenance_large_input(seed: int = 2013):
+    """Build 100 hosts and 2,000 VMs in 200 sets of 10 (update domains 0-4), each host holding one domain of a set."""
+    import random
+
+    from maintenance.planner import Host, Role, Vm
+
+    rng = random.Random(seed)  # noqa: S311 - a repeatable layout, not security
+    hosts = [Host(key, f"h{key}") for key in range(100)]
+    vms, roles = [], []
+    for set_key in range(200):
+        domain_of_host: dict[int, int] = {}
+        members = []
+        for index in range(10):
+            update_domain = index % 5
+            host = rng.choice([h.key for h in hosts if domain_of_host.get(h.key, update_domain) == update_domain])
+            domain_of_host[host] = update_domain
+            key = set_key * 10 + index
+            vms.append(Vm(key, f"vm{key}", host, set_key, f"set{set_key}", update_domain))
+            members.append(key)
+        roles.append(Role(set_key, f"role{set_key}", f"app{set_key // 5}", tuple(members)))
+    return hosts, vms, roles
+
+
+def measure_maintenance(repeat: int) -> dict[str, float]:
+    """Time the maintenance plan of 100 hosts; hold small random cases' rounds to the brute force's fewest."""
+    import random
+
+    from maintenance import planner
+    from tests.maintenance.test_planner import fewest_rounds
+
+    hosts, vms, roles = maintenance_large_input()
+    result = planner.plan(hosts, vms, roles)
+    bound = planner.lower_bound(hosts, vms, roles)
+    median = timed(lambda: planner.plan(hosts, vms, roles), max(5, repeat // 3))
+    rng = random.Random(7)  # noqa: S311 - repeatable cases, not security
+    gaps = []
+    for _ in range(300):
+        small_hosts = [planner.Host(key, f"h{key}") for key in range(rng.randint(2, 6))]
+        small_vms = [
+            planner.Vm(
+                key, f"vm{key}", rng.randrange(len(small_hosts)), rng.choice([None, 1, 2, 3]), "s", rng.randrange(3)
+            )
+            for key in range(rng.randint(2, 12))
+        ]
+        small_roles = [
+            planner.Role(set_key, f"r{set_key}", "app", tuple(vm.key for vm in small_vms if vm.set_key == set_key))
+            for set_key in (1, 2, 3)
+        ]
+        plan = planner.plan(small_hosts, small_vms, small_roles)
+        placed = sorted(key for r in plan.rounds for key in r.hosts)
+        gaps.append(len(plan.rounds) - fewest_rounds(placed, small_vms, small_roles))
+    print(
+        f"  maintenance      100 hosts, 2,000 VMs in 200 sets: {len(result.rounds)} rounds (lower bound {bound}), "
+        f"{len(result.unplaceable)} hosts left out, {median:.1f} ms; 300 small cases: "
+        f"{gaps.count(0)} at the fewest rounds, {sum(1 for g in gaps if g > 0)} above, worst +{max(gaps)}"
+    )
+    return {
+        "maintenance_plan_100_hosts_median_ms": median,
+        "maintenance_plan_rounds_vs_lower_bound": len(result.rounds) / bound,
+        "maintenance_small_cases_max_gap": max(gaps),
+    }
+
+
 def explain(large: Tenant) -> None:
     """Print PostgreSQL's plan (EXPLAIN ANALYZE) for each list's first page in the large subscription."""
     from django.utils import timezone
@@ -968,6 +1037,8 @@ def main() -> int:
         if "catalog" in chosen:
             results["password_hash_median_ms"] = timed(lambda: make_password(factories.STRONG_PASSWORD), 5)
             results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)
+        if "maintenance" in chosen:
+            results.update(measure_maintenance(options.repeat))
 
         print(
             f"database: {connection.vendor}; {SMALL_VMS} and {options.vms} VMs in one subscription each; "

@@ -93,6 +93,17 @@ class Host(models.Model):
         validators=[validate_subnet],
         help_text="The guests' IPv4 network on this host; its first address is the gateway.",
     )
+    maintenance_command = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="What host maintenance runs on the worker while the host's VMs are down, such as "
+        "ssh root@host 'apt-get -y upgrade && systemctl reboot'; empty: nothing is run.",
+    )
+    maintenance_timeout_seconds = models.PositiveIntegerField(
+        "Maintenance time limit (seconds)",
+        default=900,
+        help_text="How long the maintenance command and the wait for the host to answer again may take.",
+    )
 
     class Meta:
         ordering = ["rack__region__display_order", "rack__name", "name"]

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "monitor",
     "balancer",
     "applications",
+    "maintenance",
     "console",
     "api",
     "classic",
@@ -202,6 +203,9 @@ FABRIC_FAILURE_RATE = float(os.environ.get("FABRIC_FAILURE_RATE", "0"))
 # be running, how long a worker's lease on a host lasts without a heartbeat, and a probe's timeout.
 FABRIC_SHUTDOWN_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_SHUTDOWN_TIMEOUT_SECONDS", "30"))
 FABRIC_START_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_START_TIMEOUT_SECONDS", "30"))
+# Host maintenance: how long a simulated host takes to reboot, and how often a libvirt host is asked whether it answers.
+MAINTENANCE_SIMULATED_REBOOT_SECONDS = float(os.environ.get("MAINTENANCE_SIMULATED_REBOOT_SECONDS", "3"))
+MAINTENANCE_HOST_POLL_SECONDS = float(os.environ.get("MAINTENANCE_HOST_POLL_SECONDS", "2"))
 FABRIC_LEASE_SECONDS = float(os.environ.get("FABRIC_LEASE_SECONDS", "10"))
 FABRIC_PROBE_TIMEOUT_SECONDS = float(os.environ.get("FABRIC_PROBE_TIMEOUT_SECONDS", "1"))
 # The shortest probe interval a load-balanced set may have; lower it only for demonstrations and browser tests.

@@ -36,5 +36,6 @@ urlpatterns = [
     path(settings.CLASSIC_API_PREFIX, include("classic.urls")),
     path("", include("applications.urls")),
     path("", include("fabric.urls")),
+    path("", include("maintenance.urls")),
     path("", include("monitor.urls")),
 ]
