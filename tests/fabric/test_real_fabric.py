@@ -163,6 +163,10 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
         assert drill.status == Drill.Status.COMPLETED, drill.outcome
         # The report: what the assessment predicted is what was observed.
         assert (drill.went_down, drill.observed_down) == (not drill.predicted_survives, drill.predicted_down)
+        print(
+            f"drill report: predicted {'survives' if drill.predicted_survives else 'down'}, observed "
+            f"{'down' if drill.went_down else 'up'}; application down {drill.down_seconds:.1f} s"
+        )
         texts = list(drill.events.order_by("at", "pk").values_list("text", flat=True))
         assert any("web1 stopped (fabric failure)" in text for text in texts), texts
         assert wait_until(
