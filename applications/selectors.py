@@ -13,6 +13,7 @@ from applications import assessment as model
 from applications.models import Application, Dependency, Drill, Role
 from availability.models import AvailabilitySet, Membership
 from endpoints.selectors import load_balanced_sets_for_vms
+from fabric.drivers.base import DomainState
 from fabric.models import Rack
 from portal.models import Subscription
 from vms.models import VirtualMachine
@@ -46,6 +47,22 @@ def vm_rack(vm: VirtualMachine) -> Rack | None:
     """Return the rack of the host the VM is placed on, or None when it has no placement."""
     placement = getattr(vm, "placement", None)
     return placement.host.rack if placement is not None else None
+
+
+def member_state(vm: VirtualMachine) -> tuple[bool, str]:
+    """Whether the VM is up, and its state in words: on a libvirt host, up only while its host reports it running too.
+
+    The host's report (fabric's observed state, from its events and listings) is what a drill observes: a machine the
+    portal thinks running but its host reports stopped is down.
+    """
+    running = vm.status == VirtualMachine.Status.RUNNING
+    label = vm.get_status_display()
+    placement = getattr(vm, "placement", None)
+    if placement is None or placement.host.simulated or not placement.observed_state or not running:
+        return running, label
+    if placement.observed_state == DomainState.RUNNING:
+        return True, label
+    return False, f"{label}, but its host reports it {placement.observed_state.replace('_', ' ')}"
 
 
 def rack_label(rack: Rack) -> str:
@@ -179,13 +196,14 @@ def _role_view(
                 name=vm.name,
                 fault_domain=fd,
                 update_domain=ud,
-                running=vm.status == VirtualMachine.Status.RUNNING,
-                status_label=vm.get_status_display(),
+                running=running,
+                status_label=status_label,
                 rack=rack.pk if rack is not None else None,
                 rack_name=rack_label(rack) if rack is not None else "",
             )
             for fd, ud, vm in slots
             for rack in [vm_rack(vm)]
+            for running, status_label in [member_state(vm)]
         ),
         set_name=availability_set.name if availability_set else "",
         fault_domain_count=fds,

@@ -10,7 +10,7 @@ from fabric.models import Host, HostLease, ImageSource, Placement, Rack
 class HostInline(admin.TabularInline):
     model = Host
     extra = 0
-    fields = ("name", "uri", "cores", "memory_mb", "state", "subnet")
+    fields = ("name", "uri", "domain_type", "cores", "memory_mb", "state", "subnet")
 
 
 @admin.register(Rack)
@@ -23,7 +23,7 @@ class RackAdmin(admin.ModelAdmin):
 
 @admin.register(Host)
 class HostAdmin(admin.ModelAdmin):
-    list_display = ("name", "rack", "state", "uri", "cores", "memory_mb", "last_seen")
+    list_display = ("name", "rack", "state", "uri", "domain_type", "cores", "memory_mb", "last_seen")
     list_filter = ("state", "rack__region", "rack")
     search_fields = ("name", "uri")
     readonly_fields = ("last_seen",)

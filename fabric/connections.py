@@ -17,7 +17,9 @@ def libvirt_driver(host: Host) -> Driver:
     """Open the libvirt driver of a host (libvirt-python is imported only here, for libvirt hosts)."""
     from fabric.drivers.libvirt import LibvirtDriver
 
-    return LibvirtDriver(host.uri, host=host.name, pool=host.storage_pool, keepalive=KEEPALIVE)
+    return LibvirtDriver(
+        host.uri, host=host.name, pool=host.storage_pool, domain_type=host.domain_type, keepalive=KEEPALIVE
+    )
 
 
 _factory: DriverFactory = libvirt_driver

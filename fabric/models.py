@@ -64,6 +64,11 @@ class Rack(models.Model):
 class Host(models.Model):
     """A machine in a rack that runs virtual machines through its driver."""
 
+    class DomainType(models.TextChoices):
+        AUTOMATIC = "", "Automatic"
+        KVM = "kvm", "KVM (hardware virtualization)"
+        QEMU = "qemu", "QEMU (software emulation)"
+
     class State(models.TextChoices):
         AVAILABLE = "available", "Available"
         MAINTENANCE = "maintenance", "Maintenance"
@@ -87,6 +92,14 @@ class Host(models.Model):
     )
     network = models.CharField(
         max_length=100, default="default", help_text="The libvirt network the virtual machines' NICs join."
+    )
+    domain_type = models.CharField(
+        max_length=8,
+        blank=True,
+        default=DomainType.AUTOMATIC,
+        choices=DomainType.choices,
+        help_text="How the host runs guests. Automatic: kvm when libvirt offers it (and, for a host on the portal's "
+        "own machine, the CPU has vmx or svm), else qemu. Set qemu for a host whose /dev/kvm cannot run guests.",
     )
     subnet = models.CharField(
         max_length=18,

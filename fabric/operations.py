@@ -99,6 +99,7 @@ def _carry_out_on(driver: Driver, operation: Operation, placement: Placement) ->
     elif kind == Kind.FABRIC_FAILURE:
         if not operation.details.get(OBSERVED):
             driver.destroy(name)
+            _observed(placement, driver.state(name))
         return _heal_later(operation)
     else:
         return f"The fabric cannot carry out {operation.get_kind_display()} on a libvirt host."
@@ -200,6 +201,13 @@ def fabric_failures_heal(*, now: datetime | None = None) -> list[int]:
         operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=Status.STARTING)
     with ThreadPoolExecutor(max_workers=min(HEAL_THREADS, len(due)), thread_name_prefix="fabric-heal") as pool:
         errors = list(pool.map(_start, [operation.virtual_machine.placement for operation in due]))
+    started = [
+        operation.virtual_machine.placement.pk for operation, error in zip(due, errors, strict=True) if not error
+    ]
+    # Their hosts reported them running (_start waits for it): record it now, before their events arrive.
+    Placement.objects.filter(pk__in=started).update(
+        observed_state=DomainState.RUNNING.value, observed_at=timezone.now()
+    )
     for operation, error in zip(due, errors, strict=True):
         operation_complete(operation_id=operation.pk, attempt=operation.attempts, error=error)
     return [operation.pk for operation in due]

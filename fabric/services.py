@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from fabric.drivers.libvirt import cpu_virtualizes
 from fabric.lab.hosts import LabHost
 from fabric.models import SIMULATED_URI, Host, ImageSource, Placement, Rack
 from vms.models import Image, ImageVersion, OSFamily, Region, VirtualMachine
@@ -114,6 +115,8 @@ def lab_hosts_register(*, hosts: Iterable[LabHost], region: Region) -> list[Host
     """Register the lab's racks and hosts in a region, and its guest as a gallery image the hosts can boot."""
     registered = []
     sources = set()
+    # The lab's hosts share this machine's CPU: without vmx or svm, /dev/kvm may exist but cannot run a guest.
+    domain_type = Host.DomainType.AUTOMATIC if cpu_virtualizes() else Host.DomainType.QEMU
     for lab_host in hosts:
         rack, _ = Rack.objects.get_or_create(region=region, name=lab_host.rack)
         host = Host.objects.filter(name=lab_host.name).first() or Host(name=lab_host.name)
@@ -124,6 +127,7 @@ def lab_hosts_register(*, hosts: Iterable[LabHost], region: Region) -> list[Host
         host.network = lab_host.network
         host.cores = lab_host.cores
         host.memory_mb = lab_host.memory_mib
+        host.domain_type = domain_type
         host.state = Host.State.AVAILABLE
         host.full_clean()
         host.save()

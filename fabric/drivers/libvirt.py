@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,33 @@ def start_event_loop(libvirt: ModuleType) -> None:
 
         threading.Thread(target=run, name="libvirt-events", daemon=True).start()
         _event_loop_started = True
+
+
+def preferred_domain_type(offered: builtins.list[str], *, kvm_usable: bool) -> str:
+    """Return kvm when offered and usable, else qemu (software emulation) when offered, else the first offered."""
+    for preferred in ("kvm", "qemu"):
+        if preferred in offered and (preferred != "kvm" or kvm_usable):
+            return preferred
+    return next((domain_type for domain_type in offered if domain_type != "kvm"), "qemu")
+
+
+def uri_is_local(uri: str) -> bool:
+    """True when the URI names a hypervisor on this machine (no host part: `qemu:///system`, `qemu+unix:///...`)."""
+    return not urlsplit(uri).hostname
+
+
+def cpu_virtualizes(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+    """True when this machine's CPU has hardware virtualization (vmx or svm); libvirt offers kvm whenever /dev/kvm
+    exists, but without them a kvm guest never runs."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags" and {"vmx", "svm"} & set(value.split()):
+            return True
+    return False
 
 
 class LibvirtDriver(Driver):
@@ -149,7 +177,7 @@ class LibvirtDriver(Driver):
             self.on_close(self.host, reasons.get(reason, "unknown"))
 
     def _default_domain_type(self) -> str:
-        """Pick the best domain type the host offers for hvm guests (x86_64 first): kvm, else qemu, else any."""
+        """Pick the best domain type the host offers for hvm guests (x86_64 first); kvm only where it can run."""
         capabilities = ElementTree.fromstring(self._connection().getCapabilities())
         offered = [
             (arch.get("name") != "x86_64", domain.get("type", ""))
@@ -159,10 +187,8 @@ class LibvirtDriver(Driver):
             for domain in arch.iter("domain")
         ]
         types = [domain_type for _, domain_type in sorted(offered, key=lambda pair: pair[0])]
-        for preferred in ("kvm", "qemu"):
-            if preferred in types:
-                return preferred
-        return types[0] if types else "qemu"
+        kvm_usable = cpu_virtualizes() if uri_is_local(self.uri) else True
+        return preferred_domain_type(types, kvm_usable=kvm_usable)
 
     @contextmanager
     def _translated(self, operation: str, name: str) -> Iterator[None]:

@@ -181,3 +181,24 @@ def test_a_rack_failure_drill_of_a_fault_domain_on_several_racks_keeps_the_fault
         place(VirtualMachine.objects.get(name=name), rack)
     drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
     assert drill.predicted_survives and drill.predicted_down == []
+
+
+def test_a_member_on_a_libvirt_host_is_up_only_while_its_host_reports_it_running(subscription):
+    application = web_shop(subscription)
+    iis1 = VirtualMachine.objects.get(name="IIS1")
+    placement = place(iis1, "r1")
+    placement.host.uri = "qemu+ssh://root@host1/system"
+    placement.host.save(update_fields=["uri"])
+    web_key = application.roles.get(name="Web").pk
+
+    def member():
+        web = application_view(application).value.role(web_key)
+        return next((m.running, m.status_label) for m in web.members if m.name == "IIS1")
+
+    assert member() == (True, "Running")  # not observed yet: the portal's state stands
+    placement.observed_state = "stopped"
+    placement.save(update_fields=["observed_state"])
+    assert member() == (False, "Running, but its host reports it stopped")
+    placement.observed_state = "running"
+    placement.save(update_fields=["observed_state"])
+    assert member() == (True, "Running")

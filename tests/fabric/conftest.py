@@ -45,10 +45,19 @@ def libvirt_module() -> ModuleType:
 class Lab:
     hosts: list[LabHost]
     workdir: Path
+    stopped: bool = False
 
     def stop(self) -> None:
-        """Stop the lab now (the session's end then has nothing left to stop); only the last test using it may."""
+        """Stop the lab now (the session's end then has nothing left to stop); a later test starts it again."""
         stop_hosts(self.workdir)
+        self.stopped = True
+
+    def running(self) -> Lab:
+        """Return the lab, started again first if a test stopped it."""
+        if self.stopped:
+            self.hosts = start_hosts(len(self.hosts), 2, self.workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
+            self.stopped = False
+        return self
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +82,12 @@ def lab(tmp_path_factory) -> Lab:
         yield Lab(hosts=hosts, workdir=workdir)
     finally:
         stop_hosts(workdir)
+
+
+@pytest.fixture
+def running_lab(lab) -> Lab:
+    """The session's lab, started again if an earlier test stopped it (tests/fabric/test_lab.py checks its stop)."""
+    return lab.running()
 
 
 @pytest.fixture(scope="session")

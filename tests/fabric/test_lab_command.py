@@ -66,3 +66,14 @@ def test_down_removes_empty_hosts_and_marks_the_ones_holding_vms_unreachable(db)
     assert (removed, unreachable) == (["labh0"], ["labh1"])
     assert Host.objects.get(name="labh1").state == Host.State.UNREACHABLE
     assert not Host.objects.filter(name="labh0").exists()
+
+
+def test_the_lab_runs_its_guests_in_software_emulation_when_the_cpu_cannot_virtualize(db, monkeypatch):
+    region = factories.region()
+    monkeypatch.setattr("fabric.services.cpu_virtualizes", lambda: False)
+    lab_hosts_register(hosts=[lab_host(0, 0)], region=region)
+    assert Host.objects.get(name="labh0").domain_type == "qemu"
+
+    monkeypatch.setattr("fabric.services.cpu_virtualizes", lambda: True)
+    lab_hosts_register(hosts=[lab_host(0, 0)], region=region)
+    assert Host.objects.get(name="labh0").domain_type == ""  # automatic: kvm, as libvirt offers it

@@ -170,6 +170,9 @@ def test_a_rack_failure_stops_its_machines_at_once_and_healing_starts_them_toget
     operations = [begin(vm, Kind.FABRIC_FAILURE, failure_seconds=30) for vm in vms]
 
     assert {driver.state(p.domain_name) for p in placements} == {DomainState.STOPPED}
+    assert set(
+        Placement.objects.filter(pk__in=[p.pk for p in placements]).values_list("observed_state", flat=True)
+    ) == {"stopped"}
     assert {operation.status for operation in operations} == {Operation.Status.IN_PROGRESS}
     assert fabric_failures_heal(now=started + timedelta(seconds=29)) == []
     assert {driver.state(p.domain_name) for p in placements} == {DomainState.STOPPED}
@@ -178,6 +181,10 @@ def test_a_rack_failure_stops_its_machines_at_once_and_healing_starts_them_toget
 
     assert sorted(healed) == sorted(operation.pk for operation in operations)
     assert {driver.state(p.domain_name) for p in placements} == {DomainState.RUNNING}
+    # What the host reported when each started is recorded at once, not only when its event arrives.
+    assert set(
+        Placement.objects.filter(pk__in=[p.pk for p in placements]).values_list("observed_state", flat=True)
+    ) == {"running"}
     assert set(Operation.objects.filter(pk__in=healed).values_list("status", flat=True)) == {"succeeded"}
     assert set(VirtualMachine.objects.filter(pk__in=[vm.pk for vm in vms]).values_list("status", flat=True)) == {
         Status.RUNNING

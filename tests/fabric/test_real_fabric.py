@@ -8,6 +8,7 @@ stops; every wait is bounded.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import threading
@@ -17,9 +18,11 @@ from pathlib import Path
 import pytest
 from django.db import connections, transaction
 
+from applications.models import Drill
+from applications.services import application_create, drill_start, role_add
 from console.services import virtual_machine_deploy
 from fabric import connections as fabric_connections
-from fabric.models import Placement
+from fabric.models import SIMULATED_URI, Host, Placement, Rack
 from fabric.probes import Probe, probe_answers
 from fabric.services import lab_hosts_register
 from fabric.watch import process_watcher
@@ -27,12 +30,10 @@ from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.lab import http_get, wait_until
 from vms.models import ImageVersion, Operation, VirtualMachine
-from vms.services.operations import operation_begin
 
 pytestmark = [
     pytest.mark.real_guests,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skip(reason="unfinished: the guests defined through the driver do not answer HTTP yet"),
 ]
 
 BOOT_TIMEOUT = 90
@@ -63,103 +64,128 @@ def worker(settings):
     background.running = False
 
 
-def test_two_vms_boot_a_rack_failure_takes_down_the_predicted_one_and_healing_and_kill_recovery_work(
-    lab, settings, worker, subscription, user
+def _deploy(user, subscription, image, region, name: str, first: VirtualMachine | None = None) -> VirtualMachine:
+    where = (
+        {"dns_name": "labweb", "region": region, "availability_set_name": "webset"}
+        if first is None
+        else {"cloud_service": first.cloud_service, "availability_set": first.membership.availability_set}
+    )
+    operation = virtual_machine_deploy(
+        user=user,
+        subscription=subscription,
+        image_version=image,
+        name=name,
+        admin_username="portaladmin",
+        admin_password=factories.STRONG_PASSWORD,
+        size=factories.size("ExtraSmall"),
+        **where,
+    )
+    return VirtualMachine.objects.select_related("membership", "placement__host__rack").get(
+        pk=operation.virtual_machine_id
+    )
+
+
+def _operations() -> list[tuple[str, str, str]]:
+    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
+
+
+def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_healing_and_kill_recovery_work(
+    running_lab, settings, worker, subscription, user
 ):
+    lab = running_lab
     background, thread = worker
     region = factories.region()
-    hosts = lab_hosts_register(hosts=lab.hosts, region=region)
+    # The region's hosts are the lab's alone (the test database gives every region simulated ones).
+    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
+    Rack.objects.filter(region=region).delete()
+    lab_hosts_register(hosts=lab.hosts, region=region)
     image = ImageVersion.objects.get(fabric_source__isnull=False)
-    first = virtual_machine_deploy(
-        user=user,
-        subscription=subscription,
-        image_version=image,
-        name="web1",
-        admin_username="portaladmin",
-        admin_password=factories.STRONG_PASSWORD,
-        size=factories.size("ExtraSmall"),
-        dns_name="labweb",
-        region=region,
-        availability_set_name="webset",
-    )
-    web1 = VirtualMachine.objects.get(pk=first.virtual_machine_id)
-    second = virtual_machine_deploy(
-        user=user,
-        subscription=subscription,
-        image_version=image,
-        name="web2",
-        admin_username="portaladmin",
-        admin_password=factories.STRONG_PASSWORD,
-        size=factories.size("ExtraSmall"),
-        cloud_service=web1.cloud_service,
-        availability_set=web1.membership.availability_set,
-    )
-    web2 = VirtualMachine.objects.get(pk=second.virtual_machine_id)
-    # One VM per host and rack, as the deploy places them (fault domain i on rack i).
-    placements = {}
-    for index, (vm, host) in enumerate(zip((web1, web2), hosts, strict=True)):
-        address = lab.hosts[index].guest_address(0).split("/")[0]
-        placements[vm.name] = Placement.objects.create(
-            virtual_machine=vm,
-            host=host,
-            domain_name=f"portal-{vm.pk}",
-            mac_address=f"52:54:00:aa:00:{index:02x}",
-            address=address,
-        )
+    web1 = _deploy(user, subscription, image, region, "web1")
+    web2 = _deploy(user, subscription, image, region, "web2", first=web1)
+    vms = {vm.name: vm for vm in (web1, web2)}
+    # The deploy spreads the set's fault domains over the racks: one VM per rack, each on its host's network.
+    racks = {vm.placement.host.rack_id for vm in vms.values()}
+    assert racks == set(Host.objects.filter(rack__region=region).values_list("rack_id", flat=True))
+    assert len(racks) == 2
+    for vm in vms.values():
+        assert ipaddress.IPv4Address(vm.placement.address) in ipaddress.IPv4Network(vm.placement.host.subnet)
+    address = {name: vm.placement.address for name, vm in vms.items()}
     started = time.monotonic()
     thread.start()
     try:
-        for vm in (web1, web2):
-            address = placements[vm.name].address
-            answered = wait_until(lambda a=address: http_get(a), timeout=BOOT_TIMEOUT)
-            log = list(Operation.objects.values_list("title", "status", "message"))
-            assert answered, f"{vm.name} never answered HTTP at {address}; operations: {log}"
+        for name in vms:
+            answered = wait_until(lambda a=address[name]: http_get(a), timeout=BOOT_TIMEOUT)
+            assert answered, f"{name} never answered HTTP at {address[name]}; operations: {_operations()}"
+            assert name in answered  # the guest names itself: it is the machine deployed under this name
         boot_seconds = time.monotonic() - started
-        print(f"\nboot of 2 test guests to answering HTTP: {boot_seconds:.1f} s")
-        assert set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING}
+        print(f"\nboot of 2 test guests (deploy to answering HTTP): {boot_seconds:.1f} s")
+        assert wait_until(
+            lambda: set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING},
+            timeout=30,
+        ), _operations()
+        assert wait_until(
+            lambda: set(Placement.objects.values_list("observed_state", flat=True)) == {"running"}, timeout=15
+        )
 
-        # A rack failure of rack0 (fault domain 0) for 5 seconds: web1 is the VM the assessment predicts down.
-        failed_rack = hosts[0].rack
-        predicted = {p.virtual_machine.name for p in Placement.objects.filter(host__rack=failed_rack)}
-        assert predicted == {"web1"}
+        # A rack-failure drill of web1's fault domain on the application made of the set.
+        application = application_create(subscription=subscription, name="labapp")
+        role_add(application=application, name="web", availability_set=web1.membership.availability_set)
+        fault_domain = web1.membership.fault_domain
         chosen_seconds = 5
-        failure_started = time.monotonic()
         with transaction.atomic():
-            for vm in VirtualMachine.objects.select_for_update().filter(placement__host__rack=failed_rack):
-                operation_begin(
-                    vm=vm,
-                    kind=Operation.Kind.FABRIC_FAILURE,
-                    title=f"Rack failure: {failed_rack.name} takes down {vm.name}",
-                    user=None,
-                    details={"failure_seconds": chosen_seconds},
-                )
-        tcp = {name: Probe(address=p.address, port=80) for name, p in placements.items()}
+            drill = drill_start(
+                application=application,
+                kind=Drill.Kind.RACK_FAILURE,
+                fault_domain=fault_domain,
+                failure_seconds=chosen_seconds,
+                user=user,
+            )
+        failure_started = time.monotonic()
+        predicted_vms = {vm.name for vm in VirtualMachine.objects.filter(pk__in=drill.plan[0]["vms"])}
+        assert predicted_vms == {"web1"}
+        assert drill.predicted_survives  # the set keeps web2 on the other rack
+        tcp = {name: Probe(address=a, port=80) for name, a in address.items()}
         down = wait_until(
             lambda: {n for n, probe in tcp.items() if not probe_answers(probe, timeout=0.5)}, timeout=30, interval=0.1
         )
-        assert down == predicted
-        observed_down = wait_until(
-            lambda: Placement.objects.filter(pk=placements["web1"].pk, observed_state="stopped").exists(), timeout=15
-        )
-        assert observed_down, "the host's stop event was not recorded"
-        assert http_get(placements["web2"].address)
+        assert down == predicted_vms, _operations()
+        assert wait_until(
+            lambda: Placement.objects.filter(virtual_machine=web1, observed_state="stopped").exists(), timeout=15
+        ), "the host's stop event was not recorded"
+        assert Placement.objects.get(virtual_machine=web2).observed_state == "running"
+        assert http_get(address["web2"])
         back = wait_until(lambda: probe_answers(tcp["web1"], timeout=0.5), timeout=BOOT_TIMEOUT, interval=0.2)
         downtime = time.monotonic() - failure_started
-        assert back, "service healing did not bring web1 back"
-        print(f"rack failure of {chosen_seconds} s chosen: web1 observed down for {downtime:.1f} s until it answered")
+        assert back, f"service healing did not bring web1 back; operations: {_operations()}"
+        print(f"rack-failure drill of {chosen_seconds} s chosen: web1 down {downtime:.1f} s until it answered again")
         assert downtime >= chosen_seconds
+        assert wait_until(lambda: not Drill.objects.get(pk=drill.pk).running, timeout=60), _operations()
+        drill.refresh_from_db()
+        assert drill.status == Drill.Status.COMPLETED, drill.outcome
+        # The report: what the assessment predicted is what was observed.
+        assert (drill.went_down, drill.observed_down) == (not drill.predicted_survives, drill.predicted_down)
+        print(
+            f"drill report: predicted {'survives' if drill.predicted_survives else 'down'}, observed "
+            f"{'down' if drill.went_down else 'up'}; application down {drill.down_seconds:.1f} s"
+        )
+        texts = list(drill.events.order_by("at", "pk").values_list("text", flat=True))
+        assert any("web1 stopped (fabric failure)" in text for text in texts), texts
+        assert wait_until(
+            lambda: Placement.objects.filter(virtual_machine=web1, observed_state="running").exists(), timeout=15
+        )
 
         # kill -9 of web2's qemu: the watcher sees it and service healing starts it again, with no page open.
-        host2 = lab.hosts[1]
-        pid = int(Path(host2.run_path, "qemu", f"{placements['web2'].domain_name}.pid").read_text().strip())
+        placement2 = Placement.objects.select_related("host").get(virtual_machine=web2)
+        lab_host = next(h for h in lab.hosts if h.name == placement2.host.name)
+        pid = int(Path(lab_host.run_path, "qemu", f"{placement2.domain_name}.pid").read_text().strip())
         os.kill(pid, signal.SIGKILL)
         assert wait_until(
             lambda: Operation.objects.filter(
                 virtual_machine=web2, kind=Operation.Kind.FABRIC_FAILURE, title__contains="stopped by itself"
             ).exists(),
             timeout=30,
-        ), "the killed guest was not seen"
-        assert wait_until(lambda: http_get(placements["web2"].address), timeout=BOOT_TIMEOUT), "web2 was not healed"
+        ), f"the killed guest was not seen; operations: {_operations()}"
+        assert wait_until(lambda: http_get(address["web2"]), timeout=BOOT_TIMEOUT), "web2 was not healed"
         assert wait_until(
             lambda: VirtualMachine.objects.filter(pk=web2.pk, status=VirtualMachine.Status.RUNNING).exists(),
             timeout=30,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('fabric', '0002_image_source'),
+        ('fabric', '0003_host_domain_type'),
     ]
 
     operations = [
