@@ -121,7 +121,8 @@ def test_each_member_s_rack_comes_from_its_host_s_placement(subscription):
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
         place(VirtualMachine.objects.get(name=name), rack)
     view = application_view(application)
-    racks = {rack.name: rack.pk for rack in Rack.objects.all()}
+    region = VirtualMachine.objects.get(name="IIS1").cloud_service.region
+    racks = {rack.name: rack.pk for rack in Rack.objects.filter(region=region)}
     members = {m.name: (m.rack, m.rack_name) for role in view.value.roles for m in role.members}
     assert members == {
         "IIS1": (racks["r1"], "r1 of West US"),
