@@ -8,3 +8,11 @@ class BalancerConfig(AppConfig):
 
     name = "balancer"
     verbose_name = "Load balancers"
+
+    def ready(self) -> None:
+        from balancer.rotation import drained, haproxy_rotation
+        from endpoints.probes import rotation_reader_register
+        from vms.fabric import planned_operation_guard_register
+
+        rotation_reader_register(haproxy_rotation)
+        planned_operation_guard_register(drained)
