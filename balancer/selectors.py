@@ -143,3 +143,12 @@ def drain_targets(vm_id: int) -> list[DrainTarget]:
         )
         for pk, set_id, runtime_socket, address, protocol, port, path in rows
     ]
+
+
+def public_address_of(cloud_service_id: int) -> str | None:
+    """Return the address clients reach the cloud service's public ports on, when its region's load balancer runs."""
+    return (
+        PublicAddress.objects.filter(cloud_service_id=cloud_service_id, load_balancer__enabled=True)
+        .values_list("address", flat=True)
+        .first()
+    )

@@ -11,7 +11,7 @@ import pytest
 from balancer import haproxy
 from balancer.models import LoadBalancer, PublicAddress
 from balancer.periodic import apply_changes
-from balancer.selectors import load_balancer_values
+from balancer.selectors import load_balancer_values, public_address_of
 from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
 from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
 from fabric.lab.hosts import LabBalancer
@@ -241,3 +241,13 @@ def test_the_labs_haproxy_becomes_the_regions_load_balancer_and_is_disabled_when
     lab_balancer_register(balancer=lab, region=None)
     balancer.refresh_from_db()
     assert not balancer.enabled
+
+
+def test_the_public_address_is_shown_only_while_the_regions_load_balancer_is_enabled(tmp_path):
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory()
+    ssh(vm)
+    public_addresses_assign(load_balancer=balancer)
+    assert public_address_of(vm.cloud_service_id) == "127.0.1.1"
+    LoadBalancer.objects.filter(pk=balancer.pk).update(enabled=False)
+    assert public_address_of(vm.cloud_service_id) is None
