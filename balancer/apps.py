@@ -8,3 +8,14 @@ class BalancerConfig(AppConfig):
 
     name = "balancer"
     verbose_name = "Load balancers"
+
+    def ready(self) -> None:
+        from balancer.rotation import drained, haproxy_rotation
+        from balancer.services import load_balancer_for_lab
+        from endpoints.probes import rotation_reader_register
+        from fabric.services import lab_balancer_listener_register
+        from vms.fabric import planned_operation_guard_register
+
+        rotation_reader_register(haproxy_rotation)
+        planned_operation_guard_register(drained)
+        lab_balancer_listener_register(load_balancer_for_lab)

@@ -178,3 +178,20 @@ def render(load_balancer: LoadBalancerValues, cloud_services: list[CloudServiceV
         for _port, _kind, _id, item in sorted(ports, key=lambda entry: entry[:3]):
             lines.extend(_stand_alone(service, item) if isinstance(item, StandAloneValues) else _set(service, item))
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+SET_BACKEND = re.compile(r"^set-(\d+)$")
+MEMBER_SERVER = re.compile(r"^endpoint-(\d+)$")
+
+
+def set_rotation(servers: list[tuple[str, str, bool]]) -> tuple[frozenset[int], dict[int, bool]]:
+    """Map HAProxy's servers (backend, server, in rotation) back to the sets it carries and their members' rotation."""
+    set_ids: set[int] = set()
+    in_rotation: dict[int, bool] = {}
+    for backend, server, taking_traffic in servers:
+        backend_match, server_match = SET_BACKEND.match(backend), MEMBER_SERVER.match(server)
+        if backend_match is None or server_match is None:
+            continue
+        set_ids.add(int(backend_match[1]))
+        in_rotation[int(server_match[1])] = taking_traffic
+    return frozenset(set_ids), in_rotation

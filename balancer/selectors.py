@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import F, QuerySet
 
-from balancer.config import CloudServiceValues, LoadBalancerValues, MemberValues, SetValues, StandAloneValues
+from balancer.config import (
+    CloudServiceValues,
+    LoadBalancerValues,
+    MemberValues,
+    SetValues,
+    StandAloneValues,
+    server_name,
+    set_backend_name,
+)
 from balancer.models import LoadBalancer, PublicAddress
-from endpoints.models import Endpoint, LoadBalancedSet
+from endpoints.models import Endpoint, LoadBalancedSet, ProbeProtocol
+from fabric.probes import Probe
 from vms.models import CloudService
 
 
@@ -97,3 +107,48 @@ def load_balancer_values(load_balancer: LoadBalancer) -> tuple[LoadBalancerValue
         for service_id, (name, address) in sorted(services.items())
     ]
     return LoadBalancerValues(runtime_socket=load_balancer.runtime_socket), cloud_services
+
+
+@dataclass(frozen=True)
+class DrainTarget:
+    """A VM's member of a set behind an enabled load balancer: its server there and the probe it answers."""
+
+    runtime_socket: str
+    backend: str
+    server: str
+    probe: Probe | None  # None while the VM has no address
+
+
+def drain_targets(vm_id: int) -> list[DrainTarget]:
+    """Return the VM's members of load-balanced sets that an enabled load balancer carries: one query."""
+    rows = Endpoint.objects.filter(
+        virtual_machine_id=vm_id,
+        load_balanced_set__isnull=False,
+        cloud_service__public_address__load_balancer__enabled=True,
+    ).values_list(
+        "pk",
+        "load_balanced_set_id",
+        "cloud_service__public_address__load_balancer__runtime_socket",
+        "virtual_machine__placement__address",
+        "load_balanced_set__probe_protocol",
+        "load_balanced_set__probe_port",
+        "load_balanced_set__probe_path",
+    )
+    return [
+        DrainTarget(
+            runtime_socket=runtime_socket,
+            backend=set_backend_name(set_id),
+            server=server_name(pk),
+            probe=Probe(address, port, (path or "/") if protocol == ProbeProtocol.HTTP else "") if address else None,
+        )
+        for pk, set_id, runtime_socket, address, protocol, port, path in rows
+    ]
+
+
+def public_address_of(cloud_service_id: int) -> str | None:
+    """Return the address clients reach the cloud service's public ports on, when its region's load balancer runs."""
+    return (
+        PublicAddress.objects.filter(cloud_service_id=cloud_service_id, load_balancer__enabled=True)
+        .values_list("address", flat=True)
+        .first()
+    )

@@ -15,6 +15,8 @@ from balancer import haproxy
 from balancer.config import render
 from balancer.models import LoadBalancer, PublicAddress
 from balancer.selectors import cloud_services_without_address, load_balancer_values
+from fabric.lab.hosts import LabBalancer
+from vms.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +93,22 @@ def load_balancer_apply(*, load_balancer: LoadBalancer, apply: Apply = haproxy.a
         message = f"No public address is left for {', '.join(left)}: widen the load balancer's addresses."
         logger.warning("Load balancer of %s: %s", load_balancer.region, message)
     return ApplyResult("applied", message)
+
+
+def load_balancer_for_lab(*, balancer: LabBalancer, region: Region | None) -> LoadBalancer | None:
+    """Make the lab's HAProxy the region's load balancer (region None: the lab stopped, so disable the one it was)."""
+    if region is None:
+        LoadBalancer.objects.filter(config_path=balancer.config_path).update(enabled=False)
+        return None
+    load_balancer = LoadBalancer.objects.filter(region=region).first() or LoadBalancer(region=region)
+    load_balancer.enabled = True
+    load_balancer.public_addresses = balancer.public_addresses
+    load_balancer.config_path = balancer.config_path
+    load_balancer.runtime_socket = balancer.runtime_socket
+    load_balancer.master_socket = balancer.master_socket
+    load_balancer.binary = balancer.binary
+    # A new HAProxy runs the lab's empty configuration: the next pass applies the region's again.
+    load_balancer.applied_hash = load_balancer.refused_hash = load_balancer.refusal = ""
+    load_balancer.full_clean()
+    load_balancer.save()
+    return load_balancer

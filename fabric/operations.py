@@ -54,7 +54,8 @@ def carry_out(operation: Operation) -> str | None:
         return _heal_later(operation)  # the hosts reported it down (or its host is unreachable): nothing to stop
     try:
         driver = host_driver(placement.host)
-        return _carry_out_on(driver, operation, placement)
+        with simulation.planned_operation_guarded(operation):
+            return _carry_out_on(driver, operation, placement)
     except DriverError as error:
         return f"{error.message}{_read_back(placement)}"
 

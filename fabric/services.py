@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
 from fabric.drivers.libvirt import cpu_virtualizes
-from fabric.lab.hosts import LabHost
+from fabric.lab.hosts import LabBalancer, LabHost
 from fabric.models import SIMULATED_URI, Host, ImageSource, Placement, Rack
 from vms.models import Image, ImageVersion, OSFamily, Region, VirtualMachine
 
@@ -25,6 +25,25 @@ SIMULATED_MEMORY_MB = 256 * 1024
 LAB_IMAGE_NAME = "Lab guest (BusyBox)"
 LAB_IMAGE_RELEASE = datetime.date(2024, 1, 1)
 LAB_CMDLINE = "console=ttyS0 quiet portal.ip={address}/{prefix} portal.gw={gateway} portal.hostname={hostname}"
+
+
+# Apps above the fabric that take up the lab's HAProxy (balancer makes it the region's load balancer): called with
+# the region when the lab comes up, and with None when it goes down.
+LabBalancerListener = Callable[..., None]
+_lab_balancer_listeners: list[LabBalancerListener] = []
+
+
+def lab_balancer_listener_register(listener: LabBalancerListener) -> LabBalancerListener:
+    """Have `listener(balancer=LabBalancer, region=Region | None)` called when the lab's HAProxy starts and stops."""
+    if listener not in _lab_balancer_listeners:
+        _lab_balancer_listeners.append(listener)
+    return listener
+
+
+def lab_balancer_register(*, balancer: LabBalancer, region: Region | None) -> None:
+    """Tell the listeners the lab's HAProxy now serves `region` (or, with None, that it stopped)."""
+    for listener in _lab_balancer_listeners:
+        listener(balancer=balancer, region=region)
 
 
 def region_lock(*, region_id: int) -> Region:

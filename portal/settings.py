@@ -216,6 +216,10 @@ MONITOR_ROLLUP_RETENTION_DAYS = int(os.environ.get("MONITOR_ROLLUP_RETENTION_DAY
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 # How often the worker renders each load balancer's configuration and applies it when it changed.
 LOAD_BALANCER_APPLY_SECONDS = float(os.environ.get("LOAD_BALANCER_APPLY_SECONDS", "2"))
+# Before a planned operation on a member behind a load balancer: how long its current sessions may take to end, and
+# after it, how long the portal waits for the machine to answer its probe before putting it back in any case.
+LOAD_BALANCER_DRAIN_SECONDS = float(os.environ.get("LOAD_BALANCER_DRAIN_SECONDS", "30"))
+LOAD_BALANCER_READY_SECONDS = float(os.environ.get("LOAD_BALANCER_READY_SECONDS", "60"))
 
 # The classic Service Management API answers under this path (the SDK's host may carry it: "HOST:PORT/sms").
 CLASSIC_API_PREFIX = os.environ.get("CLASSIC_API_PREFIX", "sms").strip("/") + "/"

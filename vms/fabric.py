@@ -7,9 +7,11 @@ which plays the platform that provisions, powers and restarts VMs.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 from django.conf import settings
 
@@ -45,6 +47,35 @@ def carrier_register(function: Carrier) -> Carrier:
     global _carrier
     _carrier = function
     return function
+
+
+# Operations the portal plans on a running machine, which a load balancer drains first, and the start that ends one.
+PLANNED_KINDS = frozenset(
+    {Operation.Kind.RESTART, Operation.Kind.SHUT_DOWN, Operation.Kind.CONFIGURE, Operation.Kind.UPDATE}
+)
+GUARDED_KINDS = PLANNED_KINDS | {Operation.Kind.START}
+
+# A guard wraps a planned operation (or a start) on a machine: what it does before the machine goes down and after
+# the operation. An exception from the operation passes through it.
+Guard = Callable[[Operation], AbstractContextManager[None]]
+_guards: list[Guard] = []
+
+
+def planned_operation_guard_register(guard: Guard) -> Guard:
+    """Wrap every planned operation and start carried out on a real host in `guard` (the balancer drains there)."""
+    if guard not in _guards:
+        _guards.append(guard)
+    return guard
+
+
+@contextlib.contextmanager
+def planned_operation_guarded(operation: Operation) -> Iterator[None]:
+    """Run the registered guards around the operation when it is planned (or a start); others pass straight on."""
+    with contextlib.ExitStack() as stack:
+        if operation.kind in GUARDED_KINDS:
+            for guard in _guards:
+                stack.enter_context(guard(operation))
+        yield
 
 
 def simulate(operation: Operation) -> str:

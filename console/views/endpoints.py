@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from balancer.selectors import public_address_of
 from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, ProbeForm, SetForm
 from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.selectors import (
@@ -226,6 +227,7 @@ def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "fragment": wants_fragment(request),
         "cloud_service": cloud_service,
         "load_balanced_sets": cloud_service_load_balanced_sets(cloud_service, now=timezone.now()),
+        "public_address": public_address_of(cloud_service.pk),
     }
     if requested_part(request, (SETS_PART,)):
         return render(request, f"{CLOUD_SERVICE_TEMPLATE}#sets", context)

@@ -23,6 +23,7 @@ from availability.selectors import (
     virtual_machine_operations,
     virtual_machines_for,
 )
+from balancer.selectors import public_address_of
 from console.services import virtual_machine_configure
 from monitor.charts import dashboard_chart, monitor_charts
 from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
@@ -73,6 +74,7 @@ def render_dashboard(request: HtmxHttpRequest, vm: DashboardMachine, *, part: st
     activity = virtual_machine_activity(vm)
     context |= {
         "glance": vm.glance,
+        "public_address": public_address_of(vm.glance.cloud_service_pk),
         "neighbours": virtual_machine_neighbours(vm),
         "activity": activity,
         "commands": available_commands(vm, activity),

@@ -27,6 +27,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 LAB_NETWORK = ipaddress.ip_network("10.254.0.0/16")
+# The load balancer's public addresses, made local to this machine (a route of table local on lo) while the lab runs.
+LAB_PUBLIC_ADDRESSES = ipaddress.ip_network("10.254.250.0/24")
+BALANCER_DIRECTORY = "balancer"
 MAX_HOSTS = 100
 MAX_RACKS = 100
 STATE_FILE = "lab-state.json"
@@ -52,6 +55,18 @@ SBIN = "/usr/sbin"
 
 class LabError(RuntimeError):
     """The lab could not be started or checked."""
+
+
+@dataclass(frozen=True)
+class LabBalancer:
+    """The lab's HAProxy (master-worker): its files and sockets, and the public addresses routed to this machine."""
+
+    binary: str
+    config_path: str
+    runtime_socket: str
+    master_socket: str
+    pid_file: str
+    public_addresses: str
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,15 @@ class _State:
 
     def __init__(self, path: Path):
         self.path = path
-        self.data: dict = {"bridges": [], "links": [], "netns": [], "routes": [], "processes": [], "hosts": []}
+        self.data: dict = {
+            "bridges": [],
+            "links": [],
+            "netns": [],
+            "routes": [],
+            "processes": [],
+            "hosts": [],
+            "balancer": None,
+        }
         if path.exists():
             self.data.update(json.loads(path.read_text()))
 
@@ -315,8 +338,12 @@ def start_hosts(
     cache: str | os.PathLike | None = None,
     cores: int | None = None,
     memory_mib: int | None = None,
+    balancer: bool = True,
 ) -> list[LabHost]:
-    """Start n hosts spread over the racks (host i in rack i % racks) and return them once each answers."""
+    """Start n hosts spread over the racks (host i in rack i % racks) and return them once each answers.
+
+    With `balancer`, an HAProxy for the region starts too (recorded_balancer tells its files and addresses).
+    """
     if not 1 <= n <= MAX_HOSTS or not 1 <= racks <= min(n, MAX_RACKS):
         raise LabError(f"between 1 and {MAX_HOSTS} hosts and between 1 and that many racks, please")
     missing = check_requirements()
@@ -404,12 +431,57 @@ def start_hosts(
             _start_daemons(state, workdir / host.name, host.name)
         for host in others:
             _wait(lambda host=host: _host_ready(host.uri), READY_TIMEOUT, f"{host.name}'s libvirtd")
+        if balancer:
+            _start_balancer(state, workdir)
         state.data["hosts"] = [asdict(host) for host in hosts]
         state.save()
         return hosts
     except BaseException:
         stop_hosts(workdir)
         raise
+
+
+def _start_balancer(state: _State, workdir: Path) -> None:
+    """Route the public addresses to this machine and start HAProxy in master-worker mode with an empty service."""
+    binary = shutil.which("haproxy") or shutil.which("haproxy", path=SBIN)
+    if binary is None:
+        raise LabError("haproxy is not installed (fabric/lab/install.sh installs it)")
+    directory = workdir / BALANCER_DIRECTORY
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    balancer = LabBalancer(
+        binary=binary,
+        config_path=str(directory / "haproxy.cfg"),
+        runtime_socket=str(directory / "runtime.sock"),
+        master_socket=str(directory / "master.sock"),
+        pid_file=str(directory / "haproxy.pid"),
+        public_addresses=str(LAB_PUBLIC_ADDRESSES),
+    )
+    # The portal replaces this file with the region's configuration on its first pass (balancer.apply_changes).
+    Path(balancer.config_path).write_text(
+        f"global\n    master-worker\n    stats socket {balancer.runtime_socket} mode 600 level admin\n"
+    )
+    route = ["local", str(LAB_PUBLIC_ADDRESSES), "dev", "lo"]
+    state.add("routes", route)
+    _run("ip", "route", "add", *route)
+    # -D: the master detaches (it is no child of ours, so stop_hosts's wait is not kept by a zombie) and writes its pid.
+    command = [binary, "-W", "-D", "-S", balancer.master_socket, "-p", balancer.pid_file, "-f", balancer.config_path]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False)  # noqa: S603
+    pid = _read_pid(Path(balancer.pid_file))
+    if pid is not None and (started := _start_time(pid)) is not None:
+        state.add("processes", {"host": BALANCER_DIRECTORY, "role": "haproxy", "pid": pid, "start": started})
+    if result.returncode != 0 or pid is None:
+        raise LabError(f"HAProxy did not start: {result.stderr.strip() or result.stdout.strip()}")
+    state.data["balancer"] = asdict(balancer)
+    state.save()
+    _wait(lambda: Path(balancer.master_socket).exists(), READY_TIMEOUT, "the lab's HAProxy")
+
+
+def recorded_balancer(workdir: str | os.PathLike) -> LabBalancer | None:
+    """Return the HAProxy the state file in workdir records as started, if any."""
+    state = _State(Path(workdir).resolve() / STATE_FILE)
+    return LabBalancer(**state.data["balancer"]) if state.data.get("balancer") else None
 
 
 def recorded_hosts(workdir: str | os.PathLike) -> list[LabHost]:

@@ -11,10 +11,12 @@ import pytest
 from balancer import haproxy
 from balancer.models import LoadBalancer, PublicAddress
 from balancer.periodic import apply_changes
-from balancer.selectors import load_balancer_values
+from balancer.selectors import load_balancer_values, public_address_of
 from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
 from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
+from fabric.lab.hosts import LabBalancer
 from fabric.models import Host, Placement, Rack
+from fabric.services import lab_balancer_register
 from tests.balancer.conftest import free_port, wait_for
 from tests.factories import CloudServiceFactory, VirtualMachineFactory, region
 from vms.models import Region
@@ -214,3 +216,38 @@ def test_endpoint_and_probe_changes_reach_a_running_haproxy(tmp_path, start_hapr
     with pytest.raises(ConnectionRefusedError):
         fetch("127.0.1.1", first_port)
     assert fetch("127.0.1.1", set_port) == "web2"
+
+
+def test_the_labs_haproxy_becomes_the_regions_load_balancer_and_is_disabled_when_the_lab_stops(tmp_path):
+    lab = LabBalancer(
+        binary="/usr/sbin/haproxy",
+        config_path=str(tmp_path / "haproxy.cfg"),
+        runtime_socket=str(tmp_path / "runtime.sock"),
+        master_socket=str(tmp_path / "master.sock"),
+        pid_file=str(tmp_path / "haproxy.pid"),
+        public_addresses="10.254.250.0/24",
+    )
+    earlier = load_balancer(tmp_path, applied_hash="a" * 64)
+
+    lab_balancer_register(balancer=lab, region=earlier.region)
+
+    balancer = LoadBalancer.objects.get(region=earlier.region)
+    assert (balancer.enabled, balancer.public_addresses, balancer.master_socket, balancer.applied_hash) == (
+        True,
+        "10.254.250.0/24",
+        lab.master_socket,
+        "",  # the new HAProxy runs the lab's empty configuration until the next pass
+    )
+    lab_balancer_register(balancer=lab, region=None)
+    balancer.refresh_from_db()
+    assert not balancer.enabled
+
+
+def test_the_public_address_is_shown_only_while_the_regions_load_balancer_is_enabled(tmp_path):
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory()
+    ssh(vm)
+    public_addresses_assign(load_balancer=balancer)
+    assert public_address_of(vm.cloud_service_id) == "127.0.1.1"
+    LoadBalancer.objects.filter(pk=balancer.pk).update(enabled=False)
+    assert public_address_of(vm.cloud_service_id) is None

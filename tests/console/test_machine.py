@@ -531,9 +531,9 @@ class TestQueryBudget:
     @pytest.mark.parametrize("members", [2, 40])
     def test_the_dashboard_runs_its_pinned_queries(self, signed_in, subscription, members, django_assert_num_queries):
         first = members_of(factories.AvailabilitySetFactory(cloud_service__subscription=subscription), members)[0]
-        # Session, user, the person's subscriptions, the VM, its activity, the other members of its set, and the
-        # last hour's samples of the small usage chart at the top.
-        with django_assert_num_queries(7):
+        # Session, user, the person's subscriptions, the VM, its cloud service's public address, its activity, the
+        # other members of its set, and the last hour's samples of the small usage chart at the top.
+        with django_assert_num_queries(8):
             assert signed_in.get(dashboard_url(first)).status_code == 200
 
     @pytest.mark.parametrize("sets", [1, 30])

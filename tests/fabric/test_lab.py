@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import queue
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fabric.lab.hosts import STATE_FILE
+from balancer import haproxy
+from fabric.lab.hosts import STATE_FILE, recorded_balancer
 from tests.helpers.lab import guest_xml, http_get, overlay_volume_xml, wait_until
 
 pytestmark = pytest.mark.real_guests
@@ -26,6 +28,10 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state not in ("Z", "X")
+
+
+def _route_get(address: str) -> str:
+    return subprocess.run(["ip", "route", "get", address], capture_output=True, text=True, check=False).stdout
 
 
 def test_guests_on_two_hosts_answer_a_killed_one_is_seen_failed_and_stopping_leaves_nothing(lab, libvirt_events):
@@ -74,6 +80,11 @@ def test_guests_on_two_hosts_answer_a_killed_one_is_seen_failed_and_stopping_lea
     for connection in connections:
         connection.close()
     recorded = json.loads((lab.workdir / STATE_FILE).read_text())
+    # The region's HAProxy runs in master-worker mode, and its public addresses reach this machine.
+    balancer = recorded_balancer(lab.workdir)
+    assert balancer is not None and haproxy.workers(balancer.master_socket)
+    public = str(next(ipaddress.IPv4Network(balancer.public_addresses).hosts()))
+    assert _route_get(public).startswith("local ")
     lab.stop()
 
     pids = [process["pid"] for process in recorded["processes"]] + [survivor_pid]
@@ -88,3 +99,4 @@ def test_guests_on_two_hosts_answer_a_killed_one_is_seen_failed_and_stopping_lea
     routes = subprocess.run(["ip", "route"], capture_output=True, text=True, check=True).stdout
     assert not [route for route in recorded["routes"] if route[0] in routes]
     assert not (lab.workdir / STATE_FILE).exists()
+    assert not _route_get(public).startswith("local "), "the public addresses are still local"

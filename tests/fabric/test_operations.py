@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -210,3 +211,55 @@ def test_a_vm_on_a_simulated_host_or_without_a_placement_keeps_the_simulated_fab
     assert operation.status == Operation.Status.SUCCEEDED
     vm.refresh_from_db()
     assert vm.status == Status.RUNNING
+
+
+@pytest.fixture
+def guard_calls(monkeypatch):
+    """Register a guard that records what it wraps and the domain's state before and after."""
+    calls: list[tuple[str, str, str]] = []
+
+    @contextlib.contextmanager
+    def guard(operation: Operation):
+        placement = Placement.objects.get(virtual_machine_id=operation.virtual_machine_id)
+        driver = SimulatedDriver(placement.host.name)
+        calls.append(("before", operation.kind, driver.state(placement.domain_name).value))
+        yield
+        calls.append(("after", operation.kind, driver.state(placement.domain_name).value))
+
+    monkeypatch.setattr(vms_fabric, "_guards", [])
+    vms_fabric.planned_operation_guard_register(guard)
+    return calls
+
+
+def test_planned_operations_and_starts_run_inside_the_registered_guards(host, guard_calls):
+    vm = factories.VirtualMachineFactory(status=Status.RUNNING)
+    placement = place(vm, host)
+    defined(vm, placement)
+
+    for kind in (Kind.RESTART, Kind.CONFIGURE, Kind.UPDATE, Kind.SHUT_DOWN, Kind.START):
+        assert begin(vm, kind).status == Operation.Status.SUCCEEDED
+
+    running, stopped = DomainState.RUNNING.value, DomainState.STOPPED.value
+    assert guard_calls == [
+        ("before", Kind.RESTART, running),
+        ("after", Kind.RESTART, running),
+        ("before", Kind.CONFIGURE, running),
+        ("after", Kind.CONFIGURE, running),
+        ("before", Kind.UPDATE, running),
+        ("after", Kind.UPDATE, running),
+        ("before", Kind.SHUT_DOWN, running),
+        ("after", Kind.SHUT_DOWN, stopped),
+        ("before", Kind.START, stopped),
+        ("after", Kind.START, running),
+    ]
+
+
+def test_failures_and_deletes_pass_the_guards_by(host, guard_calls):
+    failing, deleted = (factories.VirtualMachineFactory(status=Status.RUNNING) for _ in range(2))
+    for index, vm in enumerate((failing, deleted)):
+        defined(vm, place(vm, host, index=index))
+
+    begin(failing, Kind.FABRIC_FAILURE, failure_seconds=0)
+    begin(deleted, Kind.DELETE)
+
+    assert guard_calls == []

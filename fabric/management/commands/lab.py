@@ -7,8 +7,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from fabric.lab.__main__ import DEFAULT_CACHE, DEFAULT_IMAGES, DEFAULT_WORKDIR
-from fabric.lab.hosts import LabError, lab_status, recorded_hosts, start_hosts, stop_hosts
-from fabric.services import lab_hosts_register, lab_hosts_unregister
+from fabric.lab.hosts import LabError, lab_status, recorded_balancer, recorded_hosts, start_hosts, stop_hosts
+from fabric.services import lab_balancer_register, lab_hosts_register, lab_hosts_unregister
 from vms.models import Region
 
 
@@ -37,6 +37,9 @@ class Command(BaseCommand):
         lab_hosts = start_hosts(hosts, racks, workdir, images=images, cache=DEFAULT_CACHE)
         try:
             registered = lab_hosts_register(hosts=lab_hosts, region=chosen)
+            balancer = recorded_balancer(workdir)
+            if balancer is not None:
+                lab_balancer_register(balancer=balancer, region=chosen)
         except BaseException:
             stop_hosts(workdir)
             raise
@@ -46,10 +49,15 @@ class Command(BaseCommand):
         )
         for host in registered:
             self.stdout.write(f"  {host.rack.name}/{host.name}  {host.subnet}  {host.cores} cores, {host.memory_mb} MB")
+        if balancer is not None:
+            self.stdout.write(f"  HAProxy: public addresses {balancer.public_addresses}, {balancer.config_path}")
 
     def _down(self, *, workdir: str, **_options) -> None:
         names = [host.name for host in recorded_hosts(workdir)]
+        balancer = recorded_balancer(workdir)
         stop_hosts(workdir)
+        if balancer is not None:
+            lab_balancer_register(balancer=balancer, region=None)
         removed, unreachable = lab_hosts_unregister(names=names)
         self.stdout.write("The lab is down.")
         if removed:
