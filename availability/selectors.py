@@ -15,7 +15,7 @@ from availability.placement import Move, Slot, is_balanced, rebalance_plan
 from fabric.placement import shared_racks
 from portal.models import Subscription
 from portal.sql import compiled_values
-from vms.models import CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
+from vms.models import OS_DISK_GB, CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
 from vms.selectors import OperationRow, cloud_service_list, count_of, operation_row
 
 RECENT_OPERATIONS = 10
@@ -57,6 +57,8 @@ class QuickGlance(NamedTuple):
     internal_address: str = ""
     host: str = ""
     rack: str = ""
+    os_disk_gb: int = 0
+    os_disk: str = ""  # where its VHD lives in the storage account
 
 
 class DashboardMachine(NamedTuple):
@@ -100,6 +102,7 @@ DASHBOARD_VALUES = (
     "placement__address",
     "placement__host__name",
     "placement__host__rack__name",
+    "created_at",
 )
 
 
@@ -125,7 +128,7 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         size_name, size_label, cores, shared_core, memory_mb,
         storage_account, release_date, image, os_family, subnet,
         set_pk, set_name, fault_domain, update_domain,
-        address, host, rack,
+        address, host, rack, created_at,
     ) = rows[0]  # fmt: skip
     size = RoleSize(name=size_name, label=size_label, cores=cores, shared_core=shared_core, memory_mb=memory_mb)
     glance = QuickGlance(
@@ -147,6 +150,10 @@ def virtual_machine_dashboard(subscription: Subscription, pk: int) -> DashboardM
         internal_address=address or "",
         host=host or "",
         rack=rack or "",
+        os_disk_gb=OS_DISK_GB[os_family],
+        os_disk=VirtualMachine.os_disk_link_of(
+            storage_account, VirtualMachine.os_disk_name_of(service, name, created_at)
+        ),
     )
     return DashboardMachine(
         pk=pk,

@@ -6,7 +6,7 @@ import hashlib
 import re
 from datetime import date
 
-OS_DISK_GB = {"windows": 127, "linux": 30}
+from vms.models import OS_DISK_GB
 
 # The portal's VM status -> (InstanceStatus, PowerState) of a role instance.
 INSTANCE_STATES: dict[str, tuple[str, str]] = {

@@ -6,11 +6,11 @@ import hashlib
 from datetime import datetime
 from xml.etree.ElementTree import Element
 
-from classic.catalog import OS_DISK_GB, instance_state, os_image_name, os_label
+from classic.catalog import instance_state, os_image_name, os_label
 from classic.selectors import RequestStatus, classic_properties, deployment_name, membership_of
 from classic.xmldoc import element, encode_label
 from portal.models import Subscription
-from vms.models import CloudService, ImageVersion, Region, RoleSize, VirtualMachine
+from vms.models import OS_DISK_GB, CloudService, ImageVersion, Region, RoleSize, VirtualMachine
 
 UPDATE_DOMAIN_COUNT = 5
 
@@ -123,7 +123,7 @@ def role(vm: VirtualMachine, *, tag: str = "PersistentVMRole") -> Element:
     """A Role (in a deployment) or PersistentVMRole (Get Role) element."""
     membership = membership_of(vm)
     image = vm.image_version.image
-    disk_name = f"{vm.cloud_service.name}-{vm.name}-0-{vm.created_at:%Y%m%d%H%M%S}"
+    disk_name = VirtualMachine.os_disk_name_of(vm.cloud_service.name, vm.name, vm.created_at)
     endpoints = [
         (
             "InputEndpoint",
@@ -157,7 +157,7 @@ def role(vm: VirtualMachine, *, tag: str = "PersistentVMRole") -> Element:
                 [
                     ("HostCaching", "ReadWrite"),
                     ("DiskName", disk_name),
-                    ("MediaLink", f"https://{vm.storage_account.name}.blob.core.windows.net/vhds/{disk_name}.vhd"),
+                    ("MediaLink", VirtualMachine.os_disk_link_of(vm.storage_account.name, disk_name)),
                     ("SourceImageName", _image_name(vm.image_version)),
                     ("OS", os_label(image.os_family)),
                 ],

@@ -1,15 +1,21 @@
-"""Reads for the pages that compose several apps: Settings -> Subscriptions, with usage against its limits."""
+"""Reads for the pages that compose several apps: Settings -> Subscriptions, with usage against its limits, and how
+a client reaches a VM from its dashboard."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import FilteredRelation, Q, QuerySet
 
+from endpoints.models import Protocol
 from endpoints.selectors import endpoints_in_use
 from endpoints.services import ENDPOINTS_PER_CLOUD_SERVICE
 from portal.models import Subscription
 from portal.selectors import subscriptions_with_administrators
+from portal.sql import compiled_values
+from vms.models import CloudService
 
 
 @dataclass(frozen=True)
@@ -69,3 +75,58 @@ def subscription_settings(user: AbstractBaseUser) -> list[SubscriptionSettings]:
         )
         for subscription in subscriptions
     ]
+
+
+class Port(NamedTuple):
+    """An input endpoint of a VM as a client uses it: a public port of the cloud service to a port of the VM."""
+
+    name: str
+    protocol: str
+    public_port: int
+    private_port: int
+    load_balanced_set: str
+
+
+class Access(NamedTuple):
+    """How a client reaches a VM, as its dashboard's quick glance shows it: plain values (portal/fragments.py)."""
+
+    dns_name: str
+    public_address: str  # the cloud service's address at its region's load balancer, if it has one
+    ports: tuple[Port, ...]
+
+
+@compiled_values
+def _access_values(cloud_service_id: int, virtual_machine_id: int) -> QuerySet:
+    # One row per endpoint of the VM, or one row of nulls when it has none: the cloud service's row always comes.
+    return (
+        CloudService.objects.filter(pk=cloud_service_id)
+        .annotate(own=FilteredRelation("endpoints", condition=Q(endpoints__virtual_machine_id=virtual_machine_id)))
+        .values_list(
+            "name",
+            "public_address__address",
+            "public_address__load_balancer__enabled",
+            "own__name",
+            "own__protocol",
+            "own__public_port",
+            "own__private_port",
+            "own__load_balanced_set__name",
+        )
+        .order_by("own__public_port", "own__protocol")
+    )
+
+
+def virtual_machine_access(*, cloud_service_pk: int, virtual_machine_pk: int) -> Access | None:
+    """Return the public address and input endpoints a client uses to reach a VM, in one query; None if no service."""
+    rows = _access_values(cloud_service_pk, virtual_machine_pk)
+    if not rows:
+        return None
+    service, address, carried = rows[0][:3]
+    ports = tuple(
+        Port(name, Protocol(protocol).label, public_port, private_port, lb_set or "")
+        for _, _, _, name, protocol, public_port, private_port, lb_set in rows
+        if name is not None
+    )
+    # The address a client uses, while the region's load balancer carries the cloud service.
+    return Access(
+        dns_name=CloudService.dns_name_of(service), public_address=(address if carried else "") or "", ports=ports
+    )

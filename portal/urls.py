@@ -25,6 +25,8 @@ urlpatterns = [
     path("signin/", auth_views.LoginView.as_view(), name="login"),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("subscription/", views.subscription_switch, name="subscription-switch"),
+    path("help/", views.help_index, name="help"),
+    path("help/<str:name>/", views.help_document, name="help-document"),
     # Before vms: a VM's Endpoints tab would otherwise read as a command on the VM.
     path("", include("console.urls.endpoints")),
     path("", include("console.urls.vms")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -108,6 +110,12 @@ class Subnet(models.Model):
 class OSFamily(models.TextChoices):
     WINDOWS = "windows", "Windows"
     LINUX = "linux", "Linux"
+
+
+# The size of a VM's OS disk, which the classic platform took from the image, not the VM's size: a Windows image's
+# disk was 127 GB and a Linux image's 30 GB. The dashboard, the gallery's classic image names and the classic API's
+# LogicalSizeInGB all read it here.
+OS_DISK_GB = {OSFamily.WINDOWS: 127, OSFamily.LINUX: 30}
 
 
 class Image(models.Model):
@@ -376,6 +384,16 @@ class VirtualMachine(models.Model):
     @property
     def status_label(self) -> str:
         return self.Status(self.status).label
+
+    @staticmethod
+    def os_disk_name_of(cloud_service: str, name: str, created_at: datetime) -> str:
+        """Return the name the classic platform gave a VM's OS disk: cloud service, VM, disk number, creation time."""
+        return f"{cloud_service}-{name}-0-{created_at:%Y%m%d%H%M%S}"
+
+    @staticmethod
+    def os_disk_link_of(storage_account: str, disk_name: str) -> str:
+        """Return where an OS disk's VHD lives: the vhds container of the VM's storage account (its MediaLink)."""
+        return f"https://{storage_account}.blob.core.windows.net/vhds/{disk_name}.vhd"
 
     @classmethod
     def status_is_busy(cls, status: str) -> bool:

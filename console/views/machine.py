@@ -23,7 +23,7 @@ from availability.selectors import (
     virtual_machine_operations,
     virtual_machines_for,
 )
-from balancer.selectors import public_address_of
+from console.selectors import virtual_machine_access
 from console.services import virtual_machine_configure
 from monitor.charts import dashboard_chart, monitor_charts
 from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
@@ -74,13 +74,15 @@ def render_dashboard(request: HtmxHttpRequest, vm: DashboardMachine, *, part: st
     activity = virtual_machine_activity(vm)
     context |= {
         "glance": vm.glance,
-        "public_address": public_address_of(vm.glance.cloud_service_pk),
         "neighbours": virtual_machine_neighbours(vm),
         "activity": activity,
         "commands": available_commands(vm, activity),
         "command_labels": COMMAND_LABELS,
     }
     if part == "main":
+        context["access"] = virtual_machine_access(
+            cloud_service_pk=vm.glance.cloud_service_pk, virtual_machine_pk=vm.pk
+        )
         now = timezone.now()
         span = SPANS[DEFAULT_SPAN]
         points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from availability.models import AvailabilitySet, Membership
+from balancer.models import LoadBalancer, PublicAddress
 from tests import factories
 from vms.models import CloudService, Operation, VirtualMachine
 from vms.services.operations import operations_recover_stale
@@ -157,6 +158,67 @@ class TestDashboard:
 
     def test_only_get_is_allowed(self, signed_in, vm):
         assert signed_in.post(dashboard_url(vm)).status_code == 405
+
+
+class TestQuickGlanceAccessAndDisk:
+    """The quick glance says how a client reaches the VM (its input endpoints at the cloud service's public address)
+    and where its OS disk lives."""
+
+    @staticmethod
+    def glance_of(client, vm) -> str:
+        html = client.get(dashboard_url(vm)).content.decode()
+        return html[html.index('id="quick-glance-heading"') : html.index("</dl>")]
+
+    def test_lists_each_of_the_vms_input_endpoints_at_the_public_address(self, signed_in, vm):
+        factories.EndpointFactory(virtual_machine=vm, name="HTTP", public_port=80, private_port=8080)
+        factories.EndpointFactory(virtual_machine=vm, name="DNS", protocol="udp", public_port=53, private_port=5353)
+        lb_set = factories.LoadBalancedSetFactory(cloud_service=vm.cloud_service, name="web", public_port=443)
+        factories.EndpointFactory(virtual_machine=vm, name="HTTPS", public_port=443, load_balanced_set=lb_set)
+        glance = self.glance_of(signed_in, vm)
+        assert re.search(r"DNS \(UDP\):\s*<[^>]*>contosoweb.cloudapp.net:53</span>\s*to private port 5353", glance)
+        assert re.search(r"HTTP \(TCP\):\s*<[^>]*>contosoweb.cloudapp.net:80</span>\s*to private port 8080", glance)
+        assert "contosoweb.cloudapp.net:443" in glance
+        assert "load-balanced set web" in glance
+        # In order of public port.
+        assert glance.index(":53<") < glance.index(":80<") < glance.index(":443<")
+
+    def test_another_vms_endpoints_in_the_same_cloud_service_are_not_listed(self, signed_in, vm):
+        other = factories.VirtualMachineFactory(cloud_service=vm.cloud_service, name="web2")
+        factories.EndpointFactory(virtual_machine=other, name="Other", public_port=8081)
+        glance = self.glance_of(signed_in, vm)
+        assert "Other" not in glance
+        assert "None: no public port of contosoweb.cloudapp.net reaches this virtual machine." in glance
+        assert f'href="{reverse("endpoints:machine", args=[vm.pk])}"' in glance
+
+    def test_shows_the_public_virtual_ip_address_the_load_balancer_gave_the_cloud_service(self, signed_in, vm):
+        assert "Public Virtual IP (VIP) Address" not in self.glance_of(signed_in, vm)
+        balancer = LoadBalancer.objects.create(region=vm.cloud_service.region, public_addresses="203.0.113.0/29")
+        PublicAddress.objects.create(load_balancer=balancer, cloud_service=vm.cloud_service, address="203.0.113.5")
+        glance = self.glance_of(signed_in, vm)
+        assert re.search(r"Public Virtual IP \(VIP\) Address</dt>\s*<dd[^>]*>203.0.113.5</dd>", glance)
+
+    def test_a_windows_vms_os_disk_is_127_gb_in_the_vhds_container_of_its_storage_account(self, signed_in, vm):
+        glance = self.glance_of(signed_in, vm)
+        link = (
+            f"https://{vm.storage_account.name}.blob.core.windows.net/vhds/"
+            f"contosoweb-web1-0-{vm.created_at:%Y%m%d%H%M%S}.vhd"
+        )
+        assert f"127 GB, in storage account {vm.storage_account.name} at" in glance
+        assert f">{link}</span>" in glance
+        assert f'href="{link}"' not in glance
+
+    def test_a_linux_vms_os_disk_is_30_gb(self, signed_in, subscription):
+        vm = factories.VirtualMachineFactory(
+            cloud_service__subscription=subscription, image_version=factories.image_version("Ubuntu Server 12.04 LTS")
+        )
+        assert "30 GB, in storage account" in self.glance_of(signed_in, vm)
+
+    def test_the_status_poll_reads_no_endpoints(self, signed_in, vm, django_assert_num_queries):
+        factories.EndpointFactory(virtual_machine=vm, name="HTTP", public_port=80)
+        with CaptureQueriesContext(connection) as queries:
+            response = signed_in.get(dashboard_url(vm), STATUS_POLL, **HTMX)
+        assert "cloudapp.net:80" not in response.content.decode()
+        assert not any("endpoint" in query["sql"] for query in queries.captured_queries)
 
 
 class TestStaleOperationsOnTheDashboard:
@@ -531,8 +593,10 @@ class TestQueryBudget:
     @pytest.mark.parametrize("members", [2, 40])
     def test_the_dashboard_runs_its_pinned_queries(self, signed_in, subscription, members, django_assert_num_queries):
         first = members_of(factories.AvailabilitySetFactory(cloud_service__subscription=subscription), members)[0]
-        # Session, user, the person's subscriptions, the VM, its cloud service's public address, its activity, the
-        # other members of its set, and the last hour's samples of the small usage chart at the top.
+        factories.EndpointFactory.create_batch(members, virtual_machine=first)
+        # Session, user, the person's subscriptions, the VM, its activity, the other members of its set, the
+        # public address and endpoints a client uses (one read, console/selectors.py), and the last hour's samples
+        # of the small usage chart at the top.
         with django_assert_num_queries(8):
             assert signed_in.get(dashboard_url(first)).status_code == 200
 

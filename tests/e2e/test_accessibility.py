@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -258,3 +259,32 @@ def test_the_application_page_has_no_violation_at_all(axe_page: Page, user, subs
     page.get_by_role("radio", name="Rack failure").check()
     expect(page.get_by_label("Sets")).to_be_visible()
     assert_accessible(page, "the application page with the rack failure's choices")
+
+
+def test_the_help_dialog_and_the_help_pages_have_no_serious_violation(axe_page: Page, user, portal_data):
+    """The header's Help opens a dialog about the page it is on, whose link leads to the docs section as a page."""
+    page = axe_page
+    sign_in(page, user)
+    vm = portal_data.virtual_machine
+    page.goto(reverse("vms:dashboard", args=[vm.pk]))
+    help_link = page.get_by_role("banner").get_by_role("link", name="Help")
+    help_link.click()
+    dialog = page.get_by_role("dialog", name="Help: A virtual machine")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_text("how a client reaches it")).to_be_visible()
+    assert_accessible(page, "Help dialog on a dashboard")
+    page.keyboard.press("Escape")
+    expect(dialog).not_to_be_attached()
+    expect(help_link).to_be_focused()
+
+    page.goto(reverse("availability:detail", args=[portal_data.availability_set_id]))
+    page.get_by_role("banner").get_by_role("link", name="Help").click()
+    dialog = page.get_by_role("dialog", name="Help: An availability set")
+    dialog.get_by_role("link", name="Read more in the portal's documentation").click()
+    expect(page).to_have_url(re.compile(r"/help/portal/#rebalance$"))
+    expect(page.get_by_role("heading", name="Rebalance", exact=True)).to_be_in_viewport()
+    assert_accessible(page, "a docs page under Help")
+
+    page.goto(reverse("help"))
+    expect(page.get_by_role("link", name="Load balancers: HAProxy carries", exact=False)).to_be_visible()
+    assert_accessible(page, "the Help page")
