@@ -15,8 +15,8 @@ from balancer.selectors import load_balancer_values
 from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
 from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
 from fabric.models import Host, Placement, Rack
-from tests.balancer.conftest import free_port, wait_for
 from tests.factories import CloudServiceFactory, VirtualMachineFactory, region
+from tests.helpers.haproxy import free_port, wait_for
 from vms.models import Region
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from fabric.drivers.simulated import SimulatedDriver, forget_hosts
 from fabric.models import Placement
 from fabric.operations import carry_out, domain_spec, fabric_failures_heal
 from tests import factories
-from tests.fabric.helpers import image_source, libvirt_host, place
+from tests.helpers.hosts import image_source, libvirt_host, place
 from vms import fabric as vms_fabric
 from vms.models import Operation, VirtualMachine
 from vms.services.operations import operation_begin
