@@ -58,7 +58,7 @@ def defined(vm: VirtualMachine, placement: Placement, state: DomainState = Domai
 
 
 def test_the_fabric_registers_its_carrier_for_every_operation():
-    assert vms_fabric._carrier is carry_out
+    assert vms_fabric.carrier() is carry_out
 
 
 def test_a_create_defines_the_domain_from_the_size_and_the_image_source_and_starts_it(host):
