@@ -49,7 +49,8 @@ class PeriodicJob:
         return float(self.seconds() if callable(self.seconds) else self.seconds)
 
 
-_registry: dict[str, PeriodicJob] = {}
+# Every job by name, as `periodic` registered it; a test may swap in a registry of its own jobs only.
+registry: dict[str, PeriodicJob] = {}
 
 
 Job = Callable[[], object]
@@ -59,7 +60,7 @@ def periodic(*, name: str, seconds: float | Callable[[], float], each_worker: bo
     """Register a function to run every `seconds` in the background worker (in each worker process: each_worker)."""
 
     def register(function: Job) -> Job:
-        _registry[name] = PeriodicJob(name=name, seconds=seconds, function=function, each_worker=each_worker)
+        registry[name] = PeriodicJob(name=name, seconds=seconds, function=function, each_worker=each_worker)
         return function
 
     return register
@@ -67,7 +68,7 @@ def periodic(*, name: str, seconds: float | Callable[[], float], each_worker: bo
 
 def periodic_jobs() -> list[PeriodicJob]:
     """Every registered job (each installed app's ``periodic`` module is imported once, at start: PortalConfig)."""
-    return sorted(_registry.values(), key=lambda job: job.name)
+    return sorted(registry.values(), key=lambda job: job.name)
 
 
 _process_next_runs: dict[str, datetime] = {}

@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
+from tests.helpers.fabric import simulated_topology
 
 
 def _transactional(item: pytest.Item) -> bool:
@@ -68,16 +69,6 @@ def signed_in(client, user, subscription):
 @pytest.fixture
 def password() -> str:
     return STRONG_PASSWORD
-
-
-TEST_HOST_CAPACITY = {"cores": 1024, "memory_mb": 4 * 1024 * 1024}
-
-
-def simulated_topology() -> None:
-    """Give every region 2 racks of 2 simulated hosts, roomy enough that no test runs out of them by chance."""
-    from fabric.services import topology_simulated_create_everywhere
-
-    topology_simulated_create_everywhere(**TEST_HOST_CAPACITY)
 
 
 @pytest.fixture(scope="session")

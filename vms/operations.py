@@ -61,21 +61,22 @@ def operation_enter_phase(*, operation_id: int, attempt: int, status: str) -> bo
 
 
 FollowUp = Callable[[Operation], None]
-_follow_ups: dict[str, FollowUp] = {}
+# What to do when an operation ends, by the name its details give; a test may register its own under a name.
+follow_ups: dict[str, FollowUp] = {}
 
 
 def operation_follow_up(name: str) -> Callable[[FollowUp], FollowUp]:
     """Register what to do when an operation naming `name` in details["follow_up"] ends, however it ends."""
 
     def register(function: FollowUp) -> FollowUp:
-        _follow_ups[name] = function
+        follow_ups[name] = function
         return function
 
     return register
 
 
 def _follow_up_for(name: str) -> FollowUp:
-    return _follow_ups[name]
+    return follow_ups[name]
 
 
 @transaction.atomic

@@ -115,12 +115,19 @@ class LibvirtDriver(Driver):
         domain_type: str = "",
         keepalive: tuple[int, int] = (5, 3),
         on_close: Callable[[str, str], None] | None = None,
+        upload: Callable[[Any, bytes], None] | None = None,
     ) -> None:
+        """Open the connection to the host at `uri`.
+
+        `upload(volume, data)` writes a machine's seed into its new volume; by default through a libvirt stream.
+        Only a host that cannot take uploads needs another (test:///default: its tests record what was written).
+        """
         self.uri = uri
         self.host = host or urlsplit(uri).hostname or uri
         self.pool = pool
         self.keepalive = keepalive
         self.on_close = on_close
+        self.upload = upload or self.stream_upload
         self._libvirt = load_libvirt()
         start_event_loop(self._libvirt)
         self._lock = threading.RLock()
@@ -156,8 +163,11 @@ class LibvirtDriver(Driver):
             self._register_events()
         return conn
 
-    def _connection(self) -> Any:
-        """Return the open connection, opening it again if the host went away."""
+    def connection(self) -> Any:
+        """Return the open libvirt connection (a virConnect), opening it again if the host went away.
+
+        For what the Driver interface does not cover, such as creating a test host's image volumes.
+        """
         with self._lock:
             if self._closed:
                 raise DriverError(f"The connection to host {self.host} has been closed.")
@@ -178,7 +188,7 @@ class LibvirtDriver(Driver):
 
     def _default_domain_type(self) -> str:
         """Pick the best domain type the host offers for hvm guests (x86_64 first); kvm only where it can run."""
-        capabilities = ElementTree.fromstring(self._connection().getCapabilities())
+        capabilities = ElementTree.fromstring(self.connection().getCapabilities())
         offered = [
             (arch.get("name") != "x86_64", domain.get("type", ""))
             for guest in capabilities.iter("guest")
@@ -203,7 +213,7 @@ class LibvirtDriver(Driver):
 
     def _lookup(self, operation: str, name: str) -> Any:
         """Return the portal's domain by name; a domain the portal does not manage is an error."""
-        domain = self._connection().lookupByName(name)
+        domain = self.connection().lookupByName(name)
         if not self._is_managed(domain):
             raise DriverError(
                 f"Host {self.host} could not {VERBS[operation]} {name}: the portal does not manage this machine."
@@ -225,7 +235,7 @@ class LibvirtDriver(Driver):
     def _storage_pool(self, operation: str, name: str) -> Any:
         libvirt = self._libvirt
         try:
-            pool = self._connection().storagePoolLookupByName(self.pool)
+            pool = self.connection().storagePoolLookupByName(self.pool)
         except libvirt.libvirtError:
             raise DriverError(
                 f"Host {self.host} could not {VERBS[operation]} {name}: it has no storage pool {self.pool}."
@@ -251,9 +261,9 @@ class LibvirtDriver(Driver):
             raise DriverError(missing_image_message(self.host, spec.image.label, volume_name, self.pool))
         return volume
 
-    def _upload(self, volume: Any, data: bytes) -> None:
-        """Write bytes into a volume through a libvirt stream."""
-        stream = self._connection().newStream(0)
+    def stream_upload(self, volume: Any, data: bytes) -> None:
+        """Write bytes into a volume through a libvirt stream (the default `upload`)."""
+        stream = self.connection().newStream(0)
         try:
             volume.upload(stream, 0, len(data), 0)
             for offset in range(0, len(data), UPLOAD_CHUNK_BYTES):
@@ -273,7 +283,7 @@ class LibvirtDriver(Driver):
 
     def define(self, spec: DomainSpec) -> None:
         libvirt = self._libvirt
-        conn = self._connection()
+        conn = self.connection()
         with self._translated("define", spec.name):
             try:
                 conn.lookupByName(spec.name)
@@ -310,7 +320,7 @@ class LibvirtDriver(Driver):
                     seed_xml = render_seed_volume_xml(seed_volume_name(spec.name), capacity_bytes=len(seed))
                     seed_volume = pool.createXML(seed_xml, 0)
                     created.append(seed_volume)
-                    self._upload(seed_volume, seed)
+                    self.upload(seed_volume, seed)
                     xml = render_domain_xml(
                         spec,
                         uuid=domain_uuid,
@@ -394,7 +404,7 @@ class LibvirtDriver(Driver):
         libvirt = self._libvirt
         with self._translated("inspect", name):
             try:
-                domain = self._connection().lookupByName(name)
+                domain = self.connection().lookupByName(name)
                 state, reason = domain.state()
             except libvirt.libvirtError as error:
                 if error.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
@@ -427,7 +437,7 @@ class LibvirtDriver(Driver):
         libvirt = self._libvirt
         infos = []
         with self._translated("inspect", "its machines"):
-            for domain in self._connection().listAllDomains(0):
+            for domain in self.connection().listAllDomains(0):
                 try:
                     if not self._is_managed(domain):
                         continue
@@ -452,7 +462,7 @@ class LibvirtDriver(Driver):
             | libvirt.VIR_DOMAIN_STATS_BLOCK
         )
         with self._translated("inspect", "its machines"):
-            records = self._connection().getAllDomainStats(wanted)  # one call for every domain of the host
+            records = self.connection().getAllDomainStats(wanted)  # one call for every domain of the host
         return sorted((self._stats(domain.name(), record) for domain, record in records), key=lambda s: s.name)
 
     def _stats(self, name: str, record: dict[str, Any]) -> DomainStats:
@@ -475,7 +485,7 @@ class LibvirtDriver(Driver):
         with self._lock:
             self._callbacks.append(callback)
             if self._event_id is None:
-                self._connection()
+                self.connection()
                 self._register_events()
 
     def close(self) -> None:

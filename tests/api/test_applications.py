@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from applications.models import Application, Dependency, Drill, Role
 from applications.selectors import application_view
 from tests import factories
-from tests.api.conftest import ApiClient
+from tests.helpers.api import ApiClient
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from credentials.ratelimit import (
     window_of,
 )
 from credentials.services import api_token_revoke
-from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
+from tests.helpers.api import ApiClient, make_raw_token
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from api.models import ApiIdempotentRequest
 from api.periodic import prune_idempotency_keys
 from credentials.periodic import prune_rate_counts
 from portal.periodic import periodic_jobs
-from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
+from tests.helpers.api import ApiClient, make_raw_token
 from vms.models import AffinityGroup, VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from availability.models import AvailabilitySet
 from fabric.models import Host
 from tests import factories
 from tests.factories import STRONG_PASSWORD, certificate_pem, image_version
+from tests.helpers.api import ApiClient
 from vms.models import CloudService, Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -46,8 +47,6 @@ class TestCreate:
         assert vm["availability_set"] is None
 
     def test_while_provisioning_the_operation_is_in_progress(self, raw_token):
-        from tests.api.conftest import ApiClient
-
         api = ApiClient(raw_token)  # no worker runs: the request's transaction never hands it over
         response = create(api)
         assert api.get(response["Location"]).json()["status"] == "InProgress"
@@ -186,8 +185,6 @@ class TestCommands:
         }
 
     def test_a_busy_vm_is_409(self, raw_token, running):
-        from tests.api.conftest import ApiClient
-
         api = ApiClient(raw_token)  # the restart stays in progress
         assert api.post(f"virtual-machines/{running.pk}/restart").status_code == 202
         response = api.post(f"virtual-machines/{running.pk}/shutdown")

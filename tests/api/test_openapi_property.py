@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.v1.api import api as ninja_api
 from tests import factories
-from tests.api.conftest import make_raw_token
+from tests.helpers.api import make_raw_token
 
 # Modest, so the suite stays fast: each operation gets this many generated cases per mode (valid, invalid).
 MAX_EXAMPLES = 8

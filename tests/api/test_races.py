@@ -7,8 +7,8 @@ from django.db import connection
 
 from credentials.models import ApiRequestCount
 from tests import factories
-from tests.api.conftest import ApiClient, make_raw_token
 from tests.factories import STRONG_PASSWORD, image_version
+from tests.helpers.api import ApiClient, make_raw_token
 from tests.helpers.races import at_once
 from vms.models import VirtualMachine
 

@@ -8,55 +8,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from balancer import haproxy
-
-START_TIMEOUT_SECONDS = 15
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, *, timeout: float = START_TIMEOUT_SECONDS, what: str = "the condition"):
-    """Return condition()'s first true value, polling; fail the test if it never comes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except (OSError, haproxy.HAProxyError):
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"Waited {timeout} s for {what}.")
-
-
-@dataclass
-class Backend:
-    """An HTTP server on 127.0.0.1 answering GET with its name; its /health answers 200 while `healthy`."""
-
-    name: str
-    server: ThreadingHTTPServer
-    healthy: bool = True
-    requests: list[str] = field(default_factory=list)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
+from tests.helpers.haproxy import Backend, RunningHAProxy, wait_for
 
 
 @pytest.fixture
@@ -89,19 +50,6 @@ def backends() -> Iterator[list[Backend]]:
     for backend in started:
         backend.server.shutdown()
         backend.server.server_close()
-
-
-@dataclass
-class RunningHAProxy:
-    directory: Path
-    process: subprocess.Popen
-    config_path: str
-    master_socket: str
-    runtime_socket: str
-
-    @property
-    def runtime(self) -> haproxy.RuntimeApi:
-        return haproxy.RuntimeApi(self.runtime_socket)
 
 
 @pytest.fixture

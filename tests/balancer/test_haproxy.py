@@ -17,7 +17,7 @@ from balancer.config import (
     StandAloneValues,
     render,
 )
-from tests.balancer.conftest import free_port, wait_for
+from tests.helpers.haproxy import free_port, wait_for
 
 
 def fetch(port: int, path: str = "/") -> str:

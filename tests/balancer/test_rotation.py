@@ -17,9 +17,9 @@ from balancer.selectors import drain_targets
 from endpoints.models import RotationChange
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
-from tests.balancer.conftest import free_port, wait_for
-from tests.balancer.test_services import load_balancer, place
 from tests.factories import VirtualMachineFactory
+from tests.helpers.balancer import load_balancer, place
+from tests.helpers.haproxy import free_port, wait_for
 from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db

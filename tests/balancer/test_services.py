@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import itertools
 from pathlib import Path
 
 import pytest
@@ -15,41 +14,13 @@ from balancer.selectors import load_balancer_values, public_address_of
 from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
 from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
 from fabric.lab.hosts import LabBalancer
-from fabric.models import Host, Placement, Rack
 from fabric.services import lab_balancer_register
-from tests.balancer.conftest import free_port, wait_for
-from tests.factories import CloudServiceFactory, VirtualMachineFactory, region
+from tests.factories import CloudServiceFactory, VirtualMachineFactory
+from tests.helpers.balancer import load_balancer, place
+from tests.helpers.haproxy import free_port, wait_for
 from vms.models import Region
 
 pytestmark = pytest.mark.django_db
-
-_macs = itertools.count(1)
-
-
-def place(vm, address: str) -> Placement:
-    """Put a VM on a host of its region with this address, as the fabric does when it starts it."""
-    rack, _ = Rack.objects.get_or_create(region=vm.cloud_service.region, name="rack1")
-    host, _ = Host.objects.get_or_create(
-        rack=rack, name="host1", defaults={"cores": 64, "memory_mb": 262144, "subnet": "10.254.128.0/24"}
-    )
-    return Placement.objects.create(
-        virtual_machine=vm,
-        host=host,
-        domain_name=f"vm-{vm.pk}",
-        mac_address=f"52:54:00:00:00:{next(_macs):02x}",
-        address=address,
-    )
-
-
-def load_balancer(tmp_path: Path, **values) -> LoadBalancer:
-    return LoadBalancer.objects.create(
-        region=region(),
-        public_addresses=values.pop("public_addresses", "127.0.1.0/29"),
-        config_path=str(tmp_path / "haproxy.cfg"),
-        runtime_socket=str(tmp_path / "runtime.sock"),
-        master_socket=str(tmp_path / "master.sock"),
-        **values,
-    )
 
 
 def ssh(vm, public_port: int = 22, private_port: int = 22):

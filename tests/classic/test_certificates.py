@@ -6,17 +6,15 @@ import hashlib
 from xml.etree import ElementTree
 
 import pytest
-import requests
 from azure.common import AzureHttpError
-from azure.servicemanagement import ServiceManagementService
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from classic.models import ManagementCertificate
-from tests.classic.conftest import DjangoTestClientAdapter
 from tests.factories import SubscriptionFactory, UserFactory, certificate_pem
+from tests.helpers.classic import sdk_with_certificate
 
 pytestmark = pytest.mark.django_db
 PAGE = "/settings/management-certificates/"
@@ -105,16 +103,6 @@ def certificate(signed_in, settings):
     upload(signed_in, pem)
     signed_in.logout()
     return thumbprint(pem)
-
-
-def sdk_with_certificate(client, subscription, header_value: str, remote: str = "127.0.0.1"):
-    session = requests.Session()
-    adapter = DjangoTestClientAdapter(client, remote_addr=remote)
-    session.mount("https://", adapter)
-    session.headers["X-Client-Cert-Thumbprint"] = header_value
-    return ServiceManagementService(
-        subscription_id=str(subscription.subscription_id), request_session=session, host="localhost:8443/sms"
-    )
 
 
 def test_the_sdk_authenticates_with_a_proxied_certificate_thumbprint(client, subscription, certificate):

@@ -10,8 +10,8 @@ from azure.common import AzureConflictHttpError, AzureHttpError, AzureMissingRes
 from azure.servicemanagement import OSVirtualHardDisk, WindowsConfigurationSet
 
 from classic.models import ClassicRequest
-from tests.classic.conftest import make_sdk, make_token, wait
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
+from tests.helpers.classic import make_sdk, make_token, wait
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from azure.servicemanagement._serialization import _XmlSerializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.classic.conftest import wait
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.classic import wait
 
 pytestmark = pytest.mark.django_db
 NS = "{http://schemas.microsoft.com/windowsazure}"

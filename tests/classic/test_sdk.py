@@ -14,8 +14,8 @@ from azure.servicemanagement import (
 
 from availability.models import Membership
 from fabric.models import Host
-from tests.classic.conftest import wait
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.classic import wait
 from vms.models import CloudService, VirtualMachine
 
 pytestmark = pytest.mark.django_db

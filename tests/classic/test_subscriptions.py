@@ -8,9 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from classic.models import ManagementCertificate
-from tests.classic.conftest import make_sdk, make_token
-from tests.classic.test_certificates import sdk_with_certificate
 from tests.factories import SubscriptionFactory, UserFactory
+from tests.helpers.classic import make_sdk, make_token, sdk_with_certificate
 
 pytestmark = pytest.mark.django_db
 

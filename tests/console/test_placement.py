@@ -13,9 +13,9 @@ from console.services import virtual_machine_configure, virtual_machine_deploy
 from fabric.models import Host, Placement, Rack
 from fabric.passwords import sha512_crypt
 from tests import factories
-from tests.console.test_wizard import configuration, run
 from tests.factories import STRONG_PASSWORD
 from tests.helpers.quick_create import quick_create_data
+from tests.helpers.wizard import configuration, run
 from vms.models import Operation, Region, VirtualMachine
 from vms.operations import operation_complete
 from vms.services.machines import vm_delete

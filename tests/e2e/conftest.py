@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 
 import pytest
 from django.db import connections
-from playwright.sync_api import ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from portal.worker import PortalWorker
+from tests import factories
 from tests.factories import STRONG_PASSWORD
+from tests.helpers.axe import AXE
+from tests.helpers.browser import WATCH_VIOLATIONS, BrowserProblems
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-# Every page reports what the Content-Security-Policy blocked to the test, from the first script it runs.
-WATCH_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  const blocked = event.blockedURI || "inline";
-  window.__portalViolation(`${event.violatedDirective} blocked ${blocked} at ${location.pathname}`);
-});
-"""
 
 
 def pytest_configure(config):
@@ -82,28 +75,6 @@ def worker(settings, live_server):
     thread.join(timeout=10)
 
 
-class BrowserProblems:
-    """What went wrong in the browser while a test ran: console errors, uncaught exceptions and blocked content."""
-
-    def __init__(self, allowed: list[str]) -> None:
-        self.allowed = [re.compile(pattern) for pattern in allowed]
-        self.found: list[str] = []
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.add(f"console error: {message.text} ({message.location.get('url', '')})")
-
-    def on_page_error(self, error: Error) -> None:
-        self.add(f"uncaught {error.name}: {error.message}")
-
-    def on_violation(self, source, description: str) -> None:
-        self.add(f"Content-Security-Policy: {description}")
-
-    def add(self, problem: str) -> None:
-        if not any(pattern.search(problem) for pattern in self.allowed):
-            self.found.append(problem)
-
-
 @pytest.fixture
 def page(request, browser, live_server):
     """A fresh browser page; the test fails if any page it visits logs an error, throws, or has something blocked."""
@@ -131,3 +102,26 @@ def signed_in_page(page: Page, user, subscription) -> Page:
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("navigation", name="Services")).to_be_visible()
     return page
+
+
+@pytest.fixture
+def axe_page(page: Page) -> Page:
+    """A browser page with axe-core loaded into every document it opens (outside the page's own scripts)."""
+    page.context.add_init_script(path=str(AXE))
+    return page
+
+
+@pytest.fixture
+def portal_data(subscription):
+    """A set with one VM, an operation that finished, a storage account, an affinity group and a network."""
+    membership = factories.MembershipFactory(
+        availability_set__cloud_service__subscription=subscription,
+        availability_set__name="WebSet",
+        virtual_machine__name="IIS1",
+    )
+    factories.OperationFactory(
+        virtual_machine=membership.virtual_machine, status="succeeded", ended_at=membership.virtual_machine.created_at
+    )
+    network = factories.VirtualNetworkFactory(subscription=subscription, name="contosonet")
+    factories.SubnetFactory(virtual_network=network, name="FrontEnd", address_prefix="10.0.1.0/24")
+    return membership

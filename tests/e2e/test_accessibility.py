@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -15,45 +13,8 @@ from classic.services import management_certificate_upload
 from credentials.services import api_token_create
 from tests import factories
 from tests.factories import STRONG_PASSWORD, certificate_pem
-from tests.helpers.axe import AXE, BLOCKING, serious_violations
+from tests.helpers.axe import BLOCKING, assert_accessible, serious_violations, sign_in
 from vms.models import Image, VirtualMachine
-
-
-def assert_accessible(page: Page, state: str, impacts: set[str] = BLOCKING) -> None:
-    violations = serious_violations(page, impacts)
-    assert not violations, f"{state}: {json.dumps(violations, indent=1)}"
-
-
-@pytest.fixture
-def axe_page(page: Page) -> Page:
-    """A browser page with axe-core loaded into every document it opens (outside the page's own scripts)."""
-    page.context.add_init_script(path=str(AXE))
-    return page
-
-
-@pytest.fixture
-def portal_data(subscription):
-    """A set with one VM, an operation that finished, a storage account, an affinity group and a network."""
-    membership = factories.MembershipFactory(
-        availability_set__cloud_service__subscription=subscription,
-        availability_set__name="WebSet",
-        virtual_machine__name="IIS1",
-    )
-    factories.OperationFactory(
-        virtual_machine=membership.virtual_machine, status="succeeded", ended_at=membership.virtual_machine.created_at
-    )
-    network = factories.VirtualNetworkFactory(subscription=subscription, name="contosonet")
-    factories.SubnetFactory(virtual_network=network, name="FrontEnd", address_prefix="10.0.1.0/24")
-    return membership
-
-
-def sign_in(page: Page, user) -> None:
-    page.goto("/signin/")
-    assert_accessible(page, "sign-in page")
-    page.get_by_label("User name").fill(user.username)
-    page.get_by_label("Password").fill(STRONG_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Services")).to_be_visible()
 
 
 def test_every_page_and_open_panel_has_no_serious_violation(axe_page: Page, user, portal_data):

@@ -10,10 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from monitor.sampling import monitor_sample_round
-from tests.e2e.test_accessibility import assert_accessible, axe_page, portal_data, sign_in  # noqa: F401
+from tests.helpers.axe import assert_accessible, sign_in
 
 
-def test_the_monitor_tab_draws_its_charts_and_reads_them_out(axe_page: Page, user, portal_data):  # noqa: F811
+def test_the_monitor_tab_draws_its_charts_and_reads_them_out(axe_page: Page, user, portal_data):
     page = axe_page
     vm = portal_data.virtual_machine
     now = timezone.now()

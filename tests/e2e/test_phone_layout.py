@@ -92,6 +92,16 @@ def test_the_main_pages_fit_a_phone_with_the_navigation_behind_its_toggle(browse
             expect(navigation.get_by_role("link", name="Settings")).to_be_in_viewport()
             assert horizontal_overflow(page)["document"] == 390, name
 
+        page.goto(estate["set page"])
+        bar = page.get_by_role("contentinfo", name="Command bar")
+        delete = bar.get_by_role("button", name="Delete")
+        expect(delete).to_be_disabled()
+        reason = "Only an availability set with no virtual machines can be deleted."
+        expect(delete).to_have_accessible_description(reason)
+        shown, inside = bar.get_by_text(reason).bounding_box(), bar.bounding_box()
+        assert inside["x"] <= shown["x"] and shown["x"] + shown["width"] <= inside["x"] + inside["width"]
+        assert inside["y"] <= shown["y"] and shown["y"] + shown["height"] <= inside["y"] + inside["height"]
+
         page.goto(estate["virtual machines"])
         for column in VM_LIST_COLUMNS:
             header = page.get_by_role("columnheader", name=column, exact=True)

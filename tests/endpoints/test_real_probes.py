@@ -12,8 +12,8 @@ from django.utils import timezone
 from endpoints.models import Endpoint
 from endpoints.probes import load_balanced_sets_probe
 from fabric.models import Host
-from tests.fabric.helpers import libvirt_host, place
 from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
+from tests.helpers.hosts import libvirt_host, place
 from vms.models import VirtualMachine
 
 

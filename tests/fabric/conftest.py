@@ -7,33 +7,22 @@ libvirt hosts on this machine) is started once per session and always stopped.
 from __future__ import annotations
 
 import atexit
-import importlib
-import importlib.util
 import subprocess
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from fabric.lab.hosts import LabHost, check_requirements, start_hosts, stop_hosts
-from tests.helpers.lab import require_libvirt, skip_or_fail
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-IMAGES = ROOT / "var" / "lab" / "images"
-CAPABILITIES_CACHE = ROOT / "var" / "lab" / "qemu-capabilities"
-
-
-def _unavailable() -> str | None:
-    missing = check_requirements()
-    if importlib.util.find_spec("libvirt") is None:
-        missing.append("libvirt-python (pip install -r requirements-fabric.txt)")
-    if not list(Path("/boot").glob("vmlinuz-*-cloud-amd64")):
-        missing.append("the cloud kernel (linux-image-cloud-amd64)")
-    if not missing:
-        return None
-    return "real guests need " + "; ".join(missing) + " (run fabric/lab/install.sh as root)"
+from fabric.lab.hosts import start_hosts, stop_hosts
+from tests.helpers.lab import (
+    CAPABILITIES_CACHE,
+    IMAGES,
+    ROOT,
+    Lab,
+    lab_unavailable,
+    require_libvirt,
+    skip_or_fail,
+)
 
 
 @pytest.fixture
@@ -41,29 +30,10 @@ def libvirt_module() -> ModuleType:
     return require_libvirt()
 
 
-@dataclass
-class Lab:
-    hosts: list[LabHost]
-    workdir: Path
-    stopped: bool = False
-
-    def stop(self) -> None:
-        """Stop the lab now (the session's end then has nothing left to stop); a later test starts it again."""
-        stop_hosts(self.workdir)
-        self.stopped = True
-
-    def running(self) -> Lab:
-        """Return the lab, started again first if a test stopped it."""
-        if self.stopped:
-            self.hosts = start_hosts(len(self.hosts), 2, self.workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
-            self.stopped = False
-        return self
-
-
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory) -> Lab:
     """Two lab hosts in two racks for the whole session, stopped at its end whatever happens."""
-    reason = _unavailable()
+    reason = lab_unavailable()
     if reason:
         skip_or_fail(reason)
     build = subprocess.run(
@@ -84,12 +54,6 @@ def lab(tmp_path_factory) -> Lab:
         stop_hosts(workdir)
 
 
-@pytest.fixture
-def running_lab(lab) -> Lab:
-    """The session's lab, started again if an earlier test stopped it (tests/fabric/test_lab.py checks its stop)."""
-    return lab.running()
-
-
 @pytest.fixture(scope="session")
 def libvirt_events():
     """libvirt's default event loop, run by a thread, so connections deliver lifecycle events."""
@@ -103,3 +67,9 @@ def libvirt_events():
 
     threading.Thread(target=run, name="libvirt-events", daemon=True).start()
     return libvirt
+
+
+@pytest.fixture
+def running_lab(lab) -> Lab:
+    """The session's lab, started again if an earlier test stopped it (tests/fabric/test_lab.py checks its stop)."""
+    return lab.running()

@@ -7,7 +7,7 @@ import pytest
 from fabric import connections
 from fabric.drivers.libvirt import cpu_virtualizes, preferred_domain_type, uri_is_local
 from fabric.models import Host
-from tests.fabric.conftest import require_libvirt
+from tests.helpers.lab import require_libvirt
 
 FLAGS = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu vme sse2 {extra} ht\n\n"
 

@@ -37,9 +37,9 @@ from tests.helpers.drivers import (
 
 
 @pytest.fixture(params=["simulated", "libvirt"])
-def host(request, monkeypatch):
+def host(request):
     host_name = f"h-{uuid.uuid4().hex[:6]}"
-    made = simulated_host(host_name) if request.param == "simulated" else libvirt_test_host(host_name, monkeypatch)
+    made = simulated_host(host_name) if request.param == "simulated" else libvirt_test_host(host_name)
     yield made
     for info in made.driver.list():
         if info.name.startswith("t-"):

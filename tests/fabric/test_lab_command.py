@@ -6,7 +6,7 @@ from fabric.lab.hosts import LabHost
 from fabric.models import Host, ImageSource, Rack
 from fabric.services import LAB_IMAGE_NAME, lab_hosts_register, lab_hosts_unregister
 from tests import factories
-from tests.fabric.helpers import place
+from tests.helpers.hosts import place
 
 
 def lab_host(index: int, rack: int) -> LabHost:

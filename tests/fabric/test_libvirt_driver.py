@@ -13,8 +13,8 @@ from tests.helpers.lab import require_libvirt
 
 
 @pytest.fixture
-def host(monkeypatch):
-    made = libvirt_test_host("h-libvirt", monkeypatch)
+def host():
+    made = libvirt_test_host("h-libvirt")
     yield made
     for info in made.driver.list():
         if info.name.startswith("t-"):
@@ -35,7 +35,7 @@ def test_the_seed_uploaded_holds_the_hash_and_the_definition_has_no_plain_passwo
     iso.close()
     assert spec.password_crypt in out.getvalue().decode()
     assert PLAIN_PASSWORD.encode() not in iso_bytes
-    domain = host.driver._connection().lookupByName(name)
+    domain = host.driver.connection().lookupByName(name)
     xml = domain.XMLDesc(0)
     assert PLAIN_PASSWORD not in xml
     assert spec.password_crypt not in xml
@@ -47,22 +47,22 @@ def test_the_overlay_is_backed_by_the_images_base_volume(host):
     name = machine_name()
     host.driver.define(domain_spec(name))
 
-    pool = host.driver._connection().storagePoolLookupByName(TEST_POOL)
+    pool = host.driver.connection().storagePoolLookupByName(TEST_POOL)
     overlay = pool.storageVolLookupByName(overlay_volume_name(name)).XMLDesc(0)
     base = pool.storageVolLookupByName(BASE_VOLUME)
     assert f"<backingStore>\n    <path>{base.path()}</path>" in overlay
 
 
-def test_a_host_that_cannot_take_the_upload_fails_readably_and_keeps_no_volumes(monkeypatch):
+def test_a_host_that_cannot_take_the_upload_fails_readably_and_keeps_no_volumes():
     from fabric.drivers.libvirt import LibvirtDriver
 
-    libvirt_test_host("h-upload", monkeypatch)  # creates the image volumes
+    libvirt_test_host("h-upload")  # creates the image volumes
     driver = LibvirtDriver("test:///default", host="h-upload", pool=TEST_POOL, domain_type="qemu")
     name = machine_name()
     try:
         with pytest.raises(DriverError) as raised:
             driver.define(domain_spec(name))
-        volumes = set(driver._connection().storagePoolLookupByName(TEST_POOL).listVolumes())
+        volumes = set(driver.connection().storagePoolLookupByName(TEST_POOL).listVolumes())
     finally:
         driver.close()
 

@@ -17,7 +17,7 @@ from fabric.models import Host, HostLease, Placement
 from fabric.operations import OBSERVED, domain_spec, fabric_failures_heal
 from fabric.watch import HostWatcher
 from tests import factories
-from tests.fabric.helpers import image_source, libvirt_host, place
+from tests.helpers.hosts import image_source, libvirt_host, place
 from vms.models import Operation, VirtualMachine
 
 Status = VirtualMachine.Status

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+
+from tests.factories import STRONG_PASSWORD
 
 AXE = Path(__file__).parent.parent / "e2e" / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"critical", "serious"}
@@ -24,3 +27,19 @@ def serious_violations(page: Page, impacts: set[str] = BLOCKING) -> list[dict]:
         for violation in result["violations"]
         if violation["impact"] in impacts
     ]
+
+
+def assert_accessible(page: Page, state: str, impacts: set[str] = BLOCKING) -> None:
+    """Fail the test with axe-core's findings if the page as it is now (named `state`) has a violation of impacts."""
+    violations = serious_violations(page, impacts)
+    assert not violations, f"{state}: {json.dumps(violations, indent=1)}"
+
+
+def sign_in(page: Page, user) -> None:
+    """Sign in through the sign-in form as user, checking the sign-in page with axe-core on the way."""
+    page.goto("/signin/")
+    assert_accessible(page, "sign-in page")
+    page.get_by_label("User name").fill(user.username)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Services")).to_be_visible()

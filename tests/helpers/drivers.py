@@ -6,8 +6,6 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-import pytest
-
 from fabric.drivers.base import DomainEvent, DomainSpec, Driver, ImageSource
 from fabric.drivers.simulated import SimulatedDriver
 from fabric.passwords import password_crypt
@@ -57,13 +55,18 @@ def simulated_host(host_name: str) -> Host:
     return Host(driver=driver, pool=TEST_POOL, volume_names=driver.volumes)
 
 
-def libvirt_test_host(host_name: str, monkeypatch: pytest.MonkeyPatch) -> Host:
+def libvirt_test_host(host_name: str) -> Host:
     """Return libvirt's test host (test:///default) with the image volumes; uploads are recorded, not streamed."""
     require_libvirt()
     from fabric.drivers.libvirt import LibvirtDriver
 
-    driver = LibvirtDriver("test:///default", host=host_name, pool=TEST_POOL, domain_type="qemu")
-    pool = driver._connection().storagePoolLookupByName(TEST_POOL)
+    uploads: dict[str, bytes] = {}
+
+    def record_upload(volume, data: bytes) -> None:
+        uploads[volume.name()] = data
+
+    driver = LibvirtDriver("test:///default", host=host_name, pool=TEST_POOL, domain_type="qemu", upload=record_upload)
+    pool = driver.connection().storagePoolLookupByName(TEST_POOL)
     present = set(pool.listVolumes())
     for volume in {BASE_VOLUME, KERNEL_VOLUME, INITRD_VOLUME} - present:
         image_format = "qcow2" if volume.endswith(".qcow2") else "raw"
@@ -72,13 +75,7 @@ def libvirt_test_host(host_name: str, monkeypatch: pytest.MonkeyPatch) -> Host:
             f"<target><format type='{image_format}'/></target></volume>",
             0,
         )
-    host = Host(driver=driver, pool=TEST_POOL, volume_names=lambda: set(pool.listVolumes()))
-
-    def record_upload(volume, data: bytes) -> None:
-        host.uploads[volume.name()] = data
-
-    monkeypatch.setattr(driver, "_upload", record_upload)
-    return host
+    return Host(driver=driver, pool=TEST_POOL, volume_names=lambda: set(pool.listVolumes()), uploads=uploads)
 
 
 def machine_name() -> str:

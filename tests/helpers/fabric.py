@@ -1,4 +1,4 @@
-"""Test helpers for the physical topology: racks, hosts and placements made directly."""
+"""Test helpers for the physical topology: the simulated racks and hosts, and placements made directly."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def place(vm: VirtualMachine, rack_name: str) -> Placement:
         mac_address=f"52:54:00:{host.pk % 256:02x}:{index // 256:02x}:{index % 256:02x}",
         address=f"{octets[0]}.{octets[1]}.{octets[2]}.{index}",
     )
+
+
+TEST_HOST_CAPACITY = {"cores": 1024, "memory_mb": 4 * 1024 * 1024}
+
+
+def simulated_topology() -> None:
+    """Give every region 2 racks of 2 simulated hosts, roomy enough that no test runs out of them by chance."""
+    from fabric.services import topology_simulated_create_everywhere
+
+    topology_simulated_create_everywhere(**TEST_HOST_CAPACITY)

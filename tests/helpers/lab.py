@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import socket
 import time
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from fabric.lab.hosts import LabHost
+from fabric.lab.hosts import LabHost, check_requirements, start_hosts, stop_hosts
 
 GUEST_MEMORY_MIB = 96
 GUEST_DISK_MIB = 64
@@ -34,6 +37,44 @@ def require_libvirt() -> ModuleType:
         return importlib.import_module("libvirt")
     except ImportError:
         skip_or_fail("libvirt-python is not installed (pip install -r requirements-fabric.txt)")
+
+
+ROOT = Path(__file__).resolve().parent.parent.parent  # the project's root, above tests/
+IMAGES = ROOT / "var" / "lab" / "images"
+CAPABILITIES_CACHE = ROOT / "var" / "lab" / "qemu-capabilities"
+
+
+def lab_unavailable() -> str | None:
+    """Say what the lab's real guests lack on this machine, or None when they can run."""
+    missing = check_requirements()
+    if importlib.util.find_spec("libvirt") is None:
+        missing.append("libvirt-python (pip install -r requirements-fabric.txt)")
+    if not list(Path("/boot").glob("vmlinuz-*-cloud-amd64")):
+        missing.append("the cloud kernel (linux-image-cloud-amd64)")
+    if not missing:
+        return None
+    return "real guests need " + "; ".join(missing) + " (run fabric/lab/install.sh as root)"
+
+
+@dataclass
+class Lab:
+    """The lab's hosts started for a session, and the directory they run in."""
+
+    hosts: list[LabHost]
+    workdir: Path
+    stopped: bool = False
+
+    def stop(self) -> None:
+        """Stop the lab now (the session's end then has nothing left to stop); a later test starts it again."""
+        stop_hosts(self.workdir)
+        self.stopped = True
+
+    def running(self) -> Lab:
+        """Return the lab, started again first if a test stopped it."""
+        if self.stopped:
+            self.hosts = start_hosts(len(self.hosts), 2, self.workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
+            self.stopped = False
+        return self
 
 
 def guest_xml(host: LabHost, *, name: str, address: str, disk_path: str) -> str:

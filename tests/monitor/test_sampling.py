@@ -11,7 +11,7 @@ from fabric.models import Host, Placement, Rack
 from monitor.models import MetricSample
 from monitor.sampling import forget_readings, monitor_sample_round
 from tests import factories
-from tests.fabric.conftest import require_libvirt
+from tests.helpers.lab import require_libvirt
 from vms.models import VirtualMachine
 
 Status = VirtualMachine.Status

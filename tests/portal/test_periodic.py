@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def jobs(monkeypatch):
     """A registry holding only the jobs a test declares."""
-    monkeypatch.setattr(schedule, "_registry", {})
+    monkeypatch.setattr(schedule, "registry", {})
     calls: list[str] = []
     return calls
 

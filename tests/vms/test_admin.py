@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from applications.models import Application, Dependency, Drill, DrillEvent, Role
 from availability.models import AvailabilitySet, FaultDomainRack, Membership
+from balancer.models import LoadBalancer, PublicAddress
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from credentials.services import api_token_create
 from endpoints.models import RotationChange
@@ -85,6 +86,16 @@ def one_of_each(settings, user):
         availability_set=membership.availability_set, fault_domain=0, rack=placement.host.rack
     )
     ImageSource.objects.create(image_version=membership.virtual_machine.image_version, volume="base.qcow2")
+    balancer = LoadBalancer.objects.create(
+        region=membership.virtual_machine.cloud_service.region,
+        public_addresses="127.0.1.0/29",
+        config_path="/nonexistent/haproxy.cfg",
+        runtime_socket="/nonexistent/runtime.sock",
+        master_socket="/nonexistent/master.sock",
+    )
+    PublicAddress.objects.create(
+        load_balancer=balancer, cloud_service=membership.virtual_machine.cloud_service, address="127.0.1.1"
+    )
     return membership
 
 

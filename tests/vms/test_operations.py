@@ -182,7 +182,7 @@ class TestFollowUps:
     @pytest.fixture
     def ended(self, monkeypatch):
         calls = []
-        monkeypatch.setattr(operations, "_follow_ups", {})
+        monkeypatch.setattr(operations, "follow_ups", {})
         operations.operation_follow_up("tests.next_move")(lambda operation: calls.append(refreshed(operation)))
         return calls
 
