@@ -6,7 +6,8 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError, transaction
 
-from availability.models import AvailabilitySet, Membership
+from availability.models import AvailabilitySet, FaultDomainRack, Membership
+from fabric.models import Rack
 from tests import factories
 from vms.models import (
     AffinityGroup,
@@ -54,6 +55,8 @@ COVERED = {
     "availability_set_update_domain_count_range",
     "membership_fault_domain_range",
     "membership_update_domain_range",
+    "fault_domain_rack_unique_in_set",
+    "fault_domain_rack_fault_domain_range",
 }
 
 
@@ -193,3 +196,23 @@ class TestOperations:
         factories.OperationFactory(virtual_machine=operation.virtual_machine, status=Operation.Status.FAILED)
         factories.OperationFactory(virtual_machine=operation.virtual_machine)
         assert operation.virtual_machine.operations.count() == 3
+
+
+class TestFaultDomainRacks:
+    def test_a_fault_domain_of_a_set_is_bound_to_one_rack(self):
+        availability_set = factories.AvailabilitySetFactory()
+        racks = list(Rack.objects.filter(region=availability_set.cloud_service.region)[:2])
+        FaultDomainRack.objects.create(availability_set=availability_set, fault_domain=0, rack=racks[0])
+        refused(
+            lambda: FaultDomainRack.objects.create(availability_set=availability_set, fault_domain=0, rack=racks[1])
+        )
+
+    @pytest.mark.parametrize("fault_domain", [-1, 3])
+    def test_the_fault_domain_is_one_the_platform_has(self, fault_domain):
+        availability_set = factories.AvailabilitySetFactory()
+        rack = Rack.objects.filter(region=availability_set.cloud_service.region).first()
+        refused(
+            lambda: FaultDomainRack.objects.create(
+                availability_set=availability_set, fault_domain=fault_domain, rack=rack
+            )
+        )

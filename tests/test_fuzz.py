@@ -20,6 +20,7 @@ from classic.models import ManagementCertificate
 from credentials.models import ApiToken
 from credentials.services import api_token_create
 from endpoints.models import Endpoint, LoadBalancedSet
+from maintenance.models import MaintenanceRun
 from portal.models import Subscription
 from tests import factories
 from tests.helpers.wizard import CURRENT_STEP, configuration, image, standalone, submit, url
@@ -177,6 +178,8 @@ ID_OWNERS = {
     "role_pk": Role,
     "dependency_pk": Dependency,
     "drill_pk": Drill,
+    "set_pk": LoadBalancedSet,
+    "maintenance": MaintenanceRun,
     # The JSON API names its objects by argument.
     "image_id": Image,
     "group_id": AffinityGroup,
