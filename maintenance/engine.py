@@ -132,16 +132,12 @@ def _names(hosts: list[Host]) -> str:
     return ", ".join(host.name for host in hosts) or "no host"
 
 
-def round_drain(vms: list[VirtualMachine]) -> None:
-    """Take the round's load-balanced members out of their load balancer before they shut down.
-
-    The simulated load balancer follows the VMs' states through its probes, so there is nothing to do before the
-    shut-down; a load balancer with connections to finish drains them here.
-    """
-
-
 def _round_begin(run: MaintenanceRun) -> bool:
-    """Begin the next round: hold every VM on its hosts, drain, shut the running ones down; True when none runs."""
+    """Begin the next round: hold every VM on its hosts and shut the running ones down; True when none runs.
+
+    Each Shut down is a planned operation: on a libvirt host, the load balancer's guard (balancer.rotation.drained)
+    drains the VM's members first, and the Start that ends the round puts them back once they answer their probes.
+    """
     run.round += 1
     hosts = _round_hosts(run)
     vm_ids = list(Placement.objects.filter(host__in=hosts).values_list("virtual_machine_id", flat=True))
@@ -159,7 +155,6 @@ def _round_begin(run: MaintenanceRun) -> bool:
             return False
     virtual_machines_hold(vms=vms, holder=run.holder)
     running = [vm for vm in vms if vm.status == VirtualMachine.Status.RUNNING]
-    round_drain(running)
     operation_ids = [
         operation_begin(
             vm=vm,
