@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.selectors import load_balanced_sets_for
+from balancer.rotation import failed_requests_by_set
 from fabric.connections import new_driver
 from fabric.drivers.base import DriverError
 from fabric.models import Host, Placement
@@ -154,6 +155,7 @@ def _round_begin(run: MaintenanceRun) -> bool:
             run_end(run, Status.FAILED, f"Round {run.round}: {vm.name} is {why}; the round did not begin.")
             return False
     virtual_machines_hold(vms=vms, holder=run.holder)
+    run.plan["rounds"][run.round - 1]["failed_before"] = {str(key): n for key, n in failed_requests_by_set().items()}
     running = [vm for vm in vms if vm.status == VirtualMachine.Status.RUNNING]
     operation_ids = [
         operation_begin(
@@ -168,6 +170,7 @@ def _round_begin(run: MaintenanceRun) -> bool:
     _save(
         run,
         round=run.round,
+        plan=run.plan,
         phase=Phase.SHUTTING_DOWN,
         round_operations=operation_ids,
         round_vms=[vm.pk for vm in running],
@@ -203,12 +206,29 @@ def _out_of_rotation(vm_ids: list[int]) -> list[str]:
     return list(VirtualMachine.objects.filter(pk__in=waiting).order_by("name").values_list("name", flat=True))
 
 
+def _requests_count(run: MaintenanceRun) -> None:
+    """Keep, per load-balanced set, the connections its load balancer failed since the round began (in the plan)."""
+    if not run.round:
+        return
+    round_plan = run.plan["rounds"][run.round - 1]
+    before = round_plan.get("failed_before")
+    if before is None or "requests_lost" in round_plan:
+        return
+    lost = {}
+    for key, count in failed_requests_by_set().items():
+        if (was := before.get(str(key))) is not None:
+            lost[str(key)] = count - was if count >= was else count  # a reload started counting from zero again
+    round_plan["requests_lost"] = lost
+    run.save(update_fields=["plan", "updated_at"])
+
+
 def _round_end(run: MaintenanceRun) -> None:
     hosts = _round_hosts(run)
     Host.objects.filter(pk__in=[host.pk for host in hosts], state=Host.State.MAINTENANCE).update(
         state=Host.State.AVAILABLE
     )
     _release(run)
+    _requests_count(run)
     _save(run, phase=Phase.IDLE, round_operations=[], round_vms=[])
     run_event(run, f"Round {run.round} ends: {_names(hosts)} available, their VMs running.")
 
@@ -233,6 +253,7 @@ def run_end(run: MaintenanceRun, status: str, outcome: str) -> None:
         if in_maintenance:
             outcome += f" Left in Maintenance: {', '.join(in_maintenance)}."
     _release(run)
+    _requests_count(run)
     _save(run, status=status, phase=Phase.IDLE, outcome=outcome.strip(), ended_at=timezone.now())
     run_event(run, f"The maintenance {run.get_status_display().lower()}. {run.outcome}".strip())
 

@@ -8,6 +8,7 @@ servers are tiny HTTP servers on 127.0.0.1 and 127.0.0.2 that HAProxy checks.
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,7 @@ from django.db import connections
 
 from applications.services import application_create, role_add
 from balancer import haproxy
+from balancer.models import PublicAddress
 from balancer.periodic import apply_changes
 from endpoints.services import endpoint_create
 from fabric import connections as fabric_connections
@@ -24,6 +26,7 @@ from fabric.drivers.simulated import SimulatedDriver, forget_hosts
 from fabric.models import Placement
 from fabric.operations import domain_spec
 from maintenance.models import MaintenanceRun
+from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start
 from portal.worker import PortalWorker
 from tests import factories
@@ -165,10 +168,22 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
 
     monkeypatch.setattr(haproxy.RuntimeApi, "set_server_state", recording)
     at_shut_down: dict[str, dict[str, str]] = {}
+    public = (PublicAddress.objects.get(cloud_service=service).address, public_port)
+
+    def lose_a_request() -> None:
+        """Take every member out for a moment, behind the portal's back, so that one client connection fails."""
+        for backend, server in members.values():
+            runtime.command(f"set server {backend}/{server} state maint")
+        assert _get(public) == b""  # HAProxy had no server to give it
+        for backend, server in members.values():
+            runtime.command(f"set server {backend}/{server} state ready")
+            wait_for(lambda b=backend, s=server: runtime.server_state(b, s).in_rotation, what="the member back")
 
     class Recording(SimulatedDriver):
         def shut_down(self, name: str, *, timeout: float) -> None:
             at_shut_down[members[name][1]] = {s: runtime.server_state(b, s).status for b, s in members.values()}
+            if len(at_shut_down) == 2:
+                lose_a_request()
             super().shut_down(name, timeout=timeout)
 
     fabric_connections.driver_factory_set(lambda host: Recording(host.name))
@@ -190,4 +205,17 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
     assert sorted(commands) == sorted([(first, "drain"), (first, "ready"), (second, "drain"), (second, "ready")])
     assert commands.index((first, "ready")) < commands.index((second, "drain"))
     # After the run HAProxy's checks keep both in rotation.
-    assert {runtime.server_state(*server).status for server in members.values()} == {"UP"}
+    assert all(runtime.server_state(*server).in_rotation for server in members.values())
+    # The report counts, per round, the connections HAProxy failed for the application's sets.
+    (shop,) = run_report(run, run.ended_at).applications
+    assert shop.requests_lost == [RoundRequests(1, 0), RoundRequests(2, 1)]
+
+
+def _get(address: tuple[str, int]) -> bytes:
+    with socket.create_connection(address, timeout=5) as connection:
+        connection.settimeout(5)
+        connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        chunks = []
+        while chunk := connection.recv(4096):
+            chunks.append(chunk)
+    return b"".join(chunks)
