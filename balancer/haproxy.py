@@ -169,11 +169,26 @@ class RuntimeApi:
     def command(self, command: str) -> str:
         return _ask(self.socket_path, command)
 
+    def _stat_rows(self) -> list[dict[str, str]]:
+        text = self.command("show stat").lstrip("# ")
+        return list(csv.DictReader(line for line in text.splitlines() if line))
+
+    def failed_requests(self) -> dict[str, int]:
+        """Return, per backend, the connections it failed since HAProxy's worker started (``econ`` plus ``eresp``).
+
+        A connection no server took (none in rotation, or the server refused it) counts in ``econ``; one the server
+        cut before answering, in ``eresp``. A reload starts a worker with counters at zero.
+        """
+        return {
+            row["pxname"]: int(row["econ"] or 0) + int(row["eresp"] or 0)
+            for row in self._stat_rows()
+            if row["svname"] == "BACKEND"
+        }
+
     def servers_state(self) -> list[ServerState]:
         """Return every backend server's state, parsed from ``show stat``."""
-        text = self.command("show stat").lstrip("# ")
         states = []
-        for row in csv.DictReader(line for line in text.splitlines() if line):
+        for row in self._stat_rows():
             if row["svname"] in ("FRONTEND", "BACKEND"):
                 continue
             states.append(

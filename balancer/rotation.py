@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from django.conf import settings
 
 from balancer import haproxy
-from balancer.config import set_rotation
+from balancer.config import SET_BACKEND, set_rotation
 from balancer.selectors import DrainTarget, drain_targets, enabled_load_balancers
 from endpoints.probes import RotationReading
 from fabric.probes import probe_answers
@@ -43,6 +43,20 @@ def haproxy_rotation() -> RotationReading:
         set_ids |= carried
         in_rotation.update(members)
     return RotationReading(frozenset(set_ids), in_rotation)
+
+
+def failed_requests_by_set() -> dict[int, int]:
+    """Read, per set the enabled load balancers carry, the connections its backend failed (HAProxy's counters)."""
+    failed: dict[int, int] = {}
+    for load_balancer in enabled_load_balancers():
+        try:
+            counts = haproxy.RuntimeApi(load_balancer.runtime_socket).failed_requests()
+        except (haproxy.HAProxyError, OSError):
+            continue  # not running: its sets are not measured
+        for backend, count in counts.items():
+            if match := SET_BACKEND.match(backend):
+                failed[int(match[1])] = count
+    return failed
 
 
 def _each(targets: list[DrainTarget], action: Callable[[haproxy.RuntimeApi, DrainTarget], None]) -> None:

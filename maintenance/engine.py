@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applications.selectors import load_balanced_sets_for
+from balancer.rotation import failed_requests_by_set
 from fabric.connections import new_driver
 from fabric.drivers.base import DriverError
 from fabric.models import Host, Placement
@@ -132,16 +133,12 @@ def _names(hosts: list[Host]) -> str:
     return ", ".join(host.name for host in hosts) or "no host"
 
 
-def round_drain(vms: list[VirtualMachine]) -> None:
-    """Take the round's load-balanced members out of their load balancer before they shut down.
-
-    The simulated load balancer follows the VMs' states through its probes, so there is nothing to do before the
-    shut-down; a load balancer with connections to finish drains them here.
-    """
-
-
 def _round_begin(run: MaintenanceRun) -> bool:
-    """Begin the next round: hold every VM on its hosts, drain, shut the running ones down; True when none runs."""
+    """Begin the next round: hold every VM on its hosts and shut the running ones down; True when none runs.
+
+    Each Shut down is a planned operation: on a libvirt host, the load balancer's guard (balancer.rotation.drained)
+    drains the VM's members first, and the Start that ends the round puts them back once they answer their probes.
+    """
     run.round += 1
     hosts = _round_hosts(run)
     vm_ids = list(Placement.objects.filter(host__in=hosts).values_list("virtual_machine_id", flat=True))
@@ -158,8 +155,8 @@ def _round_begin(run: MaintenanceRun) -> bool:
             run_end(run, Status.FAILED, f"Round {run.round}: {vm.name} is {why}; the round did not begin.")
             return False
     virtual_machines_hold(vms=vms, holder=run.holder)
+    run.plan["rounds"][run.round - 1]["failed_before"] = {str(key): n for key, n in failed_requests_by_set().items()}
     running = [vm for vm in vms if vm.status == VirtualMachine.Status.RUNNING]
-    round_drain(running)
     operation_ids = [
         operation_begin(
             vm=vm,
@@ -173,6 +170,7 @@ def _round_begin(run: MaintenanceRun) -> bool:
     _save(
         run,
         round=run.round,
+        plan=run.plan,
         phase=Phase.SHUTTING_DOWN,
         round_operations=operation_ids,
         round_vms=[vm.pk for vm in running],
@@ -208,12 +206,29 @@ def _out_of_rotation(vm_ids: list[int]) -> list[str]:
     return list(VirtualMachine.objects.filter(pk__in=waiting).order_by("name").values_list("name", flat=True))
 
 
+def _requests_count(run: MaintenanceRun) -> None:
+    """Keep, per load-balanced set, the connections its load balancer failed since the round began (in the plan)."""
+    if not run.round:
+        return
+    round_plan = run.plan["rounds"][run.round - 1]
+    before = round_plan.get("failed_before")
+    if before is None or "requests_lost" in round_plan:
+        return
+    lost = {}
+    for key, count in failed_requests_by_set().items():
+        if (was := before.get(str(key))) is not None:
+            lost[str(key)] = count - was if count >= was else count  # a reload started counting from zero again
+    round_plan["requests_lost"] = lost
+    run.save(update_fields=["plan", "updated_at"])
+
+
 def _round_end(run: MaintenanceRun) -> None:
     hosts = _round_hosts(run)
     Host.objects.filter(pk__in=[host.pk for host in hosts], state=Host.State.MAINTENANCE).update(
         state=Host.State.AVAILABLE
     )
     _release(run)
+    _requests_count(run)
     _save(run, phase=Phase.IDLE, round_operations=[], round_vms=[])
     run_event(run, f"Round {run.round} ends: {_names(hosts)} available, their VMs running.")
 
@@ -238,6 +253,7 @@ def run_end(run: MaintenanceRun, status: str, outcome: str) -> None:
         if in_maintenance:
             outcome += f" Left in Maintenance: {', '.join(in_maintenance)}."
     _release(run)
+    _requests_count(run)
     _save(run, status=status, phase=Phase.IDLE, outcome=outcome.strip(), ended_at=timezone.now())
     run_event(run, f"The maintenance {run.get_status_display().lower()}. {run.outcome}".strip())
 

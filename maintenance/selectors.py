@@ -10,6 +10,7 @@ from django.db.models import Q
 from applications import assessment as model
 from applications.models import Application
 from applications.selectors import ApplicationView, application_views
+from endpoints.models import Endpoint
 from fabric.models import Host, Placement
 from maintenance import planner
 from maintenance.models import MaintenanceEvent, MaintenanceRun
@@ -72,6 +73,12 @@ def plan_input(host_ids: list[int]) -> PlanInput:
 
 def predictions(views: list[ApplicationView], rounds: list[list[int]]) -> list[dict]:
     """Ask each application's assessment what the plan's rounds (each a list of the VMs it takes down) do to it."""
+    vms_of = {view.application.pk: {m.key for role in view.value.roles for m in role.members} for view in views}
+    sets_of: dict[int, set[int]] = {}
+    for vm_id, set_id in Endpoint.objects.filter(
+        virtual_machine_id__in=set().union(*vms_of.values()), load_balanced_set__isnull=False
+    ).values_list("virtual_machine_id", "load_balanced_set_id"):
+        sets_of.setdefault(vm_id, set()).add(set_id)
     found = []
     for view in views:
         down: set[int] = set()
@@ -88,6 +95,9 @@ def predictions(views: list[ApplicationView], rounds: list[list[int]]) -> list[d
                 "roles": [role.role.name for role in view.roles],
                 "predicted_up": not names,
                 "predicted_down": names,
+                "load_balanced_sets": sorted(
+                    set().union(*(sets_of.get(pk, set()) for pk in vms_of[view.application.pk]))
+                ),
             }
         )
     return found
@@ -115,11 +125,24 @@ class RoleObserved:
 
 
 @dataclass(frozen=True)
+class RoundRequests:
+    """The connections the load balancer failed for an application's sets in a round; None: not measured."""
+
+    round: int
+    lost: int | None
+
+
+@dataclass(frozen=True)
 class ApplicationReport:
     application: str
     predicted_up: bool
     predicted_down: list[str]
     observed_down: list[RoleObserved]
+    requests_lost: list[RoundRequests]
+
+    @property
+    def requests_measured(self) -> bool:
+        return any(counted.lost is not None for counted in self.requests_lost)
 
     @property
     def observed_up(self) -> bool:
@@ -163,6 +186,12 @@ def down_seconds(events: list[MaintenanceEvent], end: datetime) -> dict[tuple[st
     return totals
 
 
+def requests_lost(round_plan: dict, set_ids: list[int]) -> int | None:
+    """Add up the connections a round's load balancers failed for these sets; None when none of them was measured."""
+    counted = [round_plan["requests_lost"][str(key)] for key in set_ids if str(key) in round_plan["requests_lost"]]
+    return sum(counted) if counted else None
+
+
 def run_report(run: MaintenanceRun, now: datetime) -> RunReport:
     """Lay out the run's timeline per round and hold each application's prediction to what was observed (one query)."""
     events = list(run.events.order_by("at", "pk"))
@@ -176,5 +205,12 @@ def run_report(run: MaintenanceRun, now: datetime) -> RunReport:
         observed = [
             RoleObserved(name, role, seconds[(key, role)]) for role in prediction["roles"] if (key, role) in seconds
         ]
-        applications.append(ApplicationReport(name, prediction["predicted_up"], prediction["predicted_down"], observed))
+        requests = [
+            RoundRequests(number, requests_lost(round_plan, prediction.get("load_balanced_sets", [])))
+            for number, round_plan in enumerate(run.plan.get("rounds", [])[: run.round], start=1)
+            if "requests_lost" in round_plan
+        ]
+        applications.append(
+            ApplicationReport(name, prediction["predicted_up"], prediction["predicted_down"], observed, requests)
+        )
     return RunReport([RoundTimeline(number, items) for number, items in sorted(rounds.items())], applications)

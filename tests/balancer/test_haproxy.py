@@ -126,6 +126,20 @@ def test_drain_counts_sessions_and_ready_puts_the_server_back(running, backends)
     assert runtime.server_state("set-1", "endpoint-10").status == "UP"
 
 
+def test_failed_requests_counts_a_connection_no_server_took_per_backend(running, backends):
+    runtime = running.runtime
+    assert fetch(running.set_port) == "web1"
+    assert runtime.failed_requests()["set-1"] == 0
+    runtime.set_server_state("set-1", "endpoint-10", "maint")
+    with pytest.raises((http.client.HTTPException, OSError)):
+        fetch(running.set_port)  # no server in rotation: HAProxy closes the connection
+    assert runtime.failed_requests()["set-1"] == 1
+    runtime.set_server_state("set-1", "endpoint-10", "ready")
+    wait_for(lambda: runtime.server_state("set-1", "endpoint-10").in_rotation, what="the member back")
+    assert fetch(running.set_port) == "web1"
+    assert runtime.failed_requests()["set-1"] == 1
+
+
 def test_setting_a_server_haproxy_does_not_have_says_so(running):
     with pytest.raises(haproxy.HAProxyError, match="No such"):
         running.runtime.set_server_state("set-1", "endpoint-99", "drain")

@@ -99,6 +99,8 @@ def test_run_walks_the_plan_and_the_page_reports_it(staff, subscription, django_
     assert run.status == MaintenanceRun.Status.COMPLETED, run.outcome
     html = response.content.decode()
     assert "Completed" in html and "Batch" in html and "Yes" in html
+    # A simulated region has no HAProxy: nothing counts the requests.
+    assert "Not measured: no load balancer carries its sets in this region" in html
     again = staff.post(reverse("maintenance:start", args=[run.pk]), follow=True)
     assert "This maintenance has already run." in again.content.decode()
 

@@ -6,7 +6,7 @@ import pytest
 
 from fabric.models import Host
 from maintenance.models import MaintenanceRun
-from maintenance.selectors import run_report
+from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start, maintenance_stop
 from portal.worker import PortalWorker
 from tests.maintenance.helpers import shop
@@ -65,6 +65,9 @@ def test_a_run_walks_every_round_and_ends_completed_with_nothing_down_as_the_ass
     assert by_name["Shop"].predicted_down == ["Batch"]
     assert [(role.role, role.down_seconds > 0) for role in by_name["Shop"].observed_down] == [("Batch", True)]
     assert by_name["Site"].predicted_up and by_name["Site"].observed_up
+    # No load balancer in the region: each round's lost requests are not measured.
+    rounds = range(1, len(run.plan["rounds"]) + 1)
+    assert by_name["Shop"].requests_lost == [RoundRequests(number, None) for number in rounds]
     assert report.matched
     assert [timeline.number for timeline in report.rounds] == list(range(len(run.plan["rounds"]) + 1))
 

@@ -1,0 +1,206 @@
+"""End to end on real guests: maintenance of a whole lab of four hosts in two racks behind the lab's HAProxy.
+
+Two sets of two ExtraSmall lab guests (web behind the load balancer on port 80, data without), an application with
+both roles, a client GETting the public port throughout: the run completes, no role ever loses every member, and
+HAProxy fails no request. Everything it starts it stops; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+import pytest
+from django.db import connections
+
+from applications.services import application_create, role_add
+from balancer.models import PublicAddress
+from console.services import virtual_machine_deploy
+from endpoints.models import Endpoint
+from endpoints.services import endpoint_create
+from fabric import connections as fabric_connections
+from fabric.models import SIMULATED_URI, Host, Placement, Rack
+from fabric.services import lab_balancer_register, lab_hosts_register
+from fabric.watch import process_watcher
+from maintenance.models import MaintenanceRun
+from maintenance.selectors import run_report
+from maintenance.services import maintenance_plan, maintenance_start
+from portal.worker import PortalWorker
+from tests import factories
+from tests.helpers.lab import http_get, wait_until
+from vms.models import ImageVersion, Operation, VirtualMachine
+
+pytestmark = [pytest.mark.real_guests, pytest.mark.django_db(transaction=True)]
+
+BOOT_TIMEOUT = 120
+RUN_TIMEOUT = 600
+CLIENT_PAUSE = 0.2
+
+
+def _deploy(user, subscription, image, name: str, **where) -> VirtualMachine:
+    operation = virtual_machine_deploy(
+        user=user,
+        subscription=subscription,
+        image_version=image,
+        name=name,
+        admin_username="portaladmin",
+        admin_password=factories.STRONG_PASSWORD,
+        size=factories.size("ExtraSmall"),
+        **where,
+    )
+    return VirtualMachine.objects.select_related("membership", "cloud_service").get(pk=operation.virtual_machine_id)
+
+
+def _get(address: str, port: int) -> bytes:
+    with socket.create_connection((address, port), timeout=5) as connection:
+        connection.settimeout(5)
+        connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(4096):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _operations() -> list[tuple[str, str, str]]:
+    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
+
+
+def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_request(
+    lab_of_four, settings, subscription, user
+):
+    lab, balancer = lab_of_four
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.FABRIC_START_TIMEOUT_SECONDS = 90
+    settings.LOAD_BALANCER_APPLY_SECONDS = 1
+    settings.LOAD_BALANCER_READY_SECONDS = 120
+    settings.MAINTENANCE_HOST_POLL_SECONDS = 0.5
+    region = factories.region()
+    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
+    Rack.objects.filter(region=region).delete()
+    hosts = lab_hosts_register(hosts=lab.hosts, region=region)
+    lab_balancer_register(balancer=balancer, region=region)
+    image = ImageVersion.objects.get(fabric_source__isnull=False)
+    web1 = _deploy(user, subscription, image, "web1", dns_name="labshop", region=region, availability_set_name="web")
+    service = web1.cloud_service
+    web2 = _deploy(
+        user, subscription, image, "web2", cloud_service=service, availability_set=web1.membership.availability_set
+    )
+    data1 = _deploy(user, subscription, image, "data1", cloud_service=service, availability_set_name="data")
+    data2 = _deploy(
+        user, subscription, image, "data2", cloud_service=service, availability_set=data1.membership.availability_set
+    )
+    vms = [web1, web2, data1, data2]
+    web_set, members = None, []
+    for vm in (web1, web2):
+        joining = {"load_balanced_set": web_set} if web_set else {"load_balanced_set_name": "web"}
+        member = endpoint_create(
+            vm=vm,
+            name="web",
+            protocol="tcp",
+            public_port=80,
+            private_port=80,
+            probe_protocol="http",
+            probe_port=80,
+            probe_path="/",
+            probe_interval=5,
+            probe_count=2,
+            **joining,
+        )
+        web_set = member.load_balanced_set
+        members.append(member)
+    application = application_create(subscription=subscription, name="labshop")
+    role_add(application=application, name="Web", availability_set=web1.membership.availability_set)
+    role_add(application=application, name="Data", availability_set=data1.membership.availability_set)
+
+    background = PortalWorker(
+        queue_names=["default"],
+        interval=0.1,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="real-maintenance-tests",
+        excluded_queue_names=[],
+    )
+
+    def work() -> None:
+        try:
+            background.run()
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=work, name="portal-worker", daemon=True)
+    stop_client = threading.Event()
+    outcomes: list[bool] = []
+
+    def client(address: str) -> None:
+        while not stop_client.is_set():
+            try:
+                outcomes.append(b"200" in _get(address, 80).split(b"\r\n", 1)[0])
+            except OSError:
+                outcomes.append(False)
+            stop_client.wait(CLIENT_PAUSE)
+
+    client_thread = None
+    worker.start()
+    try:
+        addresses = {vm.name: Placement.objects.get(virtual_machine=vm).address for vm in vms}
+        for name, address in addresses.items():
+            assert wait_until(lambda a=address: http_get(a), timeout=BOOT_TIMEOUT), f"{name}: {_operations()}"
+        assert wait_until(
+            lambda: set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING},
+            timeout=60,
+        ), _operations()
+        public = wait_until(
+            lambda: PublicAddress.objects.filter(cloud_service=service).values_list("address", flat=True).first(),
+            timeout=30,
+        )
+        assert public, "the cloud service got no public address"
+        # Both members in HAProxy's rotation: the client's requests reach web1 and web2.
+        seen: set[str] = set()
+
+        def both_answer() -> bool:
+            with contextlib.suppress(OSError):
+                body = _get(public, 80).decode(errors="replace")
+                seen.update(name for name in ("web1", "web2") if name in body)
+            return seen == {"web1", "web2"}
+
+        assert wait_until(both_answer, timeout=60, interval=0.3), f"only {seen} answered through HAProxy"
+
+        # The portal's rotation (read from HAProxy by the probe round) has both members in too: the plan counts them up.
+        assert wait_until(
+            lambda: all(Endpoint.objects.get(pk=member.pk).in_rotation for member in members), timeout=30
+        ), "the portal never saw both members in rotation"
+        run = maintenance_plan(hosts=hosts, scope="the lab's four hosts", user=user)
+        assert not run.plan["unplaceable"], run.plan
+        client_thread = threading.Thread(target=client, args=(public,), daemon=True)
+        client_thread.start()
+        maintenance_start(run=run, user=user)
+        assert wait_until(lambda: MaintenanceRun.objects.get(pk=run.pk).ended, timeout=RUN_TIMEOUT, interval=1), (
+            f"the run did not end; operations: {_operations()}"
+        )
+        stop_client.set()
+        client_thread.join(timeout=30)
+        run.refresh_from_db()
+        assert run.status == MaintenanceRun.Status.COMPLETED, f"{run.outcome}; operations: {_operations()}"
+        assert set(Host.objects.filter(rack__region=region).values_list("state", flat=True)) == {"available"}
+        (report,) = run_report(run, run.ended_at).applications
+        # No role lost every member at any moment of the run, as predicted.
+        assert report.predicted_up and report.observed_up, report
+        assert not run.events.exclude(down_roles={}).exists()
+        # HAProxy failed no request in any round, and the client saw none fail.
+        assert [counted.lost for counted in report.requests_lost] == [0] * len(run.plan["rounds"])
+        assert outcomes and all(outcomes), f"{outcomes.count(False)} of {len(outcomes)} requests failed"
+        print(f"\n{len(run.plan['rounds'])} rounds, {len(outcomes)} requests through HAProxy, none lost")
+    finally:
+        stop_client.set()
+        if client_thread is not None:
+            client_thread.join(timeout=30)
+        background.running = False
+        worker.join(timeout=30)
+        for placement in Placement.objects.select_related("host"):
+            with contextlib.suppress(Exception):
+                fabric_connections.host_driver(placement.host).undefine(placement.domain_name)
+        fabric_connections.drivers_close()
+        process_watcher().close()
