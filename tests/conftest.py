@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 
+from balancer import haproxy
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
 from tests.helpers.fabric import simulated_topology
+from tests.helpers.haproxy import Backend, RunningHAProxy, wait_for
+from tests.helpers.lab import Lab, lab_start
 
 
 def _transactional(item: pytest.Item) -> bool:
@@ -90,3 +100,99 @@ def catalog(request):
         request.getfixturevalue("transactional_db")
         import_module("vms.migrations.0002_catalog").load_catalog(apps, None)
         simulated_topology()
+
+
+@pytest.fixture(scope="session")
+def session_lab(tmp_path_factory) -> Iterator[Lab]:
+    """Two lab hosts in two racks, with the lab's HAProxy, for the session; stopped at its end whatever happens."""
+    lab = lab_start(2, 2, tmp_path_factory.mktemp("lab"), balancer=True)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.fixture
+def lab(session_lab) -> Lab:
+    """The session's lab, running: started again if a test stopped it or another lab ran since."""
+    return session_lab.running()
+
+
+@pytest.fixture
+def lab_of_four(tmp_path_factory) -> Iterator[Lab]:
+    """Four lab hosts in two racks and the lab's HAProxy (the session's lab stops meanwhile), stopped at the end."""
+    lab = lab_start(4, 2, tmp_path_factory.mktemp("lab4"), balancer=True)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+# A real HAProxy in master-worker mode, started by a test in its own directory on 127.0.0.1, and tiny HTTP backends:
+# without the haproxy program these skip and say why (they fail with PORTAL_REAL_GUESTS=required, as in CI); each
+# fixture stops exactly the process it started.
+
+
+@pytest.fixture
+def backends() -> Iterator[list[Backend]]:
+    started: list[Backend] = []
+
+    def make(name: str) -> Backend:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                backend.requests.append(self.path)
+                ok = backend.healthy or self.path != "/health"
+                body = backend.name.encode()
+                self.send_response(200 if ok else 503)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.handle_error = lambda request, address: None  # HAProxy's checks hang up without reading the body
+        backend = Backend(name, server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(backend)
+        return backend
+
+    yield [make("web1"), make("web2")]
+    for backend in started:
+        backend.server.shutdown()
+        backend.server.server_close()
+
+
+@pytest.fixture
+def start_haproxy(tmp_path: Path) -> Iterator:
+    """Return a function starting HAProxy (master-worker, pid and sockets in tmp_path) with a first configuration."""
+    binary = shutil.which("haproxy")
+    if binary is None:
+        reason = "haproxy is not installed (apt-get install haproxy, or fabric/lab/install.sh)"
+        if os.environ.get("PORTAL_REAL_GUESTS", "") == "required":
+            pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}", pytrace=False)
+        pytest.skip(reason)
+    started: list[RunningHAProxy] = []
+
+    def start(config_text: str) -> RunningHAProxy:
+        config_path = tmp_path / "haproxy.cfg"
+        config_path.write_text(config_text)
+        master_socket = str(tmp_path / "master.sock")
+        command = [binary, "-W", "-S", master_socket, "-p", str(tmp_path / "haproxy.pid"), "-f", str(config_path)]
+        log = (tmp_path / "haproxy.log").open("w")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+        running = RunningHAProxy(tmp_path, process, str(config_path), master_socket, str(tmp_path / "runtime.sock"))
+        started.append(running)
+        wait_for(lambda: haproxy.workers(master_socket), what="HAProxy's first worker")
+        return running
+
+    yield start
+    for running in started:
+        running.process.terminate()
+        try:
+            running.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait(timeout=10)

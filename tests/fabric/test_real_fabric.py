@@ -90,9 +90,8 @@ def _operations() -> list[tuple[str, str, str]]:
 
 
 def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_healing_and_kill_recovery_work(
-    running_lab, settings, worker, subscription, user
+    lab, settings, worker, subscription, user
 ):
-    lab = running_lab
     background, thread = worker
     region = factories.region()
     # The region's hosts are the lab's alone (the test database gives every region simulated ones).

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.util
 import os
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from types import ModuleType
 
 import pytest
 
-from fabric.lab.hosts import LabHost, check_requirements, start_hosts, stop_hosts
+from fabric.lab.hosts import LabError, LabHost, check_requirements, start_hosts, stop_hosts
 
 GUEST_MEMORY_MIB = 96
 GUEST_DISK_MIB = 64
@@ -58,10 +60,12 @@ def lab_unavailable() -> str | None:
 
 @dataclass
 class Lab:
-    """The lab's hosts started for a session, and the directory they run in."""
+    """Lab hosts started for tests, the directory they run in, and how to start them again."""
 
     hosts: list[LabHost]
     workdir: Path
+    racks: int = 2
+    balancer: bool = False
     stopped: bool = False
 
     def stop(self) -> None:
@@ -70,11 +74,52 @@ class Lab:
         self.stopped = True
 
     def running(self) -> Lab:
-        """Return the lab, started again first if a test stopped it."""
+        """Return the lab, started again first if it was stopped (by a test, or for another lab)."""
         if self.stopped:
-            self.hosts = start_hosts(len(self.hosts), 2, self.workdir, images=IMAGES, cache=CAPABILITIES_CACHE)
+            self.hosts = _start(len(self.hosts), self.racks, self.workdir, balancer=self.balancer)
             self.stopped = False
+            _started.append(self)
         return self
+
+
+# Only one lab runs on a machine (fixed names and addresses): starting one stops the others this session started.
+_started: list[Lab] = []
+LAB_FREE_TIMEOUT = 600  # another process's lab may hold the machine's names this long
+
+
+def _start(count: int, racks: int, workdir: Path, *, balancer: bool) -> list[LabHost]:
+    for other in _started:
+        if not other.stopped:
+            other.stop()
+    _started.clear()
+    deadline = time.monotonic() + LAB_FREE_TIMEOUT
+    while True:
+        try:
+            return start_hosts(count, racks, workdir, images=IMAGES, cache=CAPABILITIES_CACHE, balancer=balancer)
+        except LabError as error:
+            if "is a lab running?" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(5)
+
+
+def lab_start(count: int, racks: int, workdir: Path, *, balancer: bool = False) -> Lab:
+    """Start `count` lab hosts in `racks` racks (the lab's HAProxy too, with balancer), or skip/fail saying why."""
+    reason = lab_unavailable()
+    if reason:
+        skip_or_fail(reason)
+    build = subprocess.run(
+        [str(ROOT / "fabric" / "lab" / "build_guest_image.sh"), str(IMAGES)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if build.returncode != 0:
+        skip_or_fail(f"the lab guest image did not build: {build.stderr.strip()}")
+    atexit.register(stop_hosts, workdir)
+    lab = Lab(hosts=_start(count, racks, workdir, balancer=balancer), workdir=workdir, racks=racks, balancer=balancer)
+    _started.append(lab)
+    return lab
 
 
 def guest_xml(host: LabHost, *, name: str, address: str, disk_path: str) -> str:

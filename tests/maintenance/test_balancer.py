@@ -30,9 +30,9 @@ from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start
 from portal.worker import PortalWorker
 from tests import factories
-from tests.balancer.conftest import free_port, wait_for
-from tests.balancer.test_services import load_balancer
-from tests.fabric.helpers import image_source, libvirt_host
+from tests.helpers.balancer import load_balancer
+from tests.helpers.haproxy import free_port, wait_for
+from tests.helpers.hosts import image_source, libvirt_host
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -20,6 +20,7 @@ from console.services import virtual_machine_deploy
 from endpoints.models import Endpoint
 from endpoints.services import endpoint_create
 from fabric import connections as fabric_connections
+from fabric.lab.hosts import recorded_balancer
 from fabric.models import SIMULATED_URI, Host, Placement, Rack
 from fabric.services import lab_balancer_register, lab_hosts_register
 from fabric.watch import process_watcher
@@ -69,7 +70,8 @@ def _operations() -> list[tuple[str, str, str]]:
 def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_request(
     lab_of_four, settings, subscription, user
 ):
-    lab, balancer = lab_of_four
+    lab = lab_of_four
+    balancer = recorded_balancer(lab.workdir)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.FABRIC_START_TIMEOUT_SECONDS = 90
     settings.LOAD_BALANCER_APPLY_SECONDS = 1
