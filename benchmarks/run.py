@@ -50,7 +50,18 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 SMALL_VMS = 100
 # The groups of measures, in the order they run; --only picks some (the build is always timed).
-MEASURES = ("pages", "lists", "applications", "endpoints", "api", "deploys", "catalog", "maintenance", "http")
+MEASURES = (
+    "pages",
+    "lists",
+    "applications",
+    "endpoints",
+    "api",
+    "deploys",
+    "catalog",
+    "maintenance",
+    "balancer",
+    "http",
+)
 VMS_PER_SERVICE = 50
 PAGE_SIZE = 50
 HTTP_CONCURRENCY = 16
@@ -751,6 +762,120 @@ def measure_maintenance(repeat: int) -> dict[str, float]:
     }
 
 
+BALANCER_SERVICES = 100
+BALANCER_ENDPOINTS = 150  # per cloud service: 100 stand-alone, 5 load-balanced sets of 10 members
+BALANCER_SETS, BALANCER_SET_MEMBERS = 5, 10
+
+
+def balancer_large_input(runtime_socket: str):
+    """Build the values of 100 cloud services with 150 endpoints each, on addresses of 127.77.0.0/16."""
+    from balancer.config import CloudServiceValues, LoadBalancerValues, MemberValues, SetValues, StandAloneValues
+
+    services = []
+    endpoint_id = set_id = 0
+    alone_count = BALANCER_ENDPOINTS - BALANCER_SETS * BALANCER_SET_MEMBERS
+    for service in range(1, BALANCER_SERVICES + 1):
+        endpoints = []
+        for index in range(alone_count):
+            endpoint_id += 1
+            endpoints.append(
+                StandAloneValues(endpoint_id, f"ep{index}", "tcp", 20000 + index, 1, f"vm{service}", "127.0.0.1")
+            )
+        sets = []
+        for index in range(BALANCER_SETS):
+            set_id += 1
+            members = []
+            for member in range(BALANCER_SET_MEMBERS):
+                endpoint_id += 1
+                members.append(MemberValues(endpoint_id, f"vm{service}-{member}", "127.0.0.1"))
+            sets.append(SetValues(set_id, f"set{index}", "tcp", 30000 + index, 1, "tcp", 1, "", 5, 2, tuple(members)))
+        address = f"127.77.{service // 256}.{service % 256}"
+        services.append(CloudServiceValues(service, f"service{service}", address, tuple(endpoints), tuple(sets)))
+    return LoadBalancerValues(runtime_socket=runtime_socket), services
+
+
+def measure_balancer(repeat: int) -> dict[str, float]:
+    """Time rendering, checking (haproxy -c) and reloading the configuration of 100 cloud services x 150 endpoints."""
+    import shutil
+
+    from balancer import haproxy
+    from balancer.config import render
+
+    binary = shutil.which("haproxy")
+    if binary is None:
+        print(
+            "  balancer         skipped: haproxy is not installed (apt-get install haproxy, or fabric/lab/install.sh)"
+        )
+        return {}
+    with tempfile.TemporaryDirectory(prefix="portal-benchmark-haproxy-") as directory:
+        config_path = str(Path(directory) / "haproxy.cfg")
+        master_socket = str(Path(directory) / "master.sock")
+        runtime_socket = str(Path(directory) / "runtime.sock")
+        values, services = balancer_large_input(runtime_socket)
+        render_ms = timed(lambda: render(values, services), max(3, repeat // 10))
+        text = render(values, services)
+        check_ms = timed(lambda: haproxy.check(text, binary=binary, directory=directory), 3)
+        Path(config_path).write_text(render(values, []))
+        command = [binary, "-W", "-S", master_socket, "-p", str(Path(directory) / "haproxy.pid"), "-f", config_path]
+        log = (Path(directory) / "haproxy.log").open("w")
+        process = subprocess.Popen(  # noqa: S603 - haproxy found on PATH, files of our temp directory
+            command, stdout=log, stderr=subprocess.STDOUT, cwd=directory
+        )
+        try:
+            failure, first_ms, reloads = "", 0.0, []
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not (Path(master_socket).exists() and _workers(master_socket)):
+                time.sleep(0.05)
+            started = time.perf_counter()
+            try:
+                haproxy.apply(text, config_path=config_path, master_socket=master_socket, binary=binary)
+            except haproxy.HAProxyError as error:
+                # haproxy -c accepts what a reload may still refuse (its log says why: often the open files limit).
+                alerts = [line for line in Path(log.name).read_text().splitlines() if "[ALERT]" in line]
+                failure = f"{error} {' '.join(alerts[-1:])}"
+            else:
+                first_ms = (time.perf_counter() - started) * 1000
+                for _ in range(3):
+                    started = time.perf_counter()
+                    haproxy.reload(master_socket)
+                    reloads.append((time.perf_counter() - started) * 1000)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            log.close()
+    frontends = BALANCER_SERVICES * (BALANCER_ENDPOINTS - BALANCER_SETS * BALANCER_SET_MEMBERS + BALANCER_SETS)
+    print(
+        f"  balancer         {BALANCER_SERVICES} cloud services x {BALANCER_ENDPOINTS} endpoints ({frontends:,} "
+        f"frontends, {len(text) / 1e6:.1f} MB): render {render_ms:.0f} ms, haproxy -c {check_ms:.0f} ms, "
+        + (
+            f"the reload failed: {failure}"
+            if failure
+            else f"apply (check, replace, reload) {first_ms:.0f} ms, reload alone {statistics.median(reloads):.0f} ms"
+        )
+    )
+    if failure:
+        return {"balancer_render_ms": render_ms, "balancer_check_ms": check_ms}
+    return {
+        "balancer_render_ms": render_ms,
+        "balancer_check_ms": check_ms,
+        "balancer_apply_ms": first_ms,
+        "balancer_reload_ms": statistics.median(reloads),
+    }
+
+
+def _workers(master_socket: str) -> list[int]:
+    from balancer import haproxy
+
+    try:
+        return haproxy.workers(master_socket)
+    except (haproxy.HAProxyError, OSError):
+        return []
+
+
 def explain(large: Tenant) -> None:
     """Print PostgreSQL's plan (EXPLAIN ANALYZE) for each list's first page in the large subscription."""
     from django.utils import timezone
@@ -1039,6 +1164,8 @@ def main() -> int:
             results["rebalance_plan_median_ms"] = measure_rebalance_plan(options.repeat)
         if "maintenance" in chosen:
             results.update(measure_maintenance(options.repeat))
+        if "balancer" in chosen:
+            results.update(measure_balancer(options.repeat))
 
         print(
             f"database: {connection.vendor}; {SMALL_VMS} and {options.vms} VMs in one subscription each; "
