@@ -10,8 +10,8 @@ from applications.assessment import Scenario
 from applications.models import Drill
 from applications.selectors import application_view
 from applications.services import application_create, dependency_add, drill_start, role_add
-from portal.worker import PortalWorker
 from tests import factories
+from tests.helpers.worker import portal_worker
 from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -27,16 +27,7 @@ def database_tasks(settings):
 
 def run_worker() -> None:
     """Run the portal's worker until no task is ready: every step of the drill, then its follow-ups."""
-    PortalWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="drill-tests",
-        excluded_queue_names=[],
-    ).run()
+    portal_worker("drill-tests", interval=0, batch=True, max_tasks=None).run()
 
 
 def random_application(subscription, rng: random.Random):

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
-from django.db import connections
 from playwright.sync_api import Page, expect, sync_playwright
 
-from portal.worker import PortalWorker
 from tests import factories
 from tests.factories import STRONG_PASSWORD
 from tests.helpers.axe import AXE
 from tests.helpers.browser import WATCH_VIOLATIONS, BrowserProblems
+from tests.helpers.worker import worker_thread
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -51,24 +49,7 @@ def worker(settings, live_server):
     """Run the database task backend's worker in a thread, with a short simulated fabric time."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.FABRIC_OPERATION_SECONDS = 0.5
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="browser-tests",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, daemon=True)
+    background, thread = worker_thread("browser-tests")
     thread.start()
     yield background
     background.running = False

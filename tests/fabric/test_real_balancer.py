@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 from django.urls import reverse
 
 from applications.models import Drill
@@ -31,9 +31,9 @@ from fabric.lab.hosts import recorded_balancer
 from fabric.models import SIMULATED_URI, Host, Placement, Rack
 from fabric.services import lab_balancer_register, lab_hosts_register
 from fabric.watch import process_watcher
-from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.lab import wait_until
+from tests.helpers.worker import worker_thread
 from vms.models import ImageVersion, Operation, VirtualMachine
 from vms.services.machines import vm_restart, vm_shut_down
 
@@ -60,24 +60,8 @@ def worker(settings):
     settings.FABRIC_START_TIMEOUT_SECONDS = 60
     settings.LOAD_BALANCER_APPLY_SECONDS = 1
     settings.ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = PROBE_INTERVAL
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="real-balancer-tests",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    yield background, threading.Thread(target=run, name="portal-worker", daemon=True)
+    background, thread = worker_thread("real-balancer-tests")
+    yield background, thread
     background.running = False
 
 
@@ -174,9 +158,8 @@ def _in_rotation_on_page(page: str, vm_name: str) -> bool | None:
 
 
 def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fall_times_inter(
-    running_lab, settings, worker, subscription, user, signed_in
+    lab, settings, worker, subscription, user, signed_in
 ):
-    lab = running_lab
     background, thread = worker
     region = factories.region()
     Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()

@@ -11,12 +11,11 @@ import contextlib
 import ipaddress
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from applications.models import Drill
 from applications.services import application_create, drill_start, role_add
@@ -26,9 +25,9 @@ from fabric.models import SIMULATED_URI, Host, Placement, Rack
 from fabric.probes import Probe, probe_answers
 from fabric.services import lab_hosts_register
 from fabric.watch import process_watcher
-from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.lab import http_get, wait_until
+from tests.helpers.worker import worker_thread
 from vms.models import ImageVersion, Operation, VirtualMachine
 
 pytestmark = [
@@ -43,24 +42,8 @@ BOOT_TIMEOUT = 90
 def worker(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.FABRIC_START_TIMEOUT_SECONDS = 60
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="real-fabric-tests",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    yield background, threading.Thread(target=run, name="portal-worker", daemon=True)
+    background, thread = worker_thread("real-fabric-tests")
+    yield background, thread
     background.running = False
 
 

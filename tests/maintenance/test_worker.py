@@ -8,7 +8,7 @@ from fabric.models import Host
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start, maintenance_stop
-from portal.worker import PortalWorker
+from tests.helpers.worker import portal_worker
 from tests.maintenance.helpers import shop
 from vms.models import Operation, VirtualMachine
 
@@ -23,16 +23,7 @@ def database_tasks(settings):
 
 
 def run_worker(max_tasks: int | None = None) -> None:
-    PortalWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=max_tasks,
-        worker_id="maintenance-tests",
-        excluded_queue_names=[],
-    ).run()
+    portal_worker("maintenance-tests", interval=0, batch=True, max_tasks=max_tasks).run()
 
 
 def nothing_down(store) -> None:
