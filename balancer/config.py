@@ -23,6 +23,7 @@ HEADER = """\
 # Written by the portal from its endpoints and load-balanced sets; changes made here are replaced.
 global
     master-worker
+    maxconn {maxconn}
     stats socket {runtime_socket} mode 600 level admin
     stats timeout 2m
 
@@ -38,9 +39,15 @@ defaults
 _PATH_SAFE = "/?&=-._~:@,;+%!*()"
 
 
+# HAProxy opens a file for every listener and two for every connection it may hold: a stated maxconn keeps what a
+# region with many public ports needs (100 cloud services of 150 endpoints: 10,500 listeners) under the host's limit.
+DEFAULT_MAXCONN = 4096
+
+
 @dataclass(frozen=True)
 class LoadBalancerValues:
     runtime_socket: str
+    maxconn: int = DEFAULT_MAXCONN
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ def _set(service: CloudServiceValues, lb_set: SetValues) -> list[str]:
 
 def render(load_balancer: LoadBalancerValues, cloud_services: list[CloudServiceValues]) -> str:
     """Return the HAProxy configuration carrying these cloud services' endpoints and load-balanced sets."""
-    lines = [HEADER.format(runtime_socket=load_balancer.runtime_socket)]
+    lines = [HEADER.format(runtime_socket=load_balancer.runtime_socket, maxconn=load_balancer.maxconn)]
     for service in sorted(cloud_services, key=lambda service: service.cloud_service_id):
         ports = [(endpoint.public_port, 0, endpoint.endpoint_id, endpoint) for endpoint in service.endpoints]
         ports += [(lb_set.public_port, 1, lb_set.set_id, lb_set) for lb_set in service.sets]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import F, QuerySet
 
 from balancer.config import (
@@ -106,7 +107,9 @@ def load_balancer_values(load_balancer: LoadBalancer) -> tuple[LoadBalancerValue
         )
         for service_id, (name, address) in sorted(services.items())
     ]
-    return LoadBalancerValues(runtime_socket=load_balancer.runtime_socket), cloud_services
+    return LoadBalancerValues(
+        runtime_socket=load_balancer.runtime_socket, maxconn=settings.LOAD_BALANCER_MAXCONN
+    ), cloud_services
 
 
 @dataclass(frozen=True)

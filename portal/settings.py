@@ -216,6 +216,8 @@ MONITOR_ROLLUP_RETENTION_DAYS = int(os.environ.get("MONITOR_ROLLUP_RETENTION_DAY
 ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = int(os.environ.get("ENDPOINT_PROBE_MIN_INTERVAL_SECONDS", "5"))
 # How often the worker renders each load balancer's configuration and applies it when it changed.
 LOAD_BALANCER_APPLY_SECONDS = float(os.environ.get("LOAD_BALANCER_APPLY_SECONDS", "2"))
+# The connections each region's HAProxy may hold at once (its global maxconn).
+LOAD_BALANCER_MAXCONN = int(os.environ.get("LOAD_BALANCER_MAXCONN", "4096"))
 # Before a planned operation on a member behind a load balancer: how long its current sessions may take to end, and
 # after it, how long the portal waits for the machine to answer its probe before putting it back in any case.
 LOAD_BALANCER_DRAIN_SECONDS = float(os.environ.get("LOAD_BALANCER_DRAIN_SECONDS", "30"))

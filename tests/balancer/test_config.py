@@ -19,6 +19,7 @@ HEADER = """\
 # Written by the portal from its endpoints and load-balanced sets; changes made here are replaced.
 global
     master-worker
+    maxconn 4096
     stats socket /run/haproxy/region.sock mode 600 level admin
     stats timeout 2m
 
