@@ -74,7 +74,7 @@ def test_the_values_take_four_queries_whatever_the_number_of_endpoints(tmp_path,
         for _ in range(services):
             web1 = VirtualMachineFactory()
             web2 = VirtualMachineFactory(cloud_service=web1.cloud_service)
-            place(web1, f"10.254.128.{web1.pk}")
+            place(web1, f"10.254.{128 + web1.pk // 250}.{2 + web1.pk % 250}")
             ssh(web1)
             lb = endpoint_create(
                 vm=web1,

@@ -589,7 +589,13 @@ class TestNotifications:
             if connection.vendor == "postgresql":
                 cursor.execute("RESET enable_seqscan")
         main = plan.splitlines()
-        indexes = ("operation_recently_finished", "operation_in_progress", "operation_activity_order")
+        # On tables this small the planner may take any index that starts with the subscription.
+        indexes = (
+            "operation_recently_finished",
+            "operation_in_progress",
+            "operation_activity_order",
+            "operation_activity_name",
+        )
         assert any(index in line for line in main for index in indexes), plan
         assert "Seq Scan on vms_operation" not in plan and "SCAN vms_operation\n" not in plan + "\n"
 
