@@ -37,6 +37,7 @@ from vms.services.operations import ALLOWED_FROM
 TEMPLATE = "console/machine.html"
 STATUS_PART = "status"
 CHARTS_PART = "charts"
+USAGE_PART = "usage"
 OPERATIONS_CHANGED = "operations-changed"
 
 POWER_COMMANDS = {"start": vm_start, "shutdown": vm_shut_down, "restart": vm_restart}
@@ -83,10 +84,6 @@ def render_dashboard(request: HtmxHttpRequest, vm: DashboardMachine, *, part: st
         context["access"] = virtual_machine_access(
             cloud_service_pk=vm.glance.cloud_service_pk, virtual_machine_pk=vm.pk
         )
-        now = timezone.now()
-        span = SPANS[DEFAULT_SPAN]
-        points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
-        context["usage_chart"] = dashboard_chart(points)
     return render_machine(request, vm, tab="dashboard", part=part, **context)
 
 
@@ -128,11 +125,15 @@ def dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def monitor(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Chart the VM's CPU, disk and network over the last hour, 24 hours or 7 days."""
     vm = get_machine(request, pk)
-    span = SPANS.get(request.GET.get("range", ""), SPANS[DEFAULT_SPAN])
+    part = requested_part(request, {CHARTS_PART, USAGE_PART})
+    span = SPANS[DEFAULT_SPAN] if part == USAGE_PART else SPANS.get(request.GET.get("range", ""), SPANS[DEFAULT_SPAN])
     now = timezone.now()
     points = virtual_machine_series(vm.pk, start=now - span.length, end=now, interval=span.interval)
+    if part == USAGE_PART:
+        # The Dashboard's small chart of the last hour, loaded once its page is shown.
+        return render(request, "monitor/includes/dashboard_chart.html", {"vm": vm, "chart": dashboard_chart(points)})
     context = {"span": span, "spans": SPANS.values(), "charts": monitor_charts(points)}
-    if requested_part(request, {CHARTS_PART}):
+    if part == CHARTS_PART:
         return render(request, "monitor/includes/machine_monitor.html#charts", {"vm": vm, **context})
     return render_machine(request, vm, tab="monitor", **context)
 

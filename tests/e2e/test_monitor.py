@@ -32,7 +32,6 @@ def test_the_monitor_tab_draws_its_charts_and_reads_them_out(axe_page: Page, use
     page.get_by_text("CPU percentage as a table").click()
     expect(page.get_by_role("table", name="CPU percentage")).to_be_visible()
     assert_accessible(page, "Monitor tab")
-    page.screenshot(path="/tmp/i-monitor-monitor-tab.png", full_page=True)
     page.get_by_role("link", name="24 hours").click()
     expect(page.get_by_role("link", name="24 hours")).to_have_attribute("aria-current", "true")
     expect(page.locator(".portal-chart .uplot")).to_have_count(3)

@@ -68,10 +68,18 @@ def test_the_monitor_tab_reads_its_samples_in_one_query(signed_in, vm, span, min
         assert signed_in.get(reverse("vms:monitor", args=[vm.pk]) + f"?range={span}").status_code == 200
 
 
-def test_the_dashboard_shows_the_last_hour_at_its_top(signed_in, vm):
+def test_the_dashboard_loads_the_last_hour_at_its_top(signed_in, vm, django_assert_num_queries):
     record(vm, 3)
     html = signed_in.get(reverse("vms:dashboard", args=[vm.pk])).content.decode()
-    assert html.index('id="chart-dashboard-data"') < html.index("Quick glance")
+    loader = html.index('hx-vals=\'{"part": "usage"}\'')
+    assert loader < html.index("Quick glance")
+    assert f'href="{reverse("vms:monitor", args=[vm.pk])}"' in html[loader:]
+    # Session, user, the person's subscriptions, the VM, and the last hour's samples.
+    with django_assert_num_queries(5):
+        part = signed_in.get(reverse("vms:monitor", args=[vm.pk]), {"part": "usage"}, HTTP_HX_REQUEST="true")
+    chart = part.content.decode()
+    assert chart.lstrip().startswith('<section class="mb-3" aria-label="Usage">')
+    assert 'id="chart-dashboard-data"' in chart
 
 
 def test_sparklines_fill_each_slot_of_the_persons_vms_only(signed_in, vm, django_assert_num_queries):
