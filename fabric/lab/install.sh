@@ -40,7 +40,7 @@ ls /boot/vmlinuz-*-cloud-amd64 >/dev/null 2>&1 || { echo "No cloud kernel in /bo
 
 wanted="$(sed -n 's/^libvirt-python==//p' requirements-fabric.txt)"
 have="$(ls -d "$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"/libvirt_python-*.dist-info \
-  2>/dev/null | sed -n 's/.*libvirt_python-\(.*\)\.dist-info$/\1/p' | head -n 1)"
+  2>/dev/null | sed -n 's/.*libvirt_python-\(.*\)\.dist-info$/\1/p' | head -n 1 || true)"  # none yet: empty
 if [ "$have" != "$wanted" ]; then
   echo "Installing libvirt-python $wanted into $("$PYTHON" -c 'import sys; print(sys.prefix)')"
   "$PYTHON" -m pip install --quiet -r requirements-fabric.txt
