@@ -190,16 +190,16 @@ def _topology(host_count: int, domains_per_host: int) -> None:
                 address=f"10.250.{hosts.index(host)}.{10 + index}",
             )
         )
-        SimulatedDriver(host.name)._host.domains[f"portal-{vm.pk}"] = _running(vm, placements[-1])
+        _run_on(host, vm, placements[-1])
     Placement.objects.bulk_create(placements)
 
 
-def _running(vm: VirtualMachine, placement: Placement):
-    from fabric.drivers.simulated import _Domain
-
+def _run_on(host: Host, vm: VirtualMachine, placement: Placement) -> None:
+    """Define and start the VM's machine on its simulated host, as the fabric's create does."""
     image_source(vm)
-    spec = domain_spec(vm, placement)
-    return _Domain(spec=spec, vcpus=spec.vcpus, memory_mib=spec.memory_mib, state=DomainState.RUNNING)
+    driver = SimulatedDriver(host.name)
+    driver.define(domain_spec(vm, placement))
+    driver.start(placement.domain_name)
 
 
 def _round_queries(host_count: int, domains_per_host: int) -> tuple[int, int]:
