@@ -234,7 +234,9 @@ class VirtualMachineConfigure(Input):
 
 class Operation(Schema):
     id: int
-    kind: Literal["create", "start", "shutdown", "restart", "configure", "delete", "update", "fabric_failure"]
+    kind: Literal[
+        "create", "start", "shutdown", "restart", "configure", "delete", "update", "fabric_failure", "endpoints"
+    ]
     status: Literal["InProgress", "Succeeded", "Failed"]
     title: str
     message: str

@@ -3,7 +3,9 @@
 HAProxy runs in master-worker mode (``haproxy -W -S MASTER_SOCKET -p PID_FILE -f CONFIG``). A reload makes the master
 start new workers with the new file while the old ones finish the connections they hold. A configuration is checked
 with ``haproxy -c`` before it replaces the file; one HAProxy refuses never replaces it, and a reload that starts no
-new worker (an address it cannot bind, which ``-c`` does not try) puts the previous file back.
+new worker (an address it cannot bind, which ``-c`` does not try) puts the previous file back. Before a reload, each
+public port the new file adds is bound once here, so that a port another program holds is refused with its name
+rather than found in HAProxy's log.
 """
 
 from __future__ import annotations
@@ -86,8 +88,31 @@ def _messages(output: str, path: str) -> str:
 
 def workers(master_socket: str) -> list[int]:
     """Return the pids of the current workers (not the old ones finishing their connections), from ``show proc``."""
+    return _workers_in(_ask(master_socket, "show proc"))
+
+
+FAILED_RELOADS_RE = re.compile(r"^\d+\s+master\s+\d+\s+\[failed:\s*(\d+)\]", re.M)
+RELOAD_FAILED = (
+    "HAProxy started no worker with the new configuration and keeps the one before; its log (the master's output: "
+    "journalctl -u haproxy, or the lab's balancer/haproxy.log) says why."
+)
+
+
+def _processes(master_socket: str) -> tuple[set[int], int | None]:
+    """The current workers' pids and the master's count of failed reloads (None when it does not say)."""
+    text = _ask(master_socket, "show proc")
+    failed = FAILED_RELOADS_RE.search(text)
+    return set(_workers_in(text)), int(failed.group(1)) if failed else None
+
+
+def failed_reloads(master_socket: str) -> int | None:
+    """How many reloads the master has failed since it started (None when its ``show proc`` does not say)."""
+    return _processes(master_socket)[1]
+
+
+def _workers_in(show_proc: str) -> list[int]:
     pids, section = [], ""
-    for line in _ask(master_socket, "show proc").splitlines():
+    for line in show_proc.splitlines():
         if line.startswith("#"):
             section = line.strip("# ").lower()
             continue
@@ -98,21 +123,27 @@ def workers(master_socket: str) -> list[int]:
 
 
 def reload(master_socket: str, *, timeout: float = RELOAD_TIMEOUT_SECONDS) -> None:
-    """Reload HAProxy through its master CLI and wait until a new worker runs; raise ReloadFailed if none does."""
-    before = set(workers(master_socket))
+    """Reload HAProxy through its master CLI and wait until a new worker runs; raise ReloadFailed if none does.
+
+    The master counts its failed reloads (``show proc``: ``[failed: N]``): one more means this reload failed, which
+    is known at once rather than after the timeout.
+    """
+    before, failed_before = _processes(master_socket)
     # The master re-executes itself and may close the connection before it answers.
     with contextlib.suppress(OSError, HAProxyError):
         _ask(master_socket, "reload")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            now = set(workers(master_socket))
+            now, failed = _processes(master_socket)
         except (HAProxyError, OSError):
-            now = set()
+            now, failed = set(), None
         if now and not now & before:
             return
+        if failed is not None and failed_before is not None and failed > failed_before:
+            raise ReloadFailed(RELOAD_FAILED)
         time.sleep(0.05)
-    raise ReloadFailed("HAProxy started no worker with the new configuration; see its log for the reason.")
+    raise ReloadFailed(RELOAD_FAILED)
 
 
 def apply(config_text: str, *, config_path: str, master_socket: str, binary: str = "haproxy") -> None:
@@ -127,6 +158,11 @@ def apply(config_text: str, *, config_path: str, master_socket: str, binary: str
         os.unlink(candidate)
         raise
     previous = target.read_text() if target.exists() else None
+    try:
+        listeners_check(config_text, previous or "")
+    except ConfigurationRefused:
+        os.unlink(candidate)
+        raise
     os.chmod(candidate, 0o644)
     os.replace(candidate, target)
     try:
@@ -135,6 +171,32 @@ def apply(config_text: str, *, config_path: str, master_socket: str, binary: str
         if previous is not None:
             _write_atomically(target, previous)
         raise
+
+
+BIND_RE = re.compile(r"^\s*bind\s+(\d{1,3}(?:\.\d{1,3}){3}):(\d+)\s*$", re.M)
+
+
+def listeners(config_text: str) -> set[tuple[str, int]]:
+    """The addresses and ports a configuration's frontends listen on."""
+    return {(address, int(port)) for address, port in BIND_RE.findall(config_text)}
+
+
+def listeners_check(config_text: str, running_text: str) -> None:
+    """Refuse a configuration listening on an address and port HAProxy cannot take: bind each new one once here.
+
+    HAProxy's own listeners are not new (HAProxy hands them to its new workers), so any other holder is another
+    program; an address that is not this machine's is refused the same way.
+    """
+    refusals = []
+    for address, port in sorted(listeners(config_text) - listeners(running_text)):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((address, port))
+            except OSError as error:
+                refusals.append(f"[ALERT] cannot listen on {address}:{port}: {error.strerror or error}.")
+    if refusals:
+        raise ConfigurationRefused("\n".join(refusals))
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -16,7 +16,8 @@ from balancer.config import render
 from balancer.models import LoadBalancer, PublicAddress
 from balancer.selectors import cloud_services_without_address, load_balancer_values
 from fabric.lab.hosts import LabBalancer
-from vms.models import Region
+from vms.models import Operation, Region
+from vms.operations import operations_settle
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +59,66 @@ def load_balancer_configuration(*, load_balancer: LoadBalancer) -> str:
     return render(values, cloud_services)
 
 
+def carries_region(region_id: int) -> bool:
+    """Tell whether an enabled load balancer must take the region's endpoint changes (endpoints asks, per change)."""
+    return LoadBalancer.objects.filter(region_id=region_id, enabled=True).exists()
+
+
+def _changes_waiting(load_balancer: LoadBalancer) -> list[int]:
+    """The operations of endpoint changes in the region that wait for this load balancer, committed so far."""
+    return list(
+        Operation.objects.filter(
+            kind=Operation.Kind.ENDPOINTS,
+            status=Operation.Status.IN_PROGRESS,
+            details__region=load_balancer.region_id,
+        ).values_list("pk", flat=True)
+    )
+
+
+def _changes_settle(operation_ids: list[int], result: ApplyResult) -> ApplyResult:
+    """End the changes' operations as the configuration that holds them went: taken, or refused with the reason."""
+    if operation_ids and result.outcome in {"applied", "unchanged"}:
+        operations_settle(operation_ids=operation_ids, outcome="HAProxy runs the configuration with this change.")
+    elif operation_ids and result.outcome == "refused":
+        operations_settle(
+            operation_ids=operation_ids,
+            error=f"HAProxy refused the configuration with this change, so it still serves the one before: "
+            f"{result.message}",
+        )
+    return result
+
+
+def changes_without_carrier_settle() -> list[Operation]:
+    """End the waiting changes of regions whose load balancer was disabled since: nothing is left to take them."""
+    waiting = Operation.objects.filter(kind=Operation.Kind.ENDPOINTS, status=Operation.Status.IN_PROGRESS)
+    waiting = list(waiting.values_list("pk", "details__region"))
+    if not waiting:
+        return []
+    carried = set(LoadBalancer.objects.filter(enabled=True).values_list("region_id", flat=True))
+    orphans = [pk for pk, region in waiting if region not in carried]
+    if not orphans:
+        return []
+    return operations_settle(
+        operation_ids=orphans, outcome="The region's load balancer was disabled; the change is saved."
+    )
+
+
 def load_balancer_apply(*, load_balancer: LoadBalancer, apply: Apply = haproxy.apply) -> ApplyResult:
-    """Render the region's configuration and, when it changed, have HAProxy check and load it; record a refusal."""
+    """Render the region's configuration and, when it changed, have HAProxy check and load it; record a refusal.
+
+    The operations of the changes committed before the rendering end with the outcome: each of those changes is in
+    the configuration rendered. One committed later waits for the next pass (an unreachable HAProxy leaves them all
+    waiting, until it answers or the recovery sweep gives up on them).
+    """
+    waiting = _changes_waiting(load_balancer)
+    return _changes_settle(waiting, _apply(load_balancer, apply))
+
+
+def _apply(load_balancer: LoadBalancer, apply: Apply) -> ApplyResult:
     left = public_addresses_assign(load_balancer=load_balancer)
     text = load_balancer_configuration(load_balancer=load_balancer)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    load_balancer.refresh_from_db(fields=["applied_hash", "refused_hash"])
+    load_balancer.refresh_from_db(fields=["applied_hash", "refused_hash", "refusal"])
     if digest == load_balancer.applied_hash:
         return ApplyResult("unchanged")
     if digest == load_balancer.refused_hash:

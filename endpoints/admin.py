@@ -98,11 +98,11 @@ class EndpointAdmin(admin.ModelAdmin):
         obj.pk = form.service_call().pk
 
     def delete_model(self, request: HttpRequest, obj: Endpoint) -> None:
-        endpoint_delete(endpoint=obj)
+        endpoint_delete(endpoint=obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
         for endpoint in queryset:
-            endpoint_delete(endpoint=endpoint)
+            endpoint_delete(endpoint=endpoint, user=request.user)
 
 
 class LoadBalancedSetForm(ServiceForm):
@@ -153,11 +153,11 @@ class LoadBalancedSetAdmin(admin.ModelAdmin):
         form.service_call()
 
     def delete_model(self, request: HttpRequest, obj: LoadBalancedSet) -> None:
-        load_balanced_set_delete(load_balanced_set=obj)
+        load_balanced_set_delete(load_balanced_set=obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LoadBalancedSet]) -> None:
         for lb_set in queryset:
-            load_balanced_set_delete(load_balanced_set=lb_set)
+            load_balanced_set_delete(load_balanced_set=lb_set, user=request.user)
 
 
 @admin.register(RotationChange)

@@ -2,6 +2,10 @@
 
 Every add, edit and delete locks the cloud service's row first, so the checks on public ports and on the number of
 endpoints read what no concurrent request can change until this one commits.
+
+A change a region's load balancer carries is also an operation, in the same transaction: in progress until HAProxy
+takes the configuration with it, failed with HAProxy's reason when it refuses it. The load balancer registers itself
+with :func:`change_carrier_register` (endpoints sits below it); regions nobody carries change at once, without one.
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 import random
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Value
@@ -33,7 +39,8 @@ from endpoints.rotation import (
     free_public_port,
     joining_state,
 )
-from vms.models import CloudService, OSFamily, VirtualMachine
+from vms.models import CloudService, Operation, OSFamily, VirtualMachine
+from vms.operations import operations_changed
 
 ENDPOINTS_PER_CLOUD_SERVICE = 150
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
@@ -45,6 +52,37 @@ DEFAULT_ENDPOINTS = {
 }
 
 Errors = dict[str, list[ValidationError]]
+
+# Answers whether something beyond the database (a region's load balancer) must take a region's endpoint changes.
+ChangeCarrier = Callable[[int], bool]
+change_carriers: list[ChangeCarrier] = []
+WAITING_FOR_CARRIER = "Saved; waiting for the region's load balancer to take it."
+
+
+def change_carrier_register(carrier: ChangeCarrier) -> None:
+    """Have `carrier(region_id)` say whether endpoint changes in that region wait for it (once per carrier)."""
+    if carrier not in change_carriers:
+        change_carriers.append(carrier)
+
+
+def _change_record(
+    *, cloud_service: CloudService, target_name: str, title: str, user: AbstractBaseUser | None
+) -> Operation | None:
+    """Open the operation of a change a carrier must take; None where the change is complete once committed."""
+    region_id = cloud_service.region_id
+    if not any(carrier(region_id) for carrier in change_carriers):
+        return None
+    operation = Operation.objects.create(
+        subscription_id=cloud_service.subscription_id,
+        requested_by=user if user is not None and user.is_authenticated else None,
+        kind=Operation.Kind.ENDPOINTS,
+        target_name=target_name,
+        title=title,
+        message=WAITING_FOR_CARRIER,
+        details={"region": region_id, "cloud_service": cloud_service.pk},
+    )
+    operations_changed(subscription_id=cloud_service.subscription_id)
+    return operation
 
 
 def _add(errors: Errors, field: str, check) -> None:
@@ -254,6 +292,7 @@ def endpoint_create(
     probe_path: str = "",
     probe_interval: int = DEFAULT_PROBE_INTERVAL,
     probe_count: int = DEFAULT_PROBE_COUNT,
+    user: AbstractBaseUser | None = None,
 ) -> Endpoint:
     """Add an endpoint to a VM: stand-alone, joining a set of its cloud service, or creating a set with it."""
     cloud_service = cloud_service_lock(vm.cloud_service_id)
@@ -346,11 +385,22 @@ def endpoint_create(
     )
     endpoint.full_clean(validate_unique=False, validate_constraints=False)
     _save(endpoint, cloud_service, protocol, public_port)
+    _change_record(
+        cloud_service=cloud_service, target_name=vm.name, title=f"Adding endpoint {name} to {vm.name}", user=user
+    )
     return endpoint
 
 
 @transaction.atomic
-def endpoint_update(*, endpoint: Endpoint, name: str, protocol: str, public_port: int, private_port: int) -> Endpoint:
+def endpoint_update(
+    *,
+    endpoint: Endpoint,
+    name: str,
+    protocol: str,
+    public_port: int,
+    private_port: int,
+    user: AbstractBaseUser | None = None,
+) -> Endpoint:
     """Change an endpoint's name and ports; a member keeps the ports its set shares."""
     cloud_service = cloud_service_lock(endpoint.cloud_service_id)
     endpoint = Endpoint.objects.select_related("virtual_machine", "load_balanced_set").get(pk=endpoint.pk)
@@ -389,15 +439,28 @@ def endpoint_update(*, endpoint: Endpoint, name: str, protocol: str, public_port
         public_port,
         update_fields=["name", "protocol", "public_port", "private_port"],
     )
+    _change_record(
+        cloud_service=cloud_service, target_name=vm.name, title=f"Updating endpoint {name} of {vm.name}", user=user
+    )
     return endpoint
 
 
 @transaction.atomic
-def endpoint_delete(*, endpoint: Endpoint) -> bool:
+def endpoint_delete(*, endpoint: Endpoint, user: AbstractBaseUser | None = None) -> bool:
     """Delete an endpoint; removing the last member of a load-balanced set removes the set. True when it did."""
-    cloud_service_lock(endpoint.cloud_service_id)
-    set_id = Endpoint.objects.filter(pk=endpoint.pk).values_list("load_balanced_set_id", flat=True).first()
+    cloud_service = cloud_service_lock(endpoint.cloud_service_id)
+    row = (
+        Endpoint.objects.filter(pk=endpoint.pk)
+        .values_list("load_balanced_set_id", "name", "virtual_machine__name")
+        .first()
+    )
+    if row is None:
+        return False
+    set_id, name, vm_name = row
     Endpoint.objects.filter(pk=endpoint.pk).delete()
+    _change_record(
+        cloud_service=cloud_service, target_name=vm_name, title=f"Deleting endpoint {name} of {vm_name}", user=user
+    )
     if set_id is not None and not Endpoint.objects.filter(load_balanced_set_id=set_id).exists():
         LoadBalancedSet.objects.filter(pk=set_id).delete()
         return True
@@ -413,9 +476,10 @@ def load_balanced_set_update(
     probe_path: str = "",
     probe_interval: int = DEFAULT_PROBE_INTERVAL,
     probe_count: int = DEFAULT_PROBE_COUNT,
+    user: AbstractBaseUser | None = None,
 ) -> LoadBalancedSet:
     """Change a set's probe for all its members at once; the members' rotation moves on the next probes."""
-    cloud_service_lock(load_balanced_set.cloud_service_id)
+    cloud_service = cloud_service_lock(load_balanced_set.cloud_service_id)
     errors = probe_checks(
         probe_protocol=probe_protocol,
         probe_port=probe_port,
@@ -432,14 +496,26 @@ def load_balanced_set_update(
     locked.save(update_fields=["probe_protocol", "probe_port", "probe_path", "probe_interval", "probe_count"])
     # Failures beyond the new count mean the same thing as the count itself.
     locked.members.filter(probe_failures__gt=probe_count).update(probe_failures=probe_count)
+    _change_record(
+        cloud_service=cloud_service,
+        target_name=locked.name,
+        title=f"Updating the probe of load-balanced set {locked.name}",
+        user=user,
+    )
     return locked
 
 
 @transaction.atomic
-def load_balanced_set_delete(*, load_balanced_set: LoadBalancedSet) -> None:
+def load_balanced_set_delete(*, load_balanced_set: LoadBalancedSet, user: AbstractBaseUser | None = None) -> None:
     """Delete a load-balanced set with its members' endpoints."""
-    cloud_service_lock(load_balanced_set.cloud_service_id)
-    LoadBalancedSet.objects.filter(pk=load_balanced_set.pk).delete()
+    cloud_service = cloud_service_lock(load_balanced_set.cloud_service_id)
+    if LoadBalancedSet.objects.filter(pk=load_balanced_set.pk).delete()[0]:
+        _change_record(
+            cloud_service=cloud_service,
+            target_name=load_balanced_set.name,
+            title=f"Deleting load-balanced set {load_balanced_set.name}",
+            user=user,
+        )
 
 
 # No savepoint of its own: every check runs before the one write, so a refusal leaves nothing to undo.

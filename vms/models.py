@@ -413,6 +413,8 @@ class Operation(models.Model):
         DELETE = "delete", "Delete"
         UPDATE = "update", "Planned maintenance"
         FABRIC_FAILURE = "fabric_failure", "Rack failure"
+        # A change of endpoints, a load-balanced set or its probe that a region's load balancer has yet to take.
+        ENDPOINTS = "endpoints", "Update endpoints"
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress", "In progress"

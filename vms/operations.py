@@ -125,6 +125,23 @@ def operation_fail(operation: Operation, vm: VirtualMachine | None, error: str) 
     _operation_end(operation, Operation.Status.FAILED, f"{operation.title}: failed. {error} {outcome}".strip())
 
 
+@transaction.atomic
+def operations_settle(*, operation_ids: list[int], error: str = "", outcome: str = "") -> list[Operation]:
+    """End operations no VM's state hangs on (endpoint changes): succeeded saying `outcome`, or failed with `error`.
+
+    Those already ended (by the recovery sweep, say) are left as they are.
+    """
+    operations = list(
+        Operation.objects.select_for_update().filter(pk__in=operation_ids, status=Operation.Status.IN_PROGRESS)
+    )
+    for operation in operations:
+        if error:
+            operation_fail(operation, None, error)
+        else:
+            _operation_end(operation, Operation.Status.SUCCEEDED, outcome)
+    return operations
+
+
 def _vm_remove(vm: VirtualMachine) -> None:
     """Delete a VM's row and give its cores and its place back to the subscription's usage."""
     cores = vm.size.cores

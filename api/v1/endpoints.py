@@ -105,6 +105,7 @@ def endpoint_create_route(
                 probe_path=probe_path if creating_set else "",
                 probe_interval=payload.probe_interval,
                 probe_count=payload.probe_count,
+                user=request.user,
             )
         except ValidationError as error:
             raise refuse(error) from error
@@ -131,7 +132,7 @@ def endpoint_update_route(request: HttpRequest, payload: schemas.EndpointUpdate,
     changes = payload.model_dump(exclude_unset=True, exclude_none=True)
     current = {field: getattr(endpoint, field) for field in ("name", "protocol", "public_port", "private_port")}
     try:
-        endpoint_update(endpoint=endpoint, **(current | changes))
+        endpoint_update(endpoint=endpoint, **(current | changes), user=request.user)
     except ValidationError as error:
         raise refuse(error) from error
     return endpoint_out(endpoints_for(subscription).get(pk=endpoint.pk))
@@ -140,7 +141,8 @@ def endpoint_update_route(request: HttpRequest, payload: schemas.EndpointUpdate,
 @router.delete("/endpoints/{endpoint_id}", response={204: None, **errors(409)})
 def endpoint_delete_route(request: HttpRequest, endpoint_id: int = id_path()):
     """Delete an endpoint; removing the last member of a load-balanced set removes the set."""
-    endpoint_delete(endpoint=get_object_or_404(endpoints_for(subscription_of(request)), pk=endpoint_id))
+    endpoint = get_object_or_404(endpoints_for(subscription_of(request)), pk=endpoint_id)
+    endpoint_delete(endpoint=endpoint, user=request.user)
     return HttpResponse(status=204)
 
 

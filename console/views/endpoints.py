@@ -104,7 +104,7 @@ def endpoint_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = EditForm(data, endpoint=endpoint)
     if form.is_valid():
         try:
-            endpoint_update(endpoint=endpoint, **form.endpoint_arguments())
+            endpoint_update(endpoint=endpoint, **form.endpoint_arguments(), user=request.user)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -121,7 +121,7 @@ def endpoint_remove(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     endpoint = get_endpoint(request, vm, (data or request.GET).get("endpoint"))
     form = DeleteForm(data)
     if form.is_valid():
-        endpoint_delete(endpoint=endpoint)
+        endpoint_delete(endpoint=endpoint, user=request.user)
         return leave_dialog(request, vm)
     return render_dialog(request, {"vm": vm, "endpoint": endpoint, "form": form, "action": "delete"})
 
@@ -206,7 +206,7 @@ class AddEndpointWizard(DialogWizard):
         if SET in form_dict:
             arguments.update(form_dict[SET].endpoint_arguments())
         try:
-            endpoint_create(vm=self.vm, **arguments)
+            endpoint_create(vm=self.vm, **arguments, user=self.request.user)
         except ValidationError as error:
             return self.render_service_errors(error, form_dict)
         self.storage.reset()
@@ -247,7 +247,7 @@ def load_balanced_set_probe(request: HtmxHttpRequest, pk: int, set_pk: int) -> H
     form = ProbeForm(request.POST if request.method == "POST" else None, load_balanced_set=lb_set)
     if form.is_valid():
         try:
-            load_balanced_set_update(load_balanced_set=lb_set, **form.cleaned_data)
+            load_balanced_set_update(load_balanced_set=lb_set, **form.cleaned_data, user=request.user)
         except ValidationError as error:
             add_service_error(form, error)
         else:

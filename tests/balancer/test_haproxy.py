@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import resource
 import socket
 from pathlib import Path
 
@@ -95,6 +96,45 @@ def test_a_configuration_haproxy_refuses_leaves_the_running_one_untouched(runnin
     assert haproxy.workers(running.master_socket) == before
     assert fetch(running.set_port) == "web1"
     assert sorted(p.name for p in Path(running.config_path).parent.glob(".haproxy.cfg.*")) == []
+
+
+def test_a_public_port_another_program_holds_is_refused_with_its_address_before_any_reload(running, backends):
+    original = Path(running.config_path).read_text()
+    before = haproxy.workers(running.master_socket)
+    with socket.create_server(("127.0.0.1", 0)) as other_program:
+        taken = other_program.getsockname()[1]
+        text = config(running.runtime_socket, backends, set_port=running.set_port, stand_alone_port=taken)
+
+        with pytest.raises(haproxy.ConfigurationRefused) as raised:
+            haproxy.apply(text, config_path=running.config_path, master_socket=running.master_socket)
+
+    assert str(raised.value) == f"[ALERT] cannot listen on 127.0.0.1:{taken}: Address already in use."
+    assert Path(running.config_path).read_text() == original
+    assert haproxy.workers(running.master_socket) == before
+    # HAProxy's own listeners are not new: a configuration keeping them is not refused for them.
+    haproxy.listeners_check(original, original)
+
+
+def test_a_reload_the_master_fails_is_known_at_once_and_the_previous_file_is_back(running, backends):
+    """HAProxy needs two open files per connection of maxconn: one over this machine's limit fails the reload
+    (``haproxy -c`` accepts it), and the master's count of failed reloads says so without waiting for a worker."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        pytest.skip("this machine sets no limit on open files, so no maxconn fails a reload")
+    original = Path(running.config_path).read_text()
+    before = haproxy.workers(running.master_socket)
+    text = original.replace("maxconn ", f"maxconn {hard}  # was ", 1)
+    assert text != original
+
+    failed = haproxy.failed_reloads(running.master_socket)
+    with pytest.raises(haproxy.ReloadFailed) as raised:
+        haproxy.apply(text, config_path=running.config_path, master_socket=running.master_socket)
+
+    assert haproxy.failed_reloads(running.master_socket) == failed + 1
+    assert "keeps the one before" in str(raised.value)
+    assert Path(running.config_path).read_text() == original
+    assert haproxy.workers(running.master_socket) == before
+    assert fetch(running.set_port) == "web1"
 
 
 def test_check_refuses_with_haproxys_message():

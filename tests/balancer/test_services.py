@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import http.client
+import socket
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from balancer import haproxy
 from balancer.models import LoadBalancer, PublicAddress
 from balancer.periodic import apply_changes
 from balancer.selectors import load_balancer_values, public_address_of
 from balancer.services import load_balancer_apply, load_balancer_configuration, public_addresses_assign
-from endpoints.services import endpoint_create, endpoint_delete, load_balanced_set_update
+from endpoints.services import endpoint_create, endpoint_delete, endpoint_update, load_balanced_set_update
 from fabric.lab.hosts import LabBalancer
 from fabric.services import lab_balancer_register
 from tests.factories import CloudServiceFactory, VirtualMachineFactory
 from tests.helpers.balancer import load_balancer, place
 from tests.helpers.haproxy import free_port, wait_for
-from vms.models import Region
+from vms.models import Operation, Region
+from vms.services.operations import operations_recover_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +226,148 @@ def test_the_public_address_is_shown_only_while_the_regions_load_balancer_is_ena
     assert public_address_of(vm.cloud_service_id) == "127.0.1.1"
     LoadBalancer.objects.filter(pk=balancer.pk).update(enabled=False)
     assert public_address_of(vm.cloud_service_id) is None
+
+
+def endpoint_operations():
+    return Operation.objects.filter(kind=Operation.Kind.ENDPOINTS).order_by("pk")
+
+
+def test_a_change_the_load_balancer_carries_is_an_operation_until_haproxy_takes_it(tmp_path, user):
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    taken = []
+
+    endpoint = endpoint_create(vm=vm, name="SSH", protocol="tcp", public_port=22, private_port=22, user=user)
+
+    operation = endpoint_operations().get()
+    assert operation.status == Operation.Status.IN_PROGRESS
+    assert operation.title == f"Adding endpoint SSH to {vm.name}"
+    assert operation.requested_by == user and operation.subscription_id == vm.subscription_id
+    assert operation.virtual_machine is None and operation.target_name == vm.name
+
+    result = load_balancer_apply(load_balancer=balancer, apply=lambda text, **_: taken.append(text))
+
+    operation.refresh_from_db()
+    assert result.outcome == "applied" and len(taken) == 1
+    assert f"server endpoint-{endpoint.pk}" in taken[0] or f"backend endpoint-{endpoint.pk}" in taken[0]
+    assert operation.status == Operation.Status.SUCCEEDED and operation.ended_at
+    assert operation.message == "HAProxy runs the configuration with this change."
+
+
+def test_a_change_in_a_region_no_load_balancer_carries_has_no_operation(tmp_path):
+    balancer = load_balancer(tmp_path, enabled=False)
+    ssh(VirtualMachineFactory(cloud_service__region=balancer.region))
+    ssh(VirtualMachineFactory())
+
+    assert not endpoint_operations().exists()
+
+
+def test_a_refused_configuration_fails_the_operations_of_the_changes_in_it_with_haproxys_reason(tmp_path, user):
+    balancer = load_balancer(tmp_path, binary="false")
+    vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    endpoint = endpoint_create(vm=vm, name="SSH", protocol="tcp", public_port=22, private_port=22, user=user)
+
+    assert load_balancer_apply(load_balancer=balancer).outcome == "refused"
+
+    refused = endpoint_operations().get()
+    assert refused.status == Operation.Status.FAILED
+    assert refused.message == (
+        f"Adding endpoint SSH to {vm.name}: failed. HAProxy refused the configuration with this change, so it still "
+        "serves the one before: false -c failed."
+    )
+    assert not Path(balancer.config_path).exists()
+    # The next change is in a configuration HAProxy has not seen: it is tried, and refused again with its reason.
+    endpoint_update(endpoint=endpoint, name="SSH", protocol="tcp", public_port=2222, private_port=22, user=user)
+    assert apply_changes()[balancer.region.name].outcome == "refused"
+    assert [operation.status for operation in endpoint_operations()] == [Operation.Status.FAILED] * 2
+    assert "false -c failed." in endpoint_operations().last().message
+
+
+def test_a_change_committed_while_a_configuration_is_applied_waits_for_the_next_pass(tmp_path):
+    balancer = load_balancer(tmp_path)
+    first_vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    second_vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    ssh(first_vm)
+    taken = []
+
+    def apply(text, **_):
+        taken.append(text)
+        if len(taken) == 1:
+            ssh(second_vm)  # committed after this pass read its changes and rendered the configuration
+
+    load_balancer_apply(load_balancer=balancer, apply=apply)
+    assert [operation.status for operation in endpoint_operations()] == ["succeeded", "in_progress"]
+    load_balancer_apply(load_balancer=balancer, apply=apply)
+    assert [operation.status for operation in endpoint_operations()] == ["succeeded", "succeeded"]
+    assert len(taken) == 2
+
+
+def test_an_unreachable_haproxy_leaves_the_change_waiting_until_the_recovery_sweep_gives_up(tmp_path, settings):
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    ssh(vm)
+
+    assert load_balancer_apply(load_balancer=balancer).outcome == "unreachable"
+    operation = endpoint_operations().get()
+    assert operation.status == Operation.Status.IN_PROGRESS
+
+    later = timezone.now() + timedelta(seconds=settings.OPERATION_TIMEOUT_SECONDS + 1)
+    assert operations_recover_stale(now=later) == [operation]
+    operation.refresh_from_db()
+    assert operation.status == Operation.Status.FAILED and operation.attempts == 1
+    assert f"did not take it within {settings.OPERATION_TIMEOUT_SECONDS} seconds" in operation.message
+    assert vm.endpoints.filter(name="SSH").exists()
+
+
+def test_the_changes_of_a_load_balancer_disabled_meanwhile_end_saved(tmp_path):
+    balancer = load_balancer(tmp_path)
+    lb_set = endpoint_create(
+        vm=VirtualMachineFactory(cloud_service__region=balancer.region),
+        name="web",
+        protocol="tcp",
+        public_port=80,
+        private_port=80,
+        load_balanced_set_name="farm",
+        probe_port=80,
+    ).load_balanced_set
+    load_balanced_set_update(load_balanced_set=lb_set, probe_protocol="tcp", probe_port=80, probe_count=3)
+    LoadBalancer.objects.filter(pk=balancer.pk).update(enabled=False)
+
+    apply_changes()
+
+    assert [(operation.title, operation.status, operation.message) for operation in endpoint_operations()] == [
+        (f"Adding endpoint web to {lb_set.members.get().virtual_machine.name}", "succeeded", DISABLED),
+        ("Updating the probe of load-balanced set farm", "succeeded", DISABLED),
+    ]
+
+
+DISABLED = "The region's load balancer was disabled; the change is saved."
+
+
+def test_a_change_haproxy_cannot_load_fails_its_operation_and_the_running_configuration_serves_on(
+    tmp_path, start_haproxy, backends, user
+):
+    """The public port is taken on the cloud service's address by another program: `haproxy -c` accepts the file,
+    the reload cannot bind, and the endpoint's operation says so while the endpoints before it are still served."""
+    balancer = load_balancer(tmp_path)
+    vm = VirtualMachineFactory(cloud_service__region=balancer.region)
+    place(vm, "127.0.0.1")
+    served_port, taken_port = free_port(), free_port()
+    endpoint_create(vm=vm, name="web1", protocol="tcp", public_port=served_port, private_port=backends[0].port)
+    public_addresses_assign(load_balancer=balancer)
+    start_haproxy(load_balancer_configuration(load_balancer=balancer))
+    assert load_balancer_apply(load_balancer=balancer).outcome == "applied"
+    address = public_address_of(vm.cloud_service_id)
+    with socket.create_server((address, taken_port)):
+        endpoint_create(
+            vm=vm, name="web2", protocol="tcp", public_port=taken_port, private_port=backends[1].port, user=user
+        )
+        result = apply_changes()[balancer.region.name]
+
+        assert result.outcome == "refused", result
+        operation = endpoint_operations().last()
+        assert operation.status == Operation.Status.FAILED
+        assert operation.message.startswith(f"Adding endpoint web2 to {vm.name}: failed. HAProxy refused")
+        assert str(taken_port) in operation.message, operation.message
+        assert fetch(address, served_port) == "web1"
+        assert str(taken_port) not in Path(balancer.config_path).read_text()

@@ -8,12 +8,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from balancer import haproxy
+from balancer.models import LoadBalancer
+from balancer.services import load_balancer_apply
 from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
 from portal.models import WizardDraft
 from tests import factories
-from vms.models import VirtualMachine
+from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -502,3 +505,64 @@ class TestSetProbe:
         assert signed_in.get(self.url(theirs)).status_code == 404
         wrong_service = reverse("endpoints:set-probe", args=[cloud_service.pk, theirs.pk])
         assert signed_in.post(wrong_service, self.data()).status_code == 404
+
+
+class TestChangesALoadBalancerCarries:
+    """In a region whose load balancer is enabled, a change is an operation until HAProxy takes it, in the
+    notifications like any other, and a configuration HAProxy refuses fails it there with HAProxy's reason."""
+
+    @pytest.fixture
+    def carried(self, cloud_service, tmp_path):
+        return LoadBalancer.objects.create(
+            region=cloud_service.region,
+            public_addresses="127.0.1.0/29",
+            config_path=str(tmp_path / "haproxy.cfg"),
+            runtime_socket=str(tmp_path / "runtime.sock"),
+            master_socket=str(tmp_path / "master.sock"),
+        )
+
+    def notifications(self, client) -> str:
+        return client.get(reverse("vms:notifications"), **HTMX).content.decode()
+
+    def test_an_edit_waits_for_haproxy_and_then_says_it_is_served(self, signed_in, user, web1, carried):
+        endpoint = endpoint_create(vm=web1, name="Web", protocol="tcp", public_port=8080, private_port=80)
+        load_balancer_apply(load_balancer=carried, apply=lambda text, **_: None)
+        response = signed_in.post(
+            reverse("endpoints:edit", args=[web1.pk]),
+            {"endpoint": endpoint.pk, "name": "Site", "protocol": "tcp", "public_port": "8081", "private_port": "80"},
+            **DIALOG,
+        )
+        assert response["HX-Redirect"] == tab_url(web1)
+
+        operation = Operation.objects.filter(kind=Operation.Kind.ENDPOINTS).latest("pk")
+        assert (operation.title, operation.status, operation.requested_by) == (
+            "Updating endpoint Site of web1",
+            Operation.Status.IN_PROGRESS,
+            user,
+        )
+        html = self.notifications(signed_in)
+        assert "Updating endpoint Site of web1" in html and "waiting for the region&#x27;s load balancer" in html
+
+        load_balancer_apply(load_balancer=carried, apply=lambda text, **_: None)
+        operation.refresh_from_db()
+        assert operation.status == Operation.Status.SUCCEEDED
+        html = self.notifications(signed_in)
+        assert html.count("HAProxy runs the configuration with this change.") == 2  # the add before, and the edit
+
+    def test_a_refused_probe_change_fails_in_the_notifications_with_haproxys_reason(self, signed_in, web1, carried):
+        lb_set = http_set(web1).load_balanced_set
+        response = signed_in.post(
+            reverse("endpoints:set-probe", args=[lb_set.cloud_service_id, lb_set.pk]),
+            {"probe_protocol": "tcp", "probe_port": "80", "probe_interval": "15", "probe_count": "2"},
+        )
+        assert response.status_code == 302
+
+        def refuse(text, **_):
+            raise haproxy.ConfigurationRefused("[ALERT] parsing [the new configuration:12] : something HAProxy says")
+
+        assert load_balancer_apply(load_balancer=carried, apply=refuse).outcome == "refused"
+        html = self.notifications(signed_in)
+        assert "Updating the probe of load-balanced set web: failed." in html
+        assert "[the new configuration:12] : something HAProxy says" in html
+        lb_set.refresh_from_db()
+        assert lb_set.probe_protocol == "tcp"  # saved: the next configuration HAProxy takes carries it

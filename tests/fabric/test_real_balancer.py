@@ -191,6 +191,13 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         address = public.address
         assert wait_until(lambda: get(address, 8080, timeout=0.5), timeout=30, interval=0.05)
         print(f"\nendpoint change to HAProxy serving it: {time.monotonic() - changed:.2f} s")
+        # The change's operation ends once HAProxy runs it.
+        assert wait_until(
+            lambda: Operation.objects.filter(
+                title="Adding endpoint alone to web1", status=Operation.Status.SUCCEEDED
+            ).exists(),
+            timeout=10,
+        ), _operations()
         with transaction.atomic():
             endpoint_delete(endpoint=alone)
 
@@ -246,6 +253,33 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         )
         assert lost == []
 
+        # An update-domain walk of the application (the maintenance drill): each update domain's member is drained,
+        # updated (stopped and started) and put back in rotation before the next one, so no request is lost.
+        application = application_create(subscription=subscription, name="lbapp")
+        role_add(application=application, name="web", availability_set=web1.membership.availability_set)
+        assert wait_until(
+            lambda: all(_in_rotation_on_page(_sets_part(signed_in, cloud_service_id), n) for n in ("web1", "web2")),
+            timeout=30,
+        ), _diagnosis(signed_in, cloud_service_id, balancer)
+        walk_started = time.monotonic()
+        with transaction.atomic():
+            walk = drill_start(application=application, kind=Drill.Kind.WALK, user=user)
+        assert len(walk.plan) == 2, walk.plan
+        assert wait_until(
+            lambda: not Drill.objects.get(pk=walk.pk).running, timeout=2 * (BOOT_TIMEOUT + 60), interval=0.5
+        ), _operations()
+        walk.refresh_from_db()
+        assert walk.status == Drill.Status.COMPLETED, walk.outcome
+        assert walk.predicted_survives and not walk.went_down
+        assert wait_until(lambda: answered_by() == {"web1", "web2"}, timeout=30, interval=0.5)
+        walk_ended = time.monotonic()
+        lost = client.failures(walk_started, walk_ended)
+        print(
+            f"update-domain walk ({len(walk.plan)} update domains): {len(lost)} of "
+            f"{client.count(walk_started, walk_ended)} requests lost (predicted 0), {walk_ended - walk_started:.1f} s"
+        )
+        assert lost == []
+
         # A rack failure of web2's fault domain (a drill: its qemu is killed, power cut, and kept down long enough
         # for HAProxy's check to act before the drill starts it again). HAProxy sends web2 requests until fall x
         # inter of failed checks.
@@ -254,8 +288,6 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             lambda: all(_in_rotation_on_page(_sets_part(signed_in, cloud_service_id), n) for n in ("web1", "web2")),
             timeout=30,
         ), _diagnosis(signed_in, cloud_service_id, balancer)
-        application = application_create(subscription=subscription, name="lbapp")
-        role_add(application=application, name="web", availability_set=web1.membership.availability_set)
         killed = time.monotonic()
         with transaction.atomic():
             drill = drill_start(

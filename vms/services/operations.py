@@ -115,6 +115,15 @@ def operations_recover_stale(*, now: datetime | None = None) -> list[Operation]:
 
 
 def _operation_recover(operation: Operation, now: datetime) -> Operation:
+    if operation.kind == Operation.Kind.ENDPOINTS:
+        # Nothing to retry: the change is saved, and the region's load balancer takes it on its next pass.
+        operation_fail(
+            operation,
+            None,
+            f"The load balancer did not take it within {settings.OPERATION_TIMEOUT_SECONDS} seconds. The change is "
+            f"saved; HAProxy gets it with the next configuration it takes.",
+        )
+        return operation
     if operation.attempts < settings.OPERATION_MAX_ATTEMPTS:
         operation.attempts += 1
         operation.attempt_started_at = now
