@@ -870,12 +870,7 @@ def _balancer_reload_cost(text: str, initial: str, binary: str, directory: str) 
             reloads.append((time.perf_counter() - started) * 1000)
         return {"check_ms": check_ms, "apply_ms": apply_ms, "reload_ms": statistics.median(reloads)}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, timeout=10)
         log.close()
 
 
@@ -960,6 +955,16 @@ def start_gunicorn(port: int) -> subprocess.Popen:
             time.sleep(0.2)
     server.terminate()
     raise RuntimeError("gunicorn did not start within 30 s")
+
+
+def stop(process: subprocess.Popen, *, timeout: float) -> None:
+    """Stop a program this script started: terminate, then kill once `timeout` seconds pass."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
 
 
 def request(port: int, method: str, path: str, headers: dict, body: str = "") -> http.client.HTTPResponse:
@@ -1067,12 +1072,7 @@ def measure_http(large: Tenant, seconds: float) -> tuple[dict[str, dict[str, flo
                 walls[name] += wall
         figures = {name: summary(latencies[name], walls[name]) for name in views}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=20)
     missed = []
     floor = figures["floor"]
     print(

@@ -107,6 +107,12 @@ class Client:
     def count(self, since: float, until: float) -> int:
         return sum(1 for at, _ in list(self.sent) if since <= at < until)
 
+    def lost_during(self, what: str, since: float, until: float) -> list[float]:
+        """Print and return the requests lost from `since` to `until` while `what` happened (predicted: none)."""
+        lost = self.failures(since, until)
+        print(f"{what}: {len(lost)} of {self.count(since, until)} requests lost (predicted 0), {until - since:.1f} s")
+        return lost
+
 
 def _deploy(user, subscription, image, region, name: str, first: VirtualMachine | None = None) -> VirtualMachine:
     where = (
@@ -245,13 +251,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             interval=0.5,
         ), _operations()
         assert wait_until(lambda: "web1" in answered_by(), timeout=30, interval=0.5)
-        restart_ended = time.monotonic()
-        lost = client.failures(restart_started, restart_ended)
-        print(
-            f"planned restart of web1: {len(lost)} of {client.count(restart_started, restart_ended)} requests lost "
-            f"(predicted 0), {restart_ended - restart_started:.1f} s"
-        )
-        assert lost == []
+        assert client.lost_during("planned restart of web1", restart_started, time.monotonic()) == []
 
         # An update-domain walk of the application (the maintenance drill): each update domain's member is drained,
         # updated (stopped and started) and put back in rotation before the next one, so no request is lost.
@@ -272,13 +272,8 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         assert walk.status == Drill.Status.COMPLETED, walk.outcome
         assert walk.predicted_survives and not walk.went_down
         assert wait_until(lambda: answered_by() == {"web1", "web2"}, timeout=30, interval=0.5)
-        walk_ended = time.monotonic()
-        lost = client.failures(walk_started, walk_ended)
-        print(
-            f"update-domain walk ({len(walk.plan)} update domains): {len(lost)} of "
-            f"{client.count(walk_started, walk_ended)} requests lost (predicted 0), {walk_ended - walk_started:.1f} s"
-        )
-        assert lost == []
+        walked = f"update-domain walk ({len(walk.plan)} update domains)"
+        assert client.lost_during(walked, walk_started, time.monotonic()) == []
 
         # A rack failure of web2's fault domain (a drill: its qemu is killed, power cut, and kept down long enough
         # for HAProxy's check to act before the drill starts it again). HAProxy sends web2 requests until fall x
