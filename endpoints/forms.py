@@ -53,6 +53,19 @@ def _filed(form: forms.Form, field: str, check) -> None:
         form.add_error(field, error)
 
 
+def _probe_filed(form: forms.Form, data: dict) -> None:
+    """Put the probe rules' refusals (endpoints.services.probe_checks) beside their fields, once all are parsed."""
+    if {"probe_protocol", "probe_port", "probe_interval", "probe_count"} <= data.keys():
+        for field, errors in probe_checks(
+            probe_protocol=data["probe_protocol"],
+            probe_port=data["probe_port"],
+            probe_path=data.get("probe_path", ""),
+            probe_interval=data["probe_interval"],
+            probe_count=data["probe_count"],
+        ).items():
+            form.add_error(field, errors)
+
+
 class KindForm(forms.Form):
     """Page 1: a stand-alone endpoint, or one joining a load-balanced set of the cloud service."""
 
@@ -229,15 +242,7 @@ class SetForm(forms.Form):
                     cloud_service=self.vm.cloud_service, name=data["load_balanced_set_name"].strip()
                 ),
             )
-        if {"probe_protocol", "probe_port", "probe_interval", "probe_count"} <= data.keys():
-            for field, errors in probe_checks(
-                probe_protocol=data["probe_protocol"],
-                probe_port=data["probe_port"],
-                probe_path=data.get("probe_path", ""),
-                probe_interval=data["probe_interval"],
-                probe_count=data["probe_count"],
-            ).items():
-                self.add_error(field, errors)
+        _probe_filed(self, data)
         return data
 
     def endpoint_arguments(self) -> dict:
@@ -304,14 +309,5 @@ class ProbeForm(forms.Form):
         data = super().clean()
         if data.get("probe_protocol") == ProbeProtocol.TCP:
             data["probe_path"] = ""
-        if {"probe_protocol", "probe_port", "probe_interval", "probe_count"} <= data.keys():
-            for field, errors in probe_checks(
-                probe_protocol=data["probe_protocol"],
-                probe_port=data["probe_port"],
-                probe_path=data.get("probe_path", ""),
-                probe_interval=data["probe_interval"],
-                probe_count=data["probe_count"],
-            ).items():
-                for error in errors:
-                    self.add_error(field, error)
+        _probe_filed(self, data)
         return data
