@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
@@ -18,7 +17,7 @@ from balancer import haproxy
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
 from tests.helpers.fabric import simulated_topology
 from tests.helpers.haproxy import Backend, RunningHAProxy, wait_for
-from tests.helpers.lab import Lab, lab_start
+from tests.helpers.lab import Lab, lab_start, skip_or_fail
 
 
 def _transactional(item: pytest.Item) -> bool:
@@ -74,6 +73,14 @@ def signed_in(client, user, subscription):
     """A test client signed in as a person who belongs to `subscription`."""
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def staff(signed_in, user):
+    """The signed-in client, its person made staff (the Hosts and maintenance pages)."""
+    user.is_staff = True
+    user.save()
+    return signed_in
 
 
 @pytest.fixture
@@ -170,10 +177,7 @@ def start_haproxy(tmp_path: Path) -> Iterator:
     """Return a function starting HAProxy (master-worker, pid and sockets in tmp_path) with a first configuration."""
     binary = shutil.which("haproxy")
     if binary is None:
-        reason = "haproxy is not installed (apt-get install haproxy, or fabric/lab/install.sh)"
-        if os.environ.get("PORTAL_REAL_GUESTS", "") == "required":
-            pytest.fail(f"PORTAL_REAL_GUESTS=required, but {reason}", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail("haproxy is not installed (apt-get install haproxy, or fabric/lab/install.sh)")
     started: list[RunningHAProxy] = []
 
     def start(config_text: str) -> RunningHAProxy:

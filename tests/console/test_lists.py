@@ -35,12 +35,6 @@ from vms.services.usage import subscription_usage_recount
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the factories' VM passwords cheaply: these tests make many VMs and never sign in to one."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 LIST_PAGES = ["vms:list", "vms:cloud-services", "vms:storage", "vms:networks", "vms:activity"]
 
 

@@ -14,11 +14,6 @@ PAGE = "/settings/"
 SETTINGS_PAGES = ["settings-subscriptions", "api-tokens", "management-certificates"]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def meters(html: str) -> dict[str, tuple[str, str]]:
     """Each usage bar's label with its value and maximum."""
     labels = dict(re.findall(r'<label for="(usage-[^"]+)">([^<]+)</label>', html))

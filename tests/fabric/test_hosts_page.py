@@ -16,13 +16,6 @@ URL = reverse("fabric:hosts")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def staff(signed_in, user):
-    user.is_staff = True
-    user.save()
-    return signed_in
-
-
 def place(vm, host: Host) -> Placement:
     return placement_create(vm=vm, host_id=host.pk, subnet=host.subnet)
 

@@ -22,13 +22,6 @@ def quick_reboot(settings):
     settings.MAINTENANCE_SIMULATED_REBOOT_SECONDS = 0
 
 
-@pytest.fixture
-def staff(signed_in, user):
-    user.is_staff = True
-    user.save()
-    return signed_in
-
-
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
 def test_a_person_who_is_not_staff_finds_no_maintenance_pages(signed_in, subscription, user, headers):
     store = shop(subscription)

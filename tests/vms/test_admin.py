@@ -32,12 +32,6 @@ from vms.tasks import carry_out_operation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Hash the factories' VM passwords cheaply: these tests make many VMs and never sign in to one."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def one_of_each(settings, user):
     """At least one row of every model the admin shows."""
