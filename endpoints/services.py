@@ -57,6 +57,11 @@ Errors = dict[str, list[ValidationError]]
 ChangeCarrier = Callable[[int], bool]
 change_carriers: list[ChangeCarrier] = []
 WAITING_FOR_CARRIER = "Saved; waiting for the region's load balancer to take it."
+# What the recovery sweep says of a change still waiting after OPERATION_TIMEOUT_SECONDS ({seconds}).
+ABANDONED_CHANGE = (
+    "The load balancer did not take it within {seconds} seconds. The change is saved; HAProxy gets it with the next "
+    "configuration it takes."
+)
 
 
 def change_carrier_register(carrier: ChangeCarrier) -> None:
@@ -79,7 +84,7 @@ def _change_record(
         target_name=target_name,
         title=title,
         message=WAITING_FOR_CARRIER,
-        details={"region": region_id, "cloud_service": cloud_service.pk},
+        details={"region": region_id, "cloud_service": cloud_service.pk, "abandoned": ABANDONED_CHANGE},
     )
     operations_changed(subscription_id=cloud_service.subscription_id)
     return operation

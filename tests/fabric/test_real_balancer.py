@@ -110,6 +110,7 @@ class Client:
     def lost_during(self, what: str, since: float, until: float) -> list[float]:
         """Print and return the requests lost from `since` to `until` while `what` happened (predicted: none)."""
         lost = self.failures(since, until)
+        assert self.count(since, until), f"the client sent no request during {what}: it stopped too early"
         print(f"{what}: {len(lost)} of {self.count(since, until)} requests lost (predicted 0), {until - since:.1f} s")
         return lost
 
@@ -326,6 +327,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         assert any("web2 stopped (fabric failure)" in text for text in texts), texts
         client.stop.set()
         client_thread.join(timeout=10)
+        assert client.count(back, time.monotonic()), "the client stopped before web2 was back"
         assert client.failures(back) == []
 
         # Both members shut down: the set has no member in rotation and the page says its port is down.

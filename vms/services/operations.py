@@ -114,15 +114,15 @@ def operations_recover_stale(*, now: datetime | None = None) -> list[Operation]:
     return [_operation_recover(operation, now) for operation in stale.select_for_update(skip_locked=True)]
 
 
+ABANDONED = "It did not end within {seconds} seconds and was abandoned."
+
+
 def _operation_recover(operation: Operation, now: datetime) -> Operation:
-    if operation.kind == Operation.Kind.ENDPOINTS:
-        # Nothing to retry: the change is saved, and the region's load balancer takes it on its next pass.
-        operation_fail(
-            operation,
-            None,
-            f"The load balancer did not take it within {settings.OPERATION_TIMEOUT_SECONDS} seconds. The change is "
-            f"saved; HAProxy gets it with the next configuration it takes.",
-        )
+    if operation.virtual_machine_id is None:
+        # Nothing the fabric carries (a change another part ends, such as an endpoint change a load balancer takes):
+        # there is nothing to retry, and the feature that opened it says in its details what being abandoned means.
+        reason = operation.details.get("abandoned", ABANDONED)
+        operation_fail(operation, None, reason.format(seconds=settings.OPERATION_TIMEOUT_SECONDS))
         return operation
     if operation.attempts < settings.OPERATION_MAX_ATTEMPTS:
         operation.attempts += 1
