@@ -256,6 +256,7 @@ class VirtualMachineAdmin(UsageRecountingAdmin):
         "admin_username",
         "password_hash",
         "ssh_certificate_thumbprint",
+        "ssh_public_key",
         "created_by",
         "created_at",
     ]
@@ -265,6 +266,7 @@ class VirtualMachineAdmin(UsageRecountingAdmin):
         "image_version",
         "password_hash",
         "ssh_certificate_thumbprint",
+        "ssh_public_key",
         "created_by",
         "created_at",
     ]

@@ -307,6 +307,9 @@ class VirtualMachine(models.Model):
         help_text="The password as a SHA-512 crypt hash for the guest's cloud-init; the password itself is never kept.",
     )
     ssh_certificate_thumbprint = models.CharField(max_length=40, blank=True)
+    ssh_public_key = models.TextField(
+        blank=True, help_text="The SSH certificate's public key in OpenSSH form, authorized for the new user."
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROVISIONING)
     held_by = models.CharField(
         max_length=200,

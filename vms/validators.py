@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.exceptions import ValidationError
 
@@ -139,14 +140,27 @@ def validate_admin_password(value: str) -> None:
         raise ValidationError("That password is too well known; choose another.", code="password_common")
 
 
+class SshCertificate(NamedTuple):
+    thumbprint: str  # SHA-1, as the platform names certificates
+    public_key: str  # OpenSSH form (ssh-rsa AAAA...), what a guest's authorized_keys holds
+
+
 def ssh_certificate_thumbprint(pem: bytes) -> str:
     """Parse a PEM X.509 certificate wrapping an RSA public key and return its SHA-1 thumbprint."""
+    return ssh_certificate_read(pem).thumbprint
+
+
+def ssh_certificate_read(pem: bytes) -> SshCertificate:
+    """Parse a PEM X.509 certificate wrapping an RSA public key: its thumbprint and its key in OpenSSH form."""
     try:
         certificate = x509.load_pem_x509_certificate(pem)
     except (ValueError, TypeError) as error:
         raise ValidationError(
             "Upload an X.509 certificate in a .pem file (-----BEGIN CERTIFICATE-----).", code="ssh_certificate_invalid"
         ) from error
-    if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
         raise ValidationError("The certificate must wrap an RSA public key.", code="ssh_certificate_not_rsa")
-    return certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - the platform's thumbprint is SHA-1
+    openssh = public_key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+    thumbprint = certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - the platform's is SHA-1
+    return SshCertificate(thumbprint, openssh)

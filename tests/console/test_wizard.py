@@ -554,6 +554,7 @@ class TestEndToEnd:
         submit(signed_in, "options", {"availability_set": ""})
         vm = VirtualMachine.objects.get()
         assert len(vm.ssh_certificate_thumbprint) == 40
+        assert vm.ssh_public_key.startswith("ssh-rsa ")
         assert vm.password_hash == ""
         assert not Membership.objects.exists()
 

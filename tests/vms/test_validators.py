@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from django.core.exceptions import ValidationError
 
 from tests.factories import certificate_pem
 from vms.models import OSFamily
 from vms.validators import (
+    ssh_certificate_read,
     ssh_certificate_thumbprint,
     validate_admin_password,
     validate_admin_username,
@@ -98,6 +99,18 @@ def test_rsa_certificate_gives_its_sha1_thumbprint():
     expected = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA1()).hex().upper()
     assert ssh_certificate_thumbprint(pem) == expected
     assert len(expected) == 40
+
+
+def test_an_rsa_certificate_gives_its_key_in_openssh_form_for_authorized_keys():
+    pem = certificate_pem()
+
+    thumbprint, public_key = ssh_certificate_read(pem)
+
+    assert thumbprint == ssh_certificate_thumbprint(pem)
+    assert public_key.startswith("ssh-rsa ") and "\n" not in public_key
+    # Read back by the SSH key loader, it is the certificate's own key.
+    loaded = serialization.load_ssh_public_key(public_key.encode())
+    assert loaded.public_numbers() == x509.load_pem_x509_certificate(pem).public_key().public_numbers()
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from vms.services.cloud_services import cloud_service_capacity_check
 from vms.services.operations import operation_begin, vm_lock_for_operation
 from vms.services.usage import subscription_cores_check, subscription_lock
 from vms.validators import (
-    ssh_certificate_thumbprint,
+    ssh_certificate_read,
     validate_admin_password,
     validate_admin_username,
     validate_vm_name,
@@ -81,12 +81,12 @@ def vm_create(
             check()
         except ValidationError as error:
             errors[field] = error
-    thumbprint = ""
+    certificate = None
     if ssh_certificate and os_family == OSFamily.WINDOWS:
         errors["ssh_certificate"] = ValidationError(SSH_ON_WINDOWS, code="invalid")
     elif ssh_certificate:
         try:
-            thumbprint = ssh_certificate_thumbprint(ssh_certificate)
+            certificate = ssh_certificate_read(ssh_certificate)
         except ValidationError as error:
             errors["ssh_certificate"] = error
     if not admin_password and not ssh_certificate:
@@ -108,7 +108,8 @@ def vm_create(
         admin_username=admin_username,
         password_hash=make_password(admin_password) if admin_password else "",
         password_crypt=password_crypt if admin_password else "",
-        ssh_certificate_thumbprint=thumbprint,
+        ssh_certificate_thumbprint=certificate.thumbprint if certificate else "",
+        ssh_public_key=certificate.public_key if certificate else "",
         status=Status.PROVISIONING,
         created_by=user,
     )
