@@ -15,7 +15,8 @@ from endpoints.services import ENDPOINTS_PER_CLOUD_SERVICE
 from portal.models import Subscription
 from portal.selectors import subscriptions_with_administrators
 from portal.sql import compiled_values
-from vms.models import CloudService
+from vms.models import CloudService, VirtualMachine
+from vms.selectors import RemoteAccess, vm_remote_access
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,21 @@ def virtual_machine_access(*, cloud_service_pk: int, virtual_machine_pk: int) ->
     return Access(
         dns_name=CloudService.dns_name_of(service), public_address=(address if carried else "") or "", ports=ports
     )
+
+
+def virtual_machine_remote_access(vm: VirtualMachine) -> RemoteAccess:
+    """Where Connect reaches a VM: the public port its endpoint to the protocol's port has (a second VM's SSH is
+    seldom on 22), at the address a client uses; the standard port and the DNS name when it has no such endpoint."""
+    standard = vm_remote_access(vm)
+    access = virtual_machine_access(cloud_service_pk=vm.cloud_service_id, virtual_machine_pk=vm.pk)
+    if access is None:
+        return standard
+    public_port = next(
+        (
+            port.public_port
+            for port in access.ports
+            if port.private_port == standard.port and port.protocol == Protocol.TCP.label
+        ),
+        standard.port,
+    )
+    return standard._replace(host=access.public_address or standard.host, port=public_port)

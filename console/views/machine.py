@@ -23,14 +23,14 @@ from availability.selectors import (
     virtual_machine_operations,
     virtual_machines_for,
 )
-from console.selectors import virtual_machine_access
+from console.selectors import virtual_machine_access, virtual_machine_remote_access
 from console.services import virtual_machine_configure
 from monitor.charts import dashboard_chart, monitor_charts
 from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
 from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from vms.models import Operation, VirtualMachine
-from vms.selectors import OperationRow, vm_remote_access
+from vms.selectors import OperationRow
 from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
 from vms.services.operations import ALLOWED_FROM
 
@@ -222,7 +222,7 @@ def selection_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def connect(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Connect: a Remote Desktop file for a Windows VM; for a Linux VM, the ssh command to type."""
     vm = get_machine(request, pk)
-    access = vm_remote_access(vm)
+    access = virtual_machine_remote_access(vm)
     if access.protocol == "rdp":
         lines = [
             f"full address:s:{access.host}:{access.port}",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from balancer.models import LoadBalancer, PublicAddress
+from endpoints.services import endpoint_create
 from tests import factories
 from vms.models import Image, VirtualMachine
 from vms.selectors import vm_remote_access
@@ -108,3 +110,37 @@ class TestSelection:
         assert response.status_code == 302 and response["Location"] == reverse(
             "availability:detail", args=[availability_set.pk]
         )
+
+
+class TestConnectFollowsTheEndpoint:
+    """Connect names the public port the VM's endpoint to SSH or Remote Desktop has, which a second VM of a cloud
+    service gets at random, and the address a client uses when the region's load balancer carries the service."""
+
+    def test_a_second_linux_vm_is_reached_on_its_own_public_port(self, signed_in, subscription):
+        first = running_vm(subscription, "Ubuntu Server 12.04 LTS", name="web1")
+        endpoint_create(vm=first, name="SSH", protocol="tcp", public_port=22, private_port=22)
+        second = running_vm(subscription, "Ubuntu Server 12.04 LTS", name="web2", cloud_service=first.cloud_service)
+        endpoint_create(vm=second, name="SSH", protocol="tcp", public_port=50022, private_port=22)
+        endpoint_create(vm=second, name="Other", protocol="udp", public_port=50023, private_port=22)
+
+        html = signed_in.get(reverse("vms:connect", args=[second.pk])).content.decode()
+
+        assert 'value="ssh -p 50022 contosoadmin@contosoweb.cloudapp.net"' in html
+
+    def test_a_windows_vm_behind_a_load_balancer_gets_its_public_address(self, signed_in, subscription, tmp_path):
+        vm = running_vm(subscription, name="IIS1")
+        endpoint_create(vm=vm, name="RemoteDesktop", protocol="tcp", public_port=51234, private_port=3389)
+        LoadBalancer.objects.create(
+            region=vm.cloud_service.region,
+            public_addresses="10.254.250.0/24",
+            config_path=str(tmp_path / "haproxy.cfg"),
+            runtime_socket=str(tmp_path / "runtime.sock"),
+            master_socket=str(tmp_path / "master.sock"),
+        )
+        PublicAddress.objects.create(
+            load_balancer=LoadBalancer.objects.get(), cloud_service=vm.cloud_service, address="10.254.250.7"
+        )
+
+        body = signed_in.get(reverse("vms:connect", args=[vm.pk])).content.decode()
+
+        assert "full address:s:10.254.250.7:51234\r\n" in body
