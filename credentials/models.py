@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from portal.models import Subscription
 
@@ -39,18 +38,6 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    @property
-    def is_active(self) -> bool:
-        return not self.is_revoked and not self.is_expired
 
 
 class ApiRequestCount(models.Model):

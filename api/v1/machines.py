@@ -52,7 +52,6 @@ BOTH_MODES = "Give dns_name for a stand-alone VM in a new cloud service, or clou
 ONE_LOCATION = "Choose one region, affinity group or virtual network."
 CONNECTED_LOCATION = "A VM connected to a cloud service is placed where that cloud service is."
 SET_AND_NEW_SET = "Choose an existing availability set or name a new one, not both."
-OTHER_IMAGE_VERSION = "Choose a version of the chosen image."
 
 
 def accepted(operation: Operation) -> JsonResponse:

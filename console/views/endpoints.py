@@ -26,7 +26,13 @@ from endpoints.selectors import (
     virtual_machine_endpoints,
     virtual_machines_for,
 )
-from endpoints.services import endpoint_create, endpoint_delete, endpoint_update, load_balanced_set_update
+from endpoints.services import (
+    ENDPOINTS_PER_CLOUD_SERVICE,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_update,
+    load_balanced_set_update,
+)
 from portal.forms import add_service_error
 from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
 from portal.wizard import DialogWizard
@@ -234,6 +240,7 @@ def cloud_service_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context |= {
         "virtual_machines": cloud_service_virtual_machines(cloud_service),
         "endpoints": cloud_service_endpoints(cloud_service),
+        "endpoint_limit": ENDPOINTS_PER_CLOUD_SERVICE,
     }
     return render_page(request, CLOUD_SERVICE_TEMPLATE, "main", context)
 
