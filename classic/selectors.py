@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from availability.models import Membership
@@ -13,6 +12,7 @@ from classic.catalog import os_image_name
 from classic.models import ClassicCloudService, ClassicRequest, ManagementCertificate
 from endpoints.models import Endpoint
 from portal.models import Subscription
+from portal.selectors import with_administrators
 from vms.models import CloudService, ImageVersion, Operation, Region, RoleSize, VirtualMachine
 
 ENDPOINTS = Prefetch("endpoints", queryset=Endpoint.objects.select_related("load_balanced_set").order_by("name"))
@@ -142,46 +142,38 @@ def management_certificates(*, subscription: Subscription) -> QuerySet[Managemen
     return ManagementCertificate.objects.filter(subscription=subscription).select_related("uploaded_by")
 
 
+def _live_certificates(thumbprint: str) -> QuerySet[ManagementCertificate]:
+    """The unexpired management certificates with this thumbprint whose uploader is active and still a member of the
+    certificate's subscription: the one rule both ways of signing in with a certificate read."""
+    return ManagementCertificate.objects.filter(
+        thumbprint=thumbprint,
+        not_after__gt=timezone.now(),
+        uploaded_by__is_active=True,
+        uploaded_by__subscriptions=F("subscription"),
+    )
+
+
 def certificate_holder(*, subscription_id: str, thumbprint: str) -> ManagementCertificate | None:
     """The live management certificate of this subscription with this thumbprint, whose uploader still belongs."""
-    certificate = (
-        ManagementCertificate.objects.filter(
-            subscription__subscription_id=subscription_id, thumbprint=thumbprint, not_after__gt=timezone.now()
-        )
+    return (
+        _live_certificates(thumbprint)
+        .filter(subscription__subscription_id=subscription_id)
         .select_related("subscription", "uploaded_by")
         .first()
     )
-    if certificate is None or not certificate.uploaded_by.is_active:
-        return None
-    if not certificate.subscription.members.filter(pk=certificate.uploaded_by_id).exists():
-        return None
-    return certificate
-
-
-def _with_administrators(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
-    # Every member administers a subscription; the earliest account comes first and answers as the account's admin.
-    return subscriptions.prefetch_related(
-        Prefetch("members", queryset=get_user_model().objects.order_by("pk"), to_attr="administrators")
-    ).order_by("name", "pk")
 
 
 def subscription_with_administrators(*, subscription: Subscription) -> Subscription:
     """Get Subscription: the caller's subscription, fresh (its usage counters move), with its administrators."""
-    return _with_administrators(Subscription.objects.filter(pk=subscription.pk)).get()
+    return with_administrators(Subscription.objects.filter(pk=subscription.pk)).get()
 
 
 def certificate_subscriptions(*, thumbprint: str) -> QuerySet[Subscription]:
     """List Subscriptions for a certificate: those where it is a live management certificate of a member."""
-    held = ManagementCertificate.objects.filter(
-        subscription=OuterRef("pk"),
-        thumbprint=thumbprint,
-        not_after__gt=timezone.now(),
-        uploaded_by__is_active=True,
-        uploaded_by__subscriptions=OuterRef("pk"),
-    )
-    return _with_administrators(Subscription.objects.filter(Exists(held)))
+    held = _live_certificates(thumbprint).filter(subscription=OuterRef("pk"))
+    return with_administrators(Subscription.objects.filter(Exists(held)))
 
 
 def token_subscriptions(*, subscription: Subscription) -> QuerySet[Subscription]:
     """List Subscriptions for a personal API token: the one subscription it was made for."""
-    return _with_administrators(Subscription.objects.filter(pk=subscription.pk))
+    return with_administrators(Subscription.objects.filter(pk=subscription.pk))

@@ -19,10 +19,18 @@ def subscriptions_for(user: AbstractBaseUser) -> QuerySet[Subscription]:
     return Subscription.objects.filter(members=user).order_by("name", "pk")
 
 
+def with_administrators(subscriptions: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Give each subscription its members (every member administers it) as `administrators`, earliest account first,
+    and order them by name."""
+    members = get_user_model().objects.order_by("pk")
+    return subscriptions.prefetch_related(Prefetch("members", queryset=members, to_attr="administrators")).order_by(
+        "name", "pk"
+    )
+
+
 def subscriptions_with_administrators(user: AbstractBaseUser) -> QuerySet[Subscription]:
     """Return the user's subscriptions, each with its members (every member administers it) as `administrators`."""
-    members = get_user_model().objects.order_by("pk")
-    return subscriptions_for(user).prefetch_related(Prefetch("members", queryset=members, to_attr="administrators"))
+    return with_administrators(subscriptions_for(user))
 
 
 def wizard_draft_for(*, user: AbstractBaseUser, wizard: str, draft_id: str) -> WizardDraft | None:
