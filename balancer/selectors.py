@@ -18,7 +18,8 @@ from balancer.config import (
     set_backend_name,
 )
 from balancer.models import LoadBalancer, PublicAddress
-from endpoints.models import Endpoint, LoadBalancedSet, ProbeProtocol
+from endpoints.models import Endpoint, LoadBalancedSet
+from endpoints.probes import set_probe
 from fabric.probes import Probe
 from vms.models import CloudService
 
@@ -142,7 +143,7 @@ def drain_targets(vm_id: int) -> list[DrainTarget]:
             runtime_socket=runtime_socket,
             backend=set_backend_name(set_id),
             server=server_name(pk),
-            probe=Probe(address, port, (path or "/") if protocol == ProbeProtocol.HTTP else "") if address else None,
+            probe=set_probe(address, protocol, port, path) if address else None,
         )
         for pk, set_id, runtime_socket, address, protocol, port, path in rows
     ]
