@@ -21,11 +21,16 @@ from balancer.models import LoadBalancer, PublicAddress
 from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.probes import set_probe
 from fabric.probes import Probe
-from vms.models import CloudService
+from vms.models import CloudService, Operation
 
 
 def enabled_load_balancers() -> QuerySet[LoadBalancer]:
     return LoadBalancer.objects.filter(enabled=True).select_related("region")
+
+
+def changes_waiting() -> QuerySet[Operation]:
+    """The operations of endpoint changes still waiting for a load balancer to take them, in every region."""
+    return Operation.objects.filter(kind=Operation.Kind.ENDPOINTS, status=Operation.Status.IN_PROGRESS)
 
 
 def cloud_services_without_address(load_balancer: LoadBalancer) -> QuerySet[CloudService]:
