@@ -137,14 +137,19 @@ def _server(member_id: int, vm_name: str, address: str | None, port: int, option
     return [f"    server {server_name(member_id)} {address}:{port}{options}  # {_comment(vm_name)}"]
 
 
+def _not_carried(service: CloudServiceValues, what: str, protocol: str, public_port: int) -> list[str]:
+    """Return the comment that stands for an endpoint or set HAProxy cannot forward (UDP)."""
+    return [
+        f"# {_comment(service.name)}: {_comment(what)} ({protocol.upper()} {public_port}) is not carried: "
+        "HAProxy forwards TCP only",
+        "",
+    ]
+
+
 def _stand_alone(service: CloudServiceValues, endpoint: StandAloneValues) -> list[str]:
     backend = endpoint_backend_name(endpoint.endpoint_id)
     if endpoint.protocol != TCP:
-        return [
-            f"# {_comment(service.name)}: {_comment(endpoint.name)} ({endpoint.protocol.upper()} "
-            f"{endpoint.public_port}) is not carried: HAProxy forwards TCP only",
-            "",
-        ]
+        return _not_carried(service, endpoint.name, endpoint.protocol, endpoint.public_port)
     what = f"{endpoint.name} on {endpoint.vm_name}, public {endpoint.public_port}, private {endpoint.private_port}"
     return [
         *_frontend(service, endpoint.protocol, endpoint.public_port, backend, what),
@@ -157,11 +162,7 @@ def _stand_alone(service: CloudServiceValues, endpoint: StandAloneValues) -> lis
 def _set(service: CloudServiceValues, lb_set: SetValues) -> list[str]:
     backend = set_backend_name(lb_set.set_id)
     if lb_set.protocol != TCP:
-        return [
-            f"# {_comment(service.name)}: load-balanced set {_comment(lb_set.name)} ({lb_set.protocol.upper()} "
-            f"{lb_set.public_port}) is not carried: HAProxy forwards TCP only",
-            "",
-        ]
+        return _not_carried(service, f"load-balanced set {lb_set.name}", lb_set.protocol, lb_set.public_port)
     what = f"load-balanced set {lb_set.name}, public {lb_set.public_port}, private {lb_set.private_port}"
     lines = [*_frontend(service, lb_set.protocol, lb_set.public_port, backend, what), f"backend {backend}"]
     lines.append("    balance roundrobin")

@@ -149,9 +149,7 @@ def reload(master_socket: str, *, timeout: float = RELOAD_TIMEOUT_SECONDS) -> No
 def apply(config_text: str, *, config_path: str, master_socket: str, binary: str = "haproxy") -> None:
     """Check a configuration, replace the file with it atomically and reload HAProxy; a refusal changes nothing."""
     target = Path(config_path)
-    with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=f".{target.name}.", delete=False) as new:
-        new.write(config_text)
-    candidate = new.name
+    candidate = _written_beside(target, config_text)
     try:
         _check_file(candidate, binary)
     except ConfigurationRefused:
@@ -163,7 +161,6 @@ def apply(config_text: str, *, config_path: str, master_socket: str, binary: str
     except ConfigurationRefused:
         os.unlink(candidate)
         raise
-    os.chmod(candidate, 0o644)
     os.replace(candidate, target)
     try:
         reload(master_socket)
@@ -199,11 +196,16 @@ def listeners_check(config_text: str, running_text: str) -> None:
         raise ConfigurationRefused("\n".join(refusals))
 
 
+def _written_beside(target: Path, text: str) -> str:
+    """Write text to a new hidden file readable by all, in the target's folder so that os.replace is atomic."""
+    with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=f".{target.name}.", delete=False) as new:
+        new.write(text)
+    os.chmod(new.name, 0o644)
+    return new.name
+
+
 def _write_atomically(target: Path, text: str) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=target.parent, prefix=f".{target.name}.", delete=False) as f:
-        f.write(text)
-    os.chmod(f.name, 0o644)
-    os.replace(f.name, target)
+    os.replace(_written_beside(target, text), target)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
@@ -77,12 +78,17 @@ def _wait(condition: Callable[[], bool], seconds: float) -> bool:
 
 
 def _sessions(targets: list[DrainTarget]) -> int:
-    total = 0
+    """Count the targets' current sessions, reading each load balancer's servers once (one ``show stat``)."""
+    servers_by_socket: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for target in targets:
+        servers_by_socket[target.runtime_socket].add((target.backend, target.server))
+    total = 0
+    for runtime_socket, servers in servers_by_socket.items():
         try:
-            total += haproxy.RuntimeApi(target.runtime_socket).sessions(target.backend, target.server)
+            states = haproxy.RuntimeApi(runtime_socket).servers_state()
         except (haproxy.HAProxyError, OSError):
             continue
+        total += sum(state.sessions for state in states if (state.backend, state.server) in servers)
     return total
 
 

@@ -18,13 +18,19 @@ from balancer.config import (
     set_backend_name,
 )
 from balancer.models import LoadBalancer, PublicAddress
-from endpoints.models import Endpoint, LoadBalancedSet, ProbeProtocol
+from endpoints.models import Endpoint, LoadBalancedSet
+from endpoints.probes import set_probe
 from fabric.probes import Probe
-from vms.models import CloudService
+from vms.models import CloudService, Operation
 
 
 def enabled_load_balancers() -> QuerySet[LoadBalancer]:
     return LoadBalancer.objects.filter(enabled=True).select_related("region")
+
+
+def changes_waiting() -> QuerySet[Operation]:
+    """The operations of endpoint changes still waiting for a load balancer to take them, in every region."""
+    return Operation.objects.filter(kind=Operation.Kind.ENDPOINTS, status=Operation.Status.IN_PROGRESS)
 
 
 def cloud_services_without_address(load_balancer: LoadBalancer) -> QuerySet[CloudService]:
@@ -142,7 +148,7 @@ def drain_targets(vm_id: int) -> list[DrainTarget]:
             runtime_socket=runtime_socket,
             backend=set_backend_name(set_id),
             server=server_name(pk),
-            probe=Probe(address, port, (path or "/") if protocol == ProbeProtocol.HTTP else "") if address else None,
+            probe=set_probe(address, protocol, port, path) if address else None,
         )
         for pk, set_id, runtime_socket, address, protocol, port, path in rows
     ]

@@ -14,7 +14,7 @@ from django.utils import timezone
 from balancer import haproxy
 from balancer.config import render
 from balancer.models import LoadBalancer, PublicAddress
-from balancer.selectors import cloud_services_without_address, load_balancer_values
+from balancer.selectors import changes_waiting, cloud_services_without_address, load_balancer_values
 from fabric.lab.hosts import LabBalancer
 from vms.models import Operation, Region
 from vms.operations import operations_settle
@@ -66,13 +66,7 @@ def carries_region(region_id: int) -> bool:
 
 def _changes_waiting(load_balancer: LoadBalancer) -> list[int]:
     """The operations of endpoint changes in the region that wait for this load balancer, committed so far."""
-    return list(
-        Operation.objects.filter(
-            kind=Operation.Kind.ENDPOINTS,
-            status=Operation.Status.IN_PROGRESS,
-            details__region=load_balancer.region_id,
-        ).values_list("pk", flat=True)
-    )
+    return list(changes_waiting().filter(details__region=load_balancer.region_id).values_list("pk", flat=True))
 
 
 def _changes_settle(operation_ids: list[int], result: ApplyResult) -> ApplyResult:
@@ -90,8 +84,7 @@ def _changes_settle(operation_ids: list[int], result: ApplyResult) -> ApplyResul
 
 def changes_without_carrier_settle() -> list[Operation]:
     """End the waiting changes of regions whose load balancer was disabled since: nothing is left to take them."""
-    waiting = Operation.objects.filter(kind=Operation.Kind.ENDPOINTS, status=Operation.Status.IN_PROGRESS)
-    waiting = list(waiting.values_list("pk", "details__region"))
+    waiting = list(changes_waiting().values_list("pk", "details__region"))
     if not waiting:
         return []
     carried = set(LoadBalancer.objects.filter(enabled=True).values_list("region_id", flat=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -28,7 +29,8 @@ class _DryRun(Exception):
 class ServiceForm(forms.ModelForm):
     """A model form whose validation is the service's own: the call is tried and rolled back, errors kept."""
 
-    def service_call(self) -> None:
+    def service_call(self, user: AbstractBaseUser | None = None) -> None:
+        """Call the service with the form's values, on behalf of `user` (none for the dry run in clean)."""
         raise NotImplementedError
 
     def clean(self) -> dict:
@@ -55,12 +57,14 @@ class EndpointForm(ServiceForm):
         model = Endpoint
         fields = ["virtual_machine", "name", "protocol", "public_port", "private_port", "load_balanced_set"]
 
-    def service_call(self) -> Endpoint:
+    def service_call(self, user: AbstractBaseUser | None = None) -> Endpoint:
         data = self.cleaned_data
         arguments = {key: data[key] for key in ("name", "protocol", "public_port", "private_port")}
         if self.instance.pk:
-            return endpoint_update(endpoint=self.instance, **arguments)
-        return endpoint_create(vm=data["virtual_machine"], load_balanced_set=data.get("load_balanced_set"), **arguments)
+            return endpoint_update(endpoint=self.instance, **arguments, user=user)
+        return endpoint_create(
+            vm=data["virtual_machine"], load_balanced_set=data.get("load_balanced_set"), **arguments, user=user
+        )
 
 
 class EndpointChangeForm(EndpointForm):
@@ -95,7 +99,7 @@ class EndpointAdmin(admin.ModelAdmin):
         return ["virtual_machine", "cloud_service", "load_balanced_set", *state] if obj else state
 
     def save_model(self, request: HttpRequest, obj: Endpoint, form: EndpointForm, change: bool) -> None:
-        obj.pk = form.service_call().pk
+        obj.pk = form.service_call(user=request.user).pk
 
     def delete_model(self, request: HttpRequest, obj: Endpoint) -> None:
         endpoint_delete(endpoint=obj, user=request.user)
@@ -110,8 +114,8 @@ class LoadBalancedSetForm(ServiceForm):
         model = LoadBalancedSet
         fields = ["probe_protocol", "probe_port", "probe_path", "probe_interval", "probe_count"]
 
-    def service_call(self) -> LoadBalancedSet:
-        return load_balanced_set_update(load_balanced_set=self.instance, **self.cleaned_data)
+    def service_call(self, user: AbstractBaseUser | None = None) -> LoadBalancedSet:
+        return load_balanced_set_update(load_balanced_set=self.instance, **self.cleaned_data, user=user)
 
 
 class MemberInline(admin.TabularInline):
@@ -150,7 +154,7 @@ class LoadBalancedSetAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: LoadBalancedSet, form: LoadBalancedSetForm, change: bool) -> None:
-        form.service_call()
+        form.service_call(user=request.user)
 
     def delete_model(self, request: HttpRequest, obj: LoadBalancedSet) -> None:
         load_balanced_set_delete(load_balanced_set=obj, user=request.user)

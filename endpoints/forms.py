@@ -204,12 +204,9 @@ class DetailsForm(EndpointFieldsForm):
         return data
 
 
-class SetForm(forms.Form):
-    """Page 3, when creating a set: its name and its probe."""
+class ProbeFieldsForm(forms.Form):
+    """A load-balanced set's probe: protocol, port, path (HTTP only), interval and number of probes."""
 
-    load_balanced_set_name = forms.CharField(
-        label="Load-Balanced Set Name", max_length=64, error_messages={"required": "Enter a name for the set."}
-    )
     probe_protocol = forms.ChoiceField(label="Probe Protocol", choices=ProbeProtocol.choices, initial=ProbeProtocol.TCP)
     probe_port = forms.IntegerField(label="Probe Port", error_messages={"invalid": "Enter a port from 1 to 65535."})
     probe_path = forms.CharField(
@@ -224,6 +221,23 @@ class SetForm(forms.Form):
         help_text="Failures in a row before a member is taken out of rotation.",
     )
 
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("probe_protocol") == ProbeProtocol.TCP:
+            data["probe_path"] = ""
+        _probe_filed(self, data)
+        return data
+
+
+class SetForm(ProbeFieldsForm):
+    """Page 3, when creating a set: its name and its probe."""
+
+    load_balanced_set_name = forms.CharField(
+        label="Load-Balanced Set Name", max_length=64, error_messages={"required": "Enter a name for the set."}
+    )
+
+    field_order = ["load_balanced_set_name"]
+
     def __init__(self, *args, vm: VirtualMachine, private_port: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.vm = vm
@@ -232,8 +246,6 @@ class SetForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("probe_protocol") == ProbeProtocol.TCP:
-            data["probe_path"] = ""
         if "load_balanced_set_name" in data:
             _filed(
                 self,
@@ -242,7 +254,6 @@ class SetForm(forms.Form):
                     cloud_service=self.vm.cloud_service, name=data["load_balanced_set_name"].strip()
                 ),
             )
-        _probe_filed(self, data)
         return data
 
     def endpoint_arguments(self) -> dict:
@@ -278,18 +289,8 @@ class DeleteForm(forms.Form):
     confirmed = forms.BooleanField(widget=forms.HiddenInput, initial=True)
 
 
-class ProbeForm(forms.Form):
+class ProbeForm(ProbeFieldsForm):
     """A load-balanced set's probe, changed for every member at once (as Set-AzureLoadBalancedEndpoint did)."""
-
-    probe_protocol = forms.ChoiceField(label="Probe Protocol", choices=ProbeProtocol.choices)
-    probe_port = forms.IntegerField(label="Probe Port", error_messages={"invalid": "Enter a port from 1 to 65535."})
-    probe_path = forms.CharField(
-        label="Probe Path", required=False, help_text="HTTP only: the path that answers 200 OK."
-    )
-    probe_interval = forms.IntegerField(label="Probe Interval", help_text="Seconds between probes.")
-    probe_count = forms.IntegerField(
-        label="Number Of Probes", help_text="Failures in a row before a member is taken out of rotation."
-    )
 
     def __init__(self, *args, load_balanced_set: LoadBalancedSet, **kwargs):
         kwargs.setdefault(
@@ -303,11 +304,3 @@ class ProbeForm(forms.Form):
             },
         )
         super().__init__(*args, **kwargs)
-        self.load_balanced_set = load_balanced_set
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("probe_protocol") == ProbeProtocol.TCP:
-            data["probe_path"] = ""
-        _probe_filed(self, data)
-        return data

@@ -73,6 +73,11 @@ def rotation_readers_read() -> RotationReading:
     return RotationReading(frozenset(set_ids), in_rotation)
 
 
+def set_probe(address: str, protocol: str, port: int, path: str) -> Probe:
+    """Return the probe a set's rule makes for a member at `address`: an HTTP GET of the path (/ when empty), or TCP."""
+    return Probe(address=address, port=port, http_path=(path or "/") if protocol == ProbeProtocol.HTTP else "")
+
+
 def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
     """Probe the members of every set that is due, move them in or out of rotation and prune old history.
 
@@ -104,10 +109,7 @@ def load_balanced_sets_probe(*, now: datetime) -> ProbeRound:
     )
     rows = list(rows)
     real = [row for row in rows if row[8] not in (None, SIMULATED_URI)]
-    probes = [
-        Probe(address=address, port=port, http_path=(path or "/") if protocol == ProbeProtocol.HTTP else "")
-        for *_, address, protocol, port, path in real
-    ]
+    probes = [set_probe(address, protocol, port, path) for *_, address, protocol, port, path in real]
     answers = dict(
         zip([row[0] for row in real], probes_run(probes, timeout=settings.FABRIC_PROBE_TIMEOUT_SECONDS), strict=True)
     )

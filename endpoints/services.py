@@ -35,7 +35,6 @@ from endpoints.models import (
 from endpoints.rotation import (
     HIGHEST_PORT,
     LOWEST_PORT,
-    MemberState,
     free_public_port,
     joining_state,
 )
@@ -376,7 +375,7 @@ def endpoint_create(
         )
         load_balanced_set.full_clean(validate_unique=False, validate_constraints=False)
         _save(load_balanced_set, cloud_service, protocol, public_port)
-    state = joining_state() if load_balanced_set else MemberState(0, False)
+    state = joining_state()  # a stand-alone endpoint starts the same: no failures, out of rotation
     endpoint = Endpoint(
         virtual_machine=vm,
         cloud_service=cloud_service,

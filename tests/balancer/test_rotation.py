@@ -12,8 +12,8 @@ from django.utils import timezone
 from balancer import haproxy
 from balancer.config import set_rotation
 from balancer.periodic import apply_changes
-from balancer.rotation import drained, members_drained
-from balancer.selectors import drain_targets
+from balancer.rotation import drained, members_drain, members_drained
+from balancer.selectors import DrainTarget, drain_targets
 from endpoints.models import RotationChange
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
@@ -33,6 +33,35 @@ def test_set_rotation_maps_servers_back_to_sets_and_members():
         ("stats", "other", True),
     ]
     assert set_rotation(servers) == (frozenset({4}), {7: True, 8: False})
+
+
+def test_a_drain_reads_each_load_balancers_servers_once_per_poll(monkeypatch):
+    """The sessions of every member behind one load balancer come from one ``show stat``, summed over the members."""
+    reads = []
+    servers = [
+        haproxy.ServerState("set-1", "endpoint-1", "DRAIN", 2, ""),
+        haproxy.ServerState("set-2", "endpoint-2", "DRAIN", 1, ""),
+        haproxy.ServerState("set-3", "endpoint-3", "UP", 5, ""),  # another VM's: not waited for
+    ]
+
+    def servers_state(api):
+        reads.append(api.socket_path)
+        return [] if api.socket_path == "/b.sock" else servers
+
+    monkeypatch.setattr(haproxy.RuntimeApi, "servers_state", servers_state)
+    monkeypatch.setattr(haproxy.RuntimeApi, "set_server_state", lambda api, backend, server, state: None)
+    targets = [
+        DrainTarget("/a.sock", "set-1", "endpoint-1", None),
+        DrainTarget("/a.sock", "set-2", "endpoint-2", None),
+        DrainTarget("/b.sock", "set-9", "endpoint-9", None),
+    ]
+    assert not members_drain(targets, seconds=0)
+    assert sorted(reads) == ["/a.sock", "/b.sock"]
+    servers[:2] = [
+        haproxy.ServerState("set-1", "endpoint-1", "DRAIN", 0, ""),
+        haproxy.ServerState("set-2", "endpoint-2", "DRAIN", 0, ""),
+    ]
+    assert members_drain(targets, seconds=0)
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from django.urls import reverse
 from endpoints.models import Endpoint, LoadBalancedSet
 from endpoints.services import endpoint_create
 from tests import factories
-from vms.models import VirtualMachine
+from tests.helpers.balancer import load_balancer
+from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +105,39 @@ def test_deleting_the_last_member_removes_its_set(admin_client, web1):
 def test_the_probe_fails_knob_is_on_the_vm_page(admin_client, web1):
     html = admin_client.get(admin_url(VirtualMachine, "change", web1.pk)).content.decode()
     assert 'name="probe_fails"' in html and "Probe fails" in html
+
+
+def test_changes_made_in_the_admin_are_requested_by_the_staff_member(admin_client, admin_user, tmp_path):
+    """A change the load balancer carries is an operation, and the admin's add, edit and probe change name who asked."""
+    balancer = load_balancer(tmp_path)
+    vm = factories.VirtualMachineFactory(cloud_service__region=balancer.region)
+    assert post_endpoint(admin_client, vm).status_code == 302
+    endpoint = Endpoint.objects.get()
+    data = {"name": "Web", "protocol": "tcp", "public_port": 81, "private_port": 80}
+    assert admin_client.post(admin_url(Endpoint, "change", endpoint.pk), data).status_code == 302
+    lb_set = endpoint_create(
+        vm=vm,
+        name="HTTPS",
+        protocol="tcp",
+        public_port=443,
+        private_port=443,
+        load_balanced_set_name="web",
+        probe_port=443,
+    ).load_balanced_set
+    data = {
+        "probe_protocol": "tcp",
+        "probe_port": 443,
+        "probe_path": "",
+        "probe_interval": 30,
+        "probe_count": 2,
+        "members-TOTAL_FORMS": 0,
+        "members-INITIAL_FORMS": 0,
+    }
+    assert admin_client.post(admin_url(LoadBalancedSet, "change", lb_set.pk), data).status_code == 302
+    operations = Operation.objects.filter(kind=Operation.Kind.ENDPOINTS).order_by("pk")
+    assert [(operation.title, operation.requested_by) for operation in operations] == [
+        (f"Adding endpoint HTTP to {vm.name}", admin_user),
+        (f"Updating endpoint Web of {vm.name}", admin_user),
+        (f"Adding endpoint HTTPS to {vm.name}", None),
+        ("Updating the probe of load-balanced set web", admin_user),
+    ]
