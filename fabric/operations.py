@@ -124,7 +124,7 @@ def domain_spec(vm: VirtualMachine, placement: Placement) -> DomainSpec:
         admin_username=vm.admin_username,
         network=placement.host.network,
         mac=placement.mac_address,
-        password_crypt=getattr(vm, "password_crypt", "") or "",
+        password_crypt=vm.password_crypt,
         address=placement.address,
         prefix=network.prefixlen,
         gateway=str(network.network_address + 1),
