@@ -68,7 +68,7 @@ lab-down:
 	@$(PY) manage.py lab down
 
 lab-status:
-	@$(PY) -m fabric.lab status
+	@$(PY) manage.py lab status
 
 run: setup
 	@$(PY) manage.py migrate --no-input -v0

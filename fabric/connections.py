@@ -23,13 +23,14 @@ def libvirt_driver(host: Host) -> Driver:
 
 
 _factory: DriverFactory = libvirt_driver
-_drivers: dict[tuple[int, str], Driver] = {}
+# Keyed by what the driver fixes when it opens: a host whose address, pool or domain type changed gets a new one.
+_drivers: dict[tuple[int, str, str, str], Driver] = {}
 _lock = threading.Lock()
 
 
 def host_driver(host: Host) -> Driver:
     """Return this process's driver for the host, opening it the first time; raises DriverError when unreachable."""
-    key = (host.pk, host.uri)
+    key = (host.pk, host.uri, host.storage_pool, host.domain_type)
     with _lock:
         driver = _drivers.get(key)
     if driver is not None:

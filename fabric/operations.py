@@ -25,12 +25,11 @@ from fabric.drivers.base import DomainSpec, DomainState, Driver, DriverError
 from fabric.models import Host, ImageSource, Placement
 from vms import fabric as simulation
 from vms.models import Operation, VirtualMachine
-from vms.operations import operation_complete, operation_enter_phase
+from vms.operations import PHASES, operation_complete, operation_enter_phase
 
 logger = logging.getLogger(__name__)
 
 Kind = Operation.Kind
-Status = VirtualMachine.Status
 
 STATE_POLL_SECONDS = 0.2
 HEAL_THREADS = 8
@@ -91,10 +90,9 @@ def _carry_out_on(driver: Driver, operation: Operation, placement: Placement) ->
         driver.undefine(name)
     elif kind == Kind.UPDATE:
         driver.shut_down(name, timeout=shutdown_timeout)
-        if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=Status.UPDATING):
-            return ""  # superseded
-        if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=Status.STARTING):
-            return ""
+        for status in PHASES[Kind.UPDATE]:
+            if not operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=status):
+                return ""  # superseded
         driver.start(name)
         _wait_running(driver, name)
     elif kind == Kind.FABRIC_FAILURE:
@@ -126,7 +124,7 @@ def domain_spec(vm: VirtualMachine, placement: Placement) -> DomainSpec:
         admin_username=vm.admin_username,
         network=placement.host.network,
         mac=placement.mac_address,
-        password_crypt=getattr(vm, "password_crypt", "") or "",
+        password_crypt=vm.password_crypt,
         address=placement.address,
         prefix=network.prefixlen,
         gateway=str(network.network_address + 1),
@@ -199,7 +197,8 @@ def fabric_failures_heal(*, now: datetime | None = None) -> list[int]:
     if not due:
         return []
     for operation in due:
-        operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=Status.STARTING)
+        for status in PHASES[Kind.FABRIC_FAILURE]:
+            operation_enter_phase(operation_id=operation.pk, attempt=operation.attempts, status=status)
     with ThreadPoolExecutor(max_workers=min(HEAL_THREADS, len(due)), thread_name_prefix="fabric-heal") as pool:
         errors = list(pool.map(_start, [operation.virtual_machine.placement for operation in due]))
     started = [

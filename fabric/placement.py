@@ -50,14 +50,6 @@ class HostState:
     used_memory_mb: int
     set_members: Mapping[int, int] = field(default_factory=dict)
 
-    @property
-    def free_cores(self) -> int:
-        return max(self.cores - self.used_cores, 0)
-
-    @property
-    def free_memory_mb(self) -> int:
-        return max(self.memory_mb - self.used_memory_mb, 0)
-
 
 @dataclass(frozen=True, slots=True)
 class Size:
@@ -80,15 +72,6 @@ class NoRoom:
     """Why the VM cannot be placed, in words for the person who asked."""
 
     message: str
-
-
-def has_room(host: HostState, size: Size) -> bool:
-    """Tell whether the host is Available and has the free cores and the free memory a VM of this size needs."""
-    return (
-        host.state == HostStatus.AVAILABLE
-        and host.cores - host.used_cores >= size.cores
-        and host.memory_mb - host.used_memory_mb >= size.memory_mb
-    )
 
 
 def choose_host(

@@ -202,10 +202,12 @@ class HostWatcher:
             placement.observed_state = state.value
             placement.observed_at = now
         Placement.objects.bulk_update(placements, ["observed_state", "observed_at"])
-        reasons = {key: event.reason.value for key, event in stopped.items()}
+        by_reason: dict[str, list[Placement]] = {}
         for placement in down:
-            reason = reasons.get((placement.host_id, placement.domain_name), "")
-            self._fabric_failures([placement], held, reason=f"stopped by itself ({reason})")
+            reason = stopped[(placement.host_id, placement.domain_name)].reason.value
+            by_reason.setdefault(reason, []).append(placement)
+        for reason, placements_down in by_reason.items():
+            self._fabric_failures(placements_down, held, reason=f"stopped by itself ({reason})")
 
     def _fabric_failures(self, placements: list[Placement], hosts: dict[int, Host], *, reason: str) -> None:
         """Record a fabric failure for each machine that should run and nothing else is doing; healing restarts it."""

@@ -1,8 +1,9 @@
 """One sampling round: every VM's rates, read from its host (libvirt) or drawn (the simulated fabric).
 
-A libvirt host is asked once per round for all its domains (``Driver.domain_stats``, libvirt's getAllDomainStats);
-the rates come from the difference with the counters this worker read the round before, kept in memory. A domain's
-first reading in this process, or a restart in between (counters that went backwards), leaves a gap.
+A libvirt host is asked once per round for all its domains (``Driver.domain_stats``, libvirt's getAllDomainStats,
+through the process's driver of the host, ``fabric.connections.host_driver``); the rates come from the difference
+with the counters this worker read the round before, kept in memory. A domain's first reading in this process, or a
+restart in between (counters that went backwards), leaves a gap.
 
 VMs with no placement, or placed on a simulated host, follow the simulated series (``monitor.series``).
 Every host is sampled: nothing grants host leases yet, and the periodic schedule already runs one round at a time.
@@ -14,8 +15,9 @@ import logging
 import threading
 from datetime import datetime
 
-from fabric.drivers.base import DomainState, DomainStats, Driver, DriverError
-from fabric.models import Host
+from fabric.connections import drivers_close, host_driver
+from fabric.drivers.base import DomainState, DomainStats, DriverError
+from fabric.models import SIMULATED_URI, Host
 from monitor.series import ZERO, Rates, rates_between, simulated_rates
 from monitor.services import metric_samples_record
 from vms.models import VirtualMachine
@@ -23,38 +25,20 @@ from vms.models import VirtualMachine
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_drivers: dict[int, tuple[str, Driver]] = {}  # host id -> (its URI, its open driver)
 _counters: dict[tuple[int, str], tuple[datetime, DomainStats]] = {}  # (host id, domain) -> the last reading
 
 
-def _driver(host: Host) -> Driver:
-    """Return this process's driver for a libvirt host, opening it (again) when its URI is new."""
-    from fabric.drivers.libvirt import LibvirtDriver  # libvirt is imported only where a libvirt host exists
-
-    with _lock:
-        known = _drivers.get(host.pk)
-        if known is not None and known[0] == host.uri:
-            return known[1]
-        if known is not None:
-            known[1].close()
-        driver = LibvirtDriver(host.uri, host=host.name, pool=host.storage_pool)
-        _drivers[host.pk] = (host.uri, driver)
-        return driver
-
-
 def forget_readings() -> None:
-    """Close the drivers and forget the counters this process keeps (for tests, and a worker's shutdown)."""
+    """Forget the counters this process keeps and close its hosts' drivers (for tests, and a worker's shutdown)."""
     with _lock:
-        for _uri, driver in _drivers.values():
-            driver.close()
-        _drivers.clear()
         _counters.clear()
+    drivers_close()
 
 
 def _host_rates(host: Host, domains: dict[str, int], now: datetime) -> list[tuple[int, Rates]]:
     """Read one libvirt host's counters in one call and return the rates of the VMs placed there."""
     try:
-        stats = _driver(host).domain_stats()
+        stats = host_driver(host).domain_stats()
     except DriverError as error:
         logger.warning("No metrics from host %s this round: %s", host.name, error)
         return []
@@ -80,7 +64,7 @@ def monitor_sample_round(*, now: datetime) -> int:
     machines = VirtualMachine.objects.values_list(
         "pk", "status", "placement__host_id", "placement__domain_name"
     ).order_by()
-    hosts = {host.pk: host for host in Host.objects.exclude(uri="simulated")}
+    hosts = {host.pk: host for host in Host.objects.exclude(uri=SIMULATED_URI)}
     samples: list[tuple[int, Rates]] = []
     on_hosts: dict[int, dict[str, int]] = {}
     for vm_id, status, host_id, domain_name in machines:

@@ -11,13 +11,6 @@ from datetime import datetime, timedelta
 from fabric.drivers.base import DomainState, DomainStats
 
 METRICS = ("cpu_percent", "disk_read_bps", "disk_write_bps", "net_in_bps", "net_out_bps")
-METRIC_LABELS = {
-    "cpu_percent": "CPU percentage",
-    "disk_read_bps": "Disk read bytes/s",
-    "disk_write_bps": "Disk write bytes/s",
-    "net_in_bps": "Network in bytes/s",
-    "net_out_bps": "Network out bytes/s",
-}
 
 # A VM's status (vms.models.VirtualMachine.Status values) as the simulated series reads it: running statuses draw
 # a load, stopped ones read 0, and the ones in between (starting, restarting, stopping...) leave a gap.

@@ -42,11 +42,6 @@ def carry_out(operation: Operation) -> str | None:
     return _carrier(operation)
 
 
-def carrier() -> Carrier:
-    """Return the carrier operations are carried out through now: the fabric's once it registered, else `simulate`."""
-    return _carrier
-
-
 def carrier_register(function: Carrier) -> Carrier:
     """Make `function` the carrier of every operation (the fabric app registers its own when Django starts)."""
     global _carrier

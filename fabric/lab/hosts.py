@@ -33,6 +33,10 @@ BALANCER_DIRECTORY = "balancer"
 MAX_HOSTS = 100
 MAX_RACKS = 100
 STATE_FILE = "lab-state.json"
+# Where `manage.py lab` keeps the hosts, finds the built guest image and caches qemu's capabilities by default.
+DEFAULT_WORKDIR = "var/lab/hosts"
+DEFAULT_IMAGES = "var/lab/images"
+DEFAULT_CACHE = "var/lab/qemu-capabilities"
 POOL_NAME = "lab"
 NETWORK_NAME = "lab"
 NETWORK_BRIDGE = "labnet0"
@@ -334,7 +338,7 @@ def start_hosts(
     racks: int,
     workdir: str | os.PathLike,
     *,
-    images: str | os.PathLike = "var/lab/images",
+    images: str | os.PathLike = DEFAULT_IMAGES,
     cache: str | os.PathLike | None = None,
     cores: int | None = None,
     memory_mib: int | None = None,
@@ -356,7 +360,7 @@ def start_hosts(
     cache = Path(cache).resolve() if cache else workdir / "qemu-capabilities"
     state = _State(workdir / STATE_FILE)
     if not state.empty():
-        raise LabError(f"a lab is already recorded in {state.path}: stop it first (python -m fabric.lab down)")
+        raise LabError(f"a lab is already recorded in {state.path}: stop it first (manage.py lab down)")
     _check_free()
     for target in LIBVIRT_DIRS.values():
         Path(target).mkdir(parents=True, exist_ok=True)

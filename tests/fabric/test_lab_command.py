@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
+from django.core.management import call_command
+
 from fabric.lab.hosts import LabHost
 from fabric.models import Host, ImageSource, Rack
 from fabric.services import LAB_IMAGE_NAME, lab_hosts_register, lab_hosts_unregister
@@ -77,3 +81,18 @@ def test_the_lab_runs_its_guests_in_software_emulation_when_the_cpu_cannot_virtu
     monkeypatch.setattr("fabric.services.cpu_virtualizes", lambda: True)
     lab_hosts_register(hosts=[lab_host(0, 0)], region=region)
     assert Host.objects.get(name="labh0").domain_type == ""  # automatic: kvm, as libvirt offers it
+
+
+def test_status_shows_each_host_its_addresses_pool_daemons_and_guests(monkeypatch):
+    report = [{"host": lab_host(1, 1), "daemons": ["libvirtd"], "guests": ["web1", "web2"]}]
+    monkeypatch.setattr("fabric.management.commands.lab.lab_status", lambda workdir: report)
+    out = StringIO()
+
+    call_command("lab", "status", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "labh1  rack1  guests 10.254.129.0/24 (gateway 10.254.129.1)  2 cores, 2048 MiB",
+        "    qemu+unix:///system?socket=/tmp/labh1/run/libvirt-sock",
+        "    pool lab at /tmp/labh1/pool",
+        "    daemons: libvirtd; guests: web1, web2",
+    ]

@@ -14,7 +14,7 @@ from fabric import connections
 from fabric.drivers.base import DomainState
 from fabric.drivers.simulated import SimulatedDriver, forget_hosts
 from fabric.models import Placement
-from fabric.operations import carry_out, domain_spec, fabric_failures_heal
+from fabric.operations import domain_spec, fabric_failures_heal
 from tests import factories
 from tests.helpers.hosts import image_source, libvirt_host, place
 from vms import fabric as vms_fabric
@@ -56,10 +56,6 @@ def defined(vm: VirtualMachine, placement: Placement, state: DomainState = Domai
     if state == DomainState.RUNNING:
         driver.start(placement.domain_name)
     return driver
-
-
-def test_the_fabric_registers_its_carrier_for_every_operation():
-    assert vms_fabric.carrier() is carry_out
 
 
 def test_a_create_defines_the_domain_from_the_size_and_the_image_source_and_starts_it(host):

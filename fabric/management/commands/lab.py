@@ -6,8 +6,17 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fabric.lab.__main__ import DEFAULT_CACHE, DEFAULT_IMAGES, DEFAULT_WORKDIR
-from fabric.lab.hosts import LabError, lab_status, recorded_balancer, recorded_hosts, start_hosts, stop_hosts
+from fabric.lab.hosts import (
+    DEFAULT_CACHE,
+    DEFAULT_IMAGES,
+    DEFAULT_WORKDIR,
+    LabError,
+    lab_status,
+    recorded_balancer,
+    recorded_hosts,
+    start_hosts,
+    stop_hosts,
+)
 from fabric.services import lab_balancer_register, lab_hosts_register, lab_hosts_unregister
 from vms.models import Region
 
@@ -71,7 +80,12 @@ class Command(BaseCommand):
             self.stdout.write("No lab is running.")
         for entry in report:
             host = entry["host"]
-            self.stdout.write(f"{host.name}  {host.rack}  {host.subnet}  {host.uri}")
+            self.stdout.write(
+                f"{host.name}  {host.rack}  guests {host.subnet} (gateway {host.gateway})  {host.cores} cores, "
+                f"{host.memory_mib} MiB"
+            )
+            self.stdout.write(f"    {host.uri}")
+            self.stdout.write(f"    pool {host.pool} at {host.pool_path}")
             self.stdout.write(
                 f"    daemons: {', '.join(entry['daemons']) or 'none'}; guests: {', '.join(entry['guests']) or 'none'}"
             )
