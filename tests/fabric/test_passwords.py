@@ -6,7 +6,7 @@ import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fabric.passwords import ALPHABET, password_crypt, sha512_crypt
@@ -85,13 +85,20 @@ openssl = shutil.which("openssl")
 
 @pytest.mark.skipif(openssl is None, reason="openssl is not installed")
 @settings(max_examples=40, deadline=None)
+@example(plain="-", salt="0")
 @given(
     plain=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80),
     salt=st.text(ALPHABET, min_size=1, max_size=16),
 )
 def test_password_crypt_agrees_with_openssl(plain, salt):
-    """OpenSSL refuses an empty password, so the strategy starts at one character."""
+    """OpenSSL refuses an empty password, so the strategy starts at one character; the password goes on standard
+    input, where one starting with "-" is not taken for an option (control characters, newlines among them, are
+    left out)."""
     expected = subprocess.run(
-        [openssl, "passwd", "-6", "-salt", salt, plain], capture_output=True, text=True, check=True
+        [openssl, "passwd", "-6", "-salt", salt, "-stdin"],
+        input=plain + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     assert password_crypt(plain, salt=salt) == expected
