@@ -125,6 +125,7 @@ def domain_spec(vm: VirtualMachine, placement: Placement) -> DomainSpec:
         network=placement.host.network,
         mac=placement.mac_address,
         password_crypt=vm.password_crypt,
+        ssh_public_key=vm.ssh_public_key,
         address=placement.address,
         prefix=network.prefixlen,
         gateway=str(network.network_address + 1),

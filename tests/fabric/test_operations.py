@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from fabric import connections
+from fabric.cloud_init import render_user_data
 from fabric.drivers.base import DomainState
 from fabric.drivers.simulated import SimulatedDriver, forget_hosts
 from fabric.models import Placement
@@ -20,6 +22,7 @@ from tests.helpers.hosts import image_source, libvirt_host, place
 from vms import fabric as vms_fabric
 from vms.models import Operation, VirtualMachine
 from vms.services.operations import operation_begin
+from vms.validators import ssh_certificate_read
 
 Kind = Operation.Kind
 Status = VirtualMachine.Status
@@ -74,6 +77,24 @@ def test_a_create_defines_the_domain_from_the_size_and_the_image_source_and_star
     assert spec.cmdline() == f"portal.ip={placement.address}/24 portal.gw=10.250.1.1"
     placement.refresh_from_db()
     assert placement.observed_state == DomainState.RUNNING
+
+
+def test_a_vm_made_with_an_ssh_certificate_gives_its_guest_the_key_for_the_new_user(host):
+    certificate = ssh_certificate_read(factories.certificate_pem())
+    vm = factories.VirtualMachineFactory(
+        status=Status.PROVISIONING,
+        ssh_certificate_thumbprint=certificate.thumbprint,
+        ssh_public_key=certificate.public_key,
+        password_hash="",
+        password_crypt="",
+    )
+    image_source(vm)
+
+    spec = domain_spec(vm, place(vm, host))
+
+    admin = json.loads(render_user_data(spec).removeprefix("#cloud-config\n"))["users"][0]
+    assert admin["ssh_authorized_keys"] == [certificate.public_key]
+    assert admin["name"] == vm.admin_username and admin["lock_passwd"] is True
 
 
 def test_a_create_whose_image_is_not_on_the_host_fails_with_that_reason_and_leaves_nothing(host):
