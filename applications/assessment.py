@@ -108,15 +108,6 @@ class Application:
         return next(role for role in self.roles if role.key == key)
 
 
-def rack_scenarios(application: Application) -> tuple[Hashable, ...]:
-    """Return every rack whose failure is a scenario: each rack holding a member, then the stand-ins, in order."""
-    racks: dict[Hashable, None] = {}
-    for role in application.roles:
-        for member in role.members:
-            racks.setdefault(rack_of(member))
-    return tuple(racks)
-
-
 def as_before_drill(application: Application, running_before: dict[int, bool]) -> Application:
     """Return the application with the members a drill holds as they were before it: the design outside the drill.
 
@@ -199,14 +190,6 @@ def status(application: Application, *, is_down: Callable[[Role, Member], bool] 
 
 
 # Concrete scenarios (what a drill does) -------------------------------------------------------------------------
-
-
-def rack_status(application: Application, rack: Hashable, *, update_domain: int | None = None) -> Status:
-    """Judge the application while one rack is down (and, with `update_domain`, that update domain of every set)."""
-    return status(
-        application,
-        is_down=lambda role, member: rack_of(member) == rack or member.update_domain == update_domain,
-    )
 
 
 def fault_domain_rack(application: Application, fault_domain: int, *, role: int | None = None) -> Hashable:

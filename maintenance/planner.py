@@ -165,12 +165,6 @@ class _Problem:
         )
 
 
-def round_conflict(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role], round_hosts: Iterable[int]) -> str:
-    """Say how taking `round_hosts` down together breaks the rule, or "" when it keeps it."""
-    problem = _Problem(hosts, vms, roles)
-    return problem.conflict(problem.combined(round_hosts))
-
-
 def plan(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role]) -> Plan:
     """Group the hosts into rounds that keep the rule, most constrained hosts first, each into the first that fits."""
     problem = _Problem(hosts, vms, roles)
