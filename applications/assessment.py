@@ -21,6 +21,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from portal.text import join_and
+
 
 class Scenario(StrEnum):
     RACK_FAILURE = "rack"
@@ -108,15 +110,6 @@ class Application:
         return next(role for role in self.roles if role.key == key)
 
 
-def rack_scenarios(application: Application) -> tuple[Hashable, ...]:
-    """Return every rack whose failure is a scenario: each rack holding a member, then the stand-ins, in order."""
-    racks: dict[Hashable, None] = {}
-    for role in application.roles:
-        for member in role.members:
-            racks.setdefault(rack_of(member))
-    return tuple(racks)
-
-
 def as_before_drill(application: Application, running_before: dict[int, bool]) -> Application:
     """Return the application with the members a drill holds as they were before it: the design outside the drill.
 
@@ -199,14 +192,6 @@ def status(application: Application, *, is_down: Callable[[Role, Member], bool] 
 
 
 # Concrete scenarios (what a drill does) -------------------------------------------------------------------------
-
-
-def rack_status(application: Application, rack: Hashable, *, update_domain: int | None = None) -> Status:
-    """Judge the application while one rack is down (and, with `update_domain`, that update domain of every set)."""
-    return status(
-        application,
-        is_down=lambda role, member: rack_of(member) == rack or member.update_domain == update_domain,
-    )
 
 
 def fault_domain_rack(application: Application, fault_domain: int, *, role: int | None = None) -> Hashable:
@@ -380,7 +365,7 @@ def _reason(application: Application, outage: RoleOutage) -> str:
         whom = (
             f"{outage.members[0]}, the only member of the {role.name} role"
             if len(role.members) == 1
-            else f"{_join(outage.members)}, every member of the {role.name} role that is up"
+            else f"{join_and(outage.members)}, every member of the {role.name} role that is up"
         )
         alone = "" if role.in_set else ", and it is in no availability set"
         rack = outage.rack_name[0].upper() + outage.rack_name[1:]
@@ -389,20 +374,15 @@ def _reason(application: Application, outage: RoleOutage) -> str:
         whom = (
             f"{outage.members[0]}, the only member of the {role.name} role"
             if len(role.members) == 1
-            else f"{_join(outage.members)}, every member of the {role.name} role that is up"
+            else f"{join_and(outage.members)}, every member of the {role.name} role that is up"
         )
         cause = outage.cause[0].upper() + outage.cause[1:]
         verb = "takes down" if role.in_set else "can take down"
         text = f"{cause} {verb} {whom}."
     if dependants:
         verb = "depends" if len(dependants) == 1 else "depend"
-        text = f"{text[:-1]}; {_join(dependants)} {verb} on {role.name}."
+        text = f"{text[:-1]}; {join_and(dependants)} {verb} on {role.name}."
     return text
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # Findings and minimum members ---------------------------------------------------------------------------------
@@ -505,8 +485,8 @@ def shared_racks(role: Role) -> list[str]:
         if len(domains) < 2:
             continue
         on_rack = holders[rack]
-        numbers = _join([str(d) for d in sorted(domains)])
-        what = "the whole set" if len(on_rack) == len(role.members) else _join(_names(on_rack))
+        numbers = join_and([str(d) for d in sorted(domains)])
+        what = "the whole set" if len(on_rack) == len(role.members) else join_and(_names(on_rack))
         found.append(
             f"Fault domains {numbers} of {role.set_name} share rack {on_rack[0].rack_name}: "
             f"a failure of that rack takes {what} down."
@@ -523,7 +503,7 @@ def one_rack_for_role(role: Role) -> str:
     if len(racks) != 1 or None in racks or len(domains) != 1:
         return ""  # several fault domains on one rack: the set's shared rack says so
     return (
-        f"{_join(_names(role.members))}, every member of the {role.name} role, sit on rack "
+        f"{join_and(_names(role.members))}, every member of the {role.name} role, sit on rack "
         f"{role.members[0].rack_name}: a failure of that rack takes the role down."
     )
 

@@ -194,8 +194,6 @@ def role_change(
 @transaction.atomic
 def role_retarget_to_set(*, role: Role) -> Role:
     """Make the availability set that a one-VM role's VM has joined the role, keeping its name and dependencies."""
-    application = application_lock(role.application)
-    _refuse_while_drilling(application, field=None)
     role = Role.objects.select_related("virtual_machine__membership__availability_set__cloud_service").get(pk=role.pk)
     vm = role.virtual_machine
     if vm is None:
@@ -204,16 +202,7 @@ def role_retarget_to_set(*, role: Role) -> Role:
         )
     if (membership := getattr(vm, "membership", None)) is None:
         raise ValidationError("%(vm)s is in no availability set.", code="vm_in_no_set", params={"vm": vm.name})
-    availability_set = membership.availability_set
-    try:
-        _target_checks(application, availability_set=availability_set, virtual_machine=None, excluding=role)
-    except ValidationError as error:
-        raise ValidationError(error.message_dict["target"]) from error
-    role.availability_set = availability_set
-    role.virtual_machine = None
-    role.full_clean(validate_constraints=False)
-    role.save(update_fields=["availability_set", "virtual_machine"])
-    return role
+    return role_change(role=role, name=role.name, availability_set=membership.availability_set)
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from availability.placement import Move, Slot, is_balanced, rebalance_plan
 from fabric.placement import shared_racks
 from portal.models import Subscription
 from portal.sql import compiled_values
+from portal.text import join_and
 from vms.models import OS_DISK_GB, CloudService, Image, ImageVersion, Operation, RoleSize, VirtualMachine
 from vms.selectors import OperationRow, cloud_service_list, count_of, operation_row
 
@@ -529,9 +530,8 @@ class SharedRack(NamedTuple):
 
     @property
     def sentence(self) -> str:
-        numbers = [str(number) for number in self.fault_domains]
-        listed = f"{', '.join(numbers[:-1])} and {numbers[-1]}"
-        together = "both" if len(numbers) == 2 else f"all {len(numbers)}"
+        listed = join_and(str(number) for number in self.fault_domains)
+        together = "both" if len(self.fault_domains) == 2 else f"all {len(self.fault_domains)}"
         return (
             f"Fault domains {listed} share rack {self.rack} of {self.region}: "
             f"a failure of that rack takes {together} down."

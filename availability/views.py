@@ -67,13 +67,14 @@ def set_page_or_404(request: HtmxHttpRequest, pk: int) -> SetPage:
 def detail_context(availability_set: SetPage) -> dict:
     """Gather what a set's page shows: its members by domain and what they are worth."""
     members = availability_set_members(availability_set)
+    health = availability_set_health(availability_set, members)
     return {
         "availability_set": availability_set,
         "members": members,
         "grid": availability_set_grid(availability_set, members),
         "update_domains": range(availability_set.update_domain_count),
-        "health": availability_set_health(availability_set, members),
-        "member_count": len(members),
+        "health": health,
+        "member_count": health.member_count,  # the command bar's, which set_commands renders too
         "outages": availability_set_outages(availability_set, members),
         "moves": availability_set_rebalance_moves(availability_set, members),
         "shared_racks": availability_set_shared_racks(availability_set),
@@ -94,7 +95,7 @@ def set_commands(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     availability_set = get_object_or_404(availability_sets_for(subscription_or_404(request)), pk=pk)
     if not wants_fragment(request):
         return redirect("availability:detail", availability_set.pk)
-    context = {"availability_set": availability_set, "member_count": len(availability_set_members(availability_set))}
+    context = {"availability_set": availability_set, "member_count": availability_set.memberships.count()}
     return render(request, f"{DETAIL_TEMPLATE}#commands", context)
 
 

@@ -157,16 +157,7 @@ def _round_begin(run: MaintenanceRun) -> bool:
     virtual_machines_hold(vms=vms, holder=run.holder)
     run.plan["rounds"][run.round - 1]["failed_before"] = {str(key): n for key, n in failed_requests_by_set().items()}
     running = [vm for vm in vms if vm.status == VirtualMachine.Status.RUNNING]
-    operation_ids = [
-        operation_begin(
-            vm=vm,
-            kind=Operation.Kind.SHUT_DOWN,
-            title=f"Host maintenance: shutting down {vm.name} (round {run.round})",
-            user=run.started_by,
-            details={"maintenance": run.pk, "follow_up": MAINTENANCE_FOLLOW_UP},
-        ).pk
-        for vm in running
-    ]
+    operation_ids = [_round_operation(run, vm, Operation.Kind.SHUT_DOWN, f"shutting down {vm.name}") for vm in running]
     _save(
         run,
         round=run.round,
@@ -184,19 +175,24 @@ def _start_round_vms(run: MaintenanceRun) -> bool:
     """Start the round's VMs again on their maintained hosts; True when there is one to wait for."""
     vms = list(VirtualMachine.objects.select_for_update().filter(pk__in=run.round_vms).order_by("name", "pk"))
     operation_ids = [
-        operation_begin(
-            vm=vm,
-            kind=Operation.Kind.START,
-            title=f"Host maintenance: starting {vm.name} again (round {run.round})",
-            user=run.started_by,
-            details={"maintenance": run.pk, "follow_up": MAINTENANCE_FOLLOW_UP},
-        ).pk
+        _round_operation(run, vm, Operation.Kind.START, f"starting {vm.name} again")
         for vm in vms
         if vm.status == VirtualMachine.Status.STOPPED
     ]
     _save(run, phase=Phase.STARTING, round_operations=operation_ids)
     run_event(run, f"Starting {', '.join(vm.name for vm in vms) or 'no virtual machine'} again.")
     return bool(operation_ids)
+
+
+def _round_operation(run: MaintenanceRun, vm: VirtualMachine, kind: str, doing: str) -> int:
+    """Begin one VM's operation of the round, which moves the run on when it ends; return its id."""
+    return operation_begin(
+        vm=vm,
+        kind=kind,
+        title=f"Host maintenance: {doing} (round {run.round})",
+        user=run.started_by,
+        details={"maintenance": run.pk, "follow_up": MAINTENANCE_FOLLOW_UP},
+    ).pk
 
 
 def _out_of_rotation(vm_ids: list[int]) -> list[str]:

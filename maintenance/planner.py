@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from portal.text import join_and
+
 
 @dataclass(frozen=True)
 class Host:
@@ -130,7 +132,7 @@ class _Problem:
         for set_key, domains in sorted(load.domains.items()):
             if len(domains) > 1:
                 first, second = sorted(domains)[:2]
-                holders = _join(sorted(set(load.holders[(set_key, first)] + load.holders[(set_key, second)])))
+                holders = join_and(sorted(set(load.holders[(set_key, first)] + load.holders[(set_key, second)])))
                 return (
                     f"set {self.set_names[set_key]} would lose update domains {first} and {second} at once "
                     f"(on {holders})"
@@ -140,7 +142,7 @@ class _Problem:
             if down >= len(role.up_members):
                 return (
                     f"role {role.name} of {role.application} would lose every member that is up "
-                    f"({_join(sorted(self._vm_name(key) for key in role.up_members))})"
+                    f"({join_and(sorted(self._vm_name(key) for key in role.up_members))})"
                 )
         return ""
 
@@ -163,12 +165,6 @@ class _Problem:
         return DownVm(
             vm.key, vm.name, vm.host, vm.set_name, vm.update_domain if vm.set_key is not None else None, roles
         )
-
-
-def round_conflict(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role], round_hosts: Iterable[int]) -> str:
-    """Say how taking `round_hosts` down together breaks the rule, or "" when it keeps it."""
-    problem = _Problem(hosts, vms, roles)
-    return problem.conflict(problem.combined(round_hosts))
 
 
 def plan(hosts: Sequence[Host], vms: Sequence[Vm], roles: Sequence[Role]) -> Plan:
@@ -275,8 +271,3 @@ def _clique(problem: _Problem, placeable: list[int]) -> int:
             candidates &= apart[chosen]
         best = max(best, len(clique))
     return best
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
