@@ -246,16 +246,24 @@ def vm_remote_access(vm: VirtualMachine) -> RemoteAccess:
     return RemoteAccess("rdp", vm.cloud_service.dns_name, RDP_PORT, vm.admin_username)
 
 
+LOCATION_HEADINGS = {"region": "Regions", "affinity-group": "Affinity Groups", "virtual-network": "Virtual Networks"}
+
+
+def location_sources(subscription: Subscription) -> dict[str, QuerySet]:
+    """Where a new cloud service can be placed, by the kind a choice's key starts with ("region-3")."""
+    return {
+        "region": Region.objects.all(),
+        "affinity-group": subscription.affinity_groups.select_related("region"),
+        "virtual-network": subscription.virtual_networks.select_related("affinity_group__region"),
+    }
+
+
 def location_choices(subscription: Subscription) -> tuple[list, dict[str, Region | AffinityGroup | VirtualNetwork]]:
     """List the regions, affinity groups and virtual networks a new cloud service can be placed in, grouped."""
     locations: dict[str, Region | AffinityGroup | VirtualNetwork] = {}
-    groups = [
-        ("Regions", Region.objects.all(), "region"),
-        ("Affinity Groups", subscription.affinity_groups.select_related("region"), "affinity-group"),
-        ("Virtual Networks", subscription.virtual_networks.select_related("affinity_group__region"), "virtual-network"),
-    ]
     choices: list = [("", "Choose a region, affinity group or virtual network")]
-    for heading, objects, kind in groups:
+    for kind, objects in location_sources(subscription).items():
+        heading = LOCATION_HEADINGS[kind]
         options = []
         for obj in objects:
             key = f"{kind}-{obj.pk}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
@@ -25,7 +24,13 @@ from vms.models import (
     StorageAccount,
     VirtualNetwork,
 )
-from vms.selectors import cloud_services_matching, cloud_services_to_connect, gallery_images
+from vms.selectors import (
+    cloud_services_matching,
+    cloud_services_to_connect,
+    gallery_images,
+    location_choices,
+    location_sources,
+)
 from vms.services.cloud_services import cloud_service_capacity_check, cloud_service_quota_check, dns_name_check
 from vms.services.storage import storage_account_generated_check, storage_account_region_check
 from vms.services.usage import subscription_cores_in_use
@@ -329,35 +334,18 @@ class ModeForm(forms.Form):
         text = value if isinstance(value, str) else ""
         return cloud_services_matching(subscription=self.subscription, text=text)
 
-    def location_sources(self) -> dict[str, QuerySet]:
-        return {
-            "region": Region.objects.all(),
-            "affinity-group": self.subscription.affinity_groups.select_related("region"),
-            "virtual-network": self.subscription.virtual_networks.select_related("affinity_group__region"),
-        }
-
     def location_choices(self) -> list:
-        """List every region, affinity group and virtual network, grouped, for the select."""
-        if hasattr(self, "_location_choices"):
-            return self._location_choices
-        headings = {"region": "Regions", "affinity-group": "Affinity Groups", "virtual-network": "Virtual Networks"}
-        choices: list = [("", "Choose a region, affinity group or virtual network")]
-        for kind, objects in self.location_sources().items():
-            options = []
-            for obj in objects:
-                key = f"{kind}-{obj.pk}"
-                self.locations[key] = obj
-                options.append((key, obj.name if kind == "region" else f"{obj.name} ({obj.region})"))
-            if options:
-                choices.append((headings[kind], options))
-        self._location_choices = choices
-        return choices
+        """List every region, affinity group and virtual network, grouped, for the select (read once)."""
+        if not hasattr(self, "_location_choices"):
+            self._location_choices, found = location_choices(self.subscription)
+            self.locations.update(found)
+        return self._location_choices
 
     def location_for(self, key: str) -> Region | AffinityGroup | VirtualNetwork | None:
         """Return the region, affinity group or virtual network a choice such as "region-3" names, or None."""
         if key not in self.locations:
             kind, _, pk = key.rpartition("-")
-            source = self.location_sources().get(kind)
+            source = location_sources(self.subscription).get(kind)
             self.locations[key] = source.filter(pk=pk).first() if source is not None and pk.isdigit() else None
         return self.locations[key]
 
