@@ -467,6 +467,22 @@ class TestSetProbe:
         assert "<html" in html and "Edit the probe of web" in html
         assert 'name="probe_path" value="/"' in html and 'name="probe_interval" value="15"' in html
 
+    def test_the_path_shows_for_an_http_probe_only_as_on_the_wizards_set_page(self, signed_in, web1, web2):
+        http = http_set(web1).load_balanced_set
+        tcp = endpoint_create(
+            vm=web2,
+            name="TCP",
+            protocol="tcp",
+            public_port=81,
+            private_port=81,
+            load_balanced_set_name="plain",
+            probe_port=81,
+        ).load_balanced_set
+        shown = signed_in.get(self.url(http)).content.decode()
+        hidden = signed_in.get(self.url(tcp)).content.decode()
+        assert '<div data-show-when="probe_protocol=http">' in shown
+        assert '<div data-show-when="probe_protocol=http" hidden>' in hidden
+
     def test_with_htmx_the_dialog_is_a_fragment(self, signed_in, web1):
         lb_set = http_set(web1).load_balanced_set
         html = signed_in.get(self.url(lb_set), **DIALOG).content.decode()
