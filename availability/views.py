@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from availability.forms import DeleteConfirmationForm, RebalanceConfirmationForm
 from availability.selectors import (
@@ -32,7 +31,7 @@ from availability.services import (
     availability_set_rebalance_check,
 )
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, redirect_after, render_page, subscription_or_404, wants_fragment
 
 LIST_TEMPLATE = "availability/set_list.html"
 DETAIL_TEMPLATE = "availability/set_detail.html"
@@ -114,7 +113,7 @@ def set_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"The availability set {availability_set.name} was deleted.")
             url = reverse("availability:list", args=[availability_set.cloud_service_id])
-            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+            return redirect_after(request, url)
     context = detail_context(set_page_or_404(request, pk)) | {"delete_form": form}
     return render_set_page(request, DETAIL_TEMPLATE, context, part="delete_dialog")
 
@@ -140,7 +139,7 @@ def set_rebalance(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "and the next starts when it is Running again; follow them in the notification area.",
             )
             url = reverse("availability:detail", args=[availability_set.pk])
-            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+            return redirect_after(request, url)
     refusal: list[str] = []
     if not confirmed:
         try:

@@ -7,7 +7,8 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from portal.models import Subscription
@@ -24,6 +25,11 @@ class HtmxHttpRequest(HttpRequest):
 def wants_fragment(request: HtmxHttpRequest) -> bool:
     """Tell whether htmx asked for a part of the page rather than the whole of it."""
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+def redirect_after(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """Leave a dialog or a form for `url`: htmx follows HX-Redirect with a whole page; a plain request redirects."""
+    return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
 
 
 def requested_part(request: HtmxHttpRequest, allowed: Collection[str]) -> str | None:

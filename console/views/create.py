@@ -10,16 +10,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from console.forms.quick_create import QuickCreateForm
 from console.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, requested_part, subscription_required, wants_fragment
+from portal.htmx import HtmxHttpRequest, redirect_after, requested_part, subscription_required, wants_fragment
 from vms.list_forms import AffinityGroupForm, CloudServiceForm, StorageAccountForm, VirtualNetworkForm
 from vms.services import cloud_services, networks, storage
 
@@ -58,9 +57,7 @@ class CreateDialog:
             else:
                 if outcome.message:
                     messages.success(request, outcome.message)
-                if wants_fragment(request):
-                    return HttpResponseClientRedirect(outcome.url)
-                return redirect(outcome.url)
+                return redirect_after(request, outcome.url)
         return self.render(request, form)
 
     def render(self, request: HtmxHttpRequest, form: Form) -> HttpResponse:

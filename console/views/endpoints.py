@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from balancer.selectors import public_address_of
 from endpoints.forms import EXISTING, WELL_KNOWN, DeleteForm, DetailsForm, EditForm, KindForm, ProbeForm, SetForm
@@ -34,7 +33,14 @@ from endpoints.services import (
     load_balanced_set_update,
 )
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
+from portal.htmx import (
+    HtmxHttpRequest,
+    redirect_after,
+    render_page,
+    requested_part,
+    subscription_or_404,
+    wants_fragment,
+)
 from portal.wizard import DialogWizard
 from vms.models import VirtualMachine
 
@@ -97,7 +103,7 @@ def render_dialog(request: HtmxHttpRequest, context: dict) -> HttpResponse:
 
 def leave_dialog(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
     url = machine_tab_url(vm)
-    return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    return redirect_after(request, url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -217,7 +223,7 @@ class AddEndpointWizard(DialogWizard):
             return self.render_service_errors(error, form_dict)
         self.storage.reset()
         url = machine_tab_url(self.vm)
-        return HttpResponseClientRedirect(url) if wants_fragment(self.request) else redirect(url)
+        return redirect_after(self.request, url)
 
 
 add_wizard = AddEndpointWizard.as_view()
@@ -259,7 +265,7 @@ def load_balanced_set_probe(request: HtmxHttpRequest, pk: int, set_pk: int) -> H
             add_service_error(form, error)
         else:
             url = lb_set.get_absolute_url()
-            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+            return redirect_after(request, url)
     context = {
         "nav_section": "cloud-services",
         "fragment": wants_fragment(request),

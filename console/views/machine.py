@@ -28,7 +28,14 @@ from console.services import virtual_machine_configure
 from monitor.charts import dashboard_chart, monitor_charts
 from monitor.selectors import DEFAULT_SPAN, SPANS, virtual_machine_series
 from portal.forms import add_service_error
-from portal.htmx import HtmxHttpRequest, render_page, requested_part, subscription_or_404, wants_fragment
+from portal.htmx import (
+    HtmxHttpRequest,
+    redirect_after,
+    render_page,
+    requested_part,
+    subscription_or_404,
+    wants_fragment,
+)
 from vms.models import Operation, VirtualMachine
 from vms.selectors import OperationRow
 from vms.services.machines import vm_delete, vm_restart, vm_shut_down, vm_start
@@ -194,7 +201,7 @@ def delete(request: HtmxHttpRequest, vm: VirtualMachine) -> HttpResponse:
         else:
             messages.info(request, f"{operation.title}.")
             url = reverse("vms:list")
-            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+            return redirect_after(request, url)
     return render_dashboard(
         request, dashboard_or_404(request, vm.pk), part="delete_dialog", delete_form=form, is_last=is_last
     )

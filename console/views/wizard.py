@@ -7,18 +7,16 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.forms import FileField, FileInput, Form, PasswordInput
 from django.http import HttpResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from console.forms.common import dns_name_problem
 from console.forms.wizard import ConfigurationForm, ImageForm, ModeForm, OptionsForm
 from console.services import virtual_machine_deploy
-from portal.htmx import HtmxHttpRequest, render_page, subscription_or_404, wants_fragment
+from portal.htmx import HtmxHttpRequest, redirect_after, render_page, subscription_or_404
 from portal.wizard import DialogWizard
 from vms.selectors import cloud_services_matching, gallery_categories, gallery_filter, gallery_images
 
@@ -236,9 +234,7 @@ class CreateVirtualMachineWizard(DialogWizard):
             return self.render_service_errors(error, form_dict)
         self.storage.reset()
         dashboard = reverse("vms:dashboard", args=[operation.virtual_machine_id])
-        if wants_fragment(self.request):
-            return HttpResponseClientRedirect(dashboard)
-        return redirect(dashboard)
+        return redirect_after(self.request, dashboard)
 
 
 wizard_start = CreateVirtualMachineWizard.as_view()
