@@ -14,7 +14,7 @@ from applications.tasks import drill_begin
 from availability.models import MAX_FAULT_DOMAINS, AvailabilitySet, Membership
 from portal.models import Subscription
 from vms.models import Operation, VirtualMachine
-from vms.services.machines import virtual_machines_hold
+from vms.services.machines import virtual_machines_hold, virtual_machines_not_holdable
 
 
 def application_lock(application: Application) -> Application:
@@ -337,22 +337,19 @@ def drill_start(
         raise ValidationError("Add a role to the application before drilling it.", code="no_roles")
     vm_ids = sorted({member.pk for role in view.roles for member in role.members})
     vms = list(VirtualMachine.objects.select_for_update().filter(pk__in=vm_ids).order_by("pk"))
-    busy_ids = set(
-        Operation.objects.filter(virtual_machine_id__in=vm_ids, status=Operation.Status.IN_PROGRESS).values_list(
-            "virtual_machine_id", flat=True
+    blocked = virtual_machines_not_holdable(vms=vms)
+    if blocked is not None and blocked[1] == "held":
+        vm = blocked[0]
+        raise ValidationError(
+            "%(name)s is held by %(holder)s.", code="held", params={"name": vm.name, "holder": vm.held_by}
         )
-    )
-    for vm in vms:
-        if vm.held_by:
-            raise ValidationError(
-                "%(name)s is held by %(holder)s.", code="held", params={"name": vm.name, "holder": vm.held_by}
-            )
-        if vm.is_busy or vm.pk in busy_ids:
-            raise ValidationError(
-                "%(name)s is %(status)s. Drill once every virtual machine is running or stopped.",
-                code="busy",
-                params={"name": vm.name, "status": vm.get_status_display()},
-            )
+    if blocked is not None:
+        vm = blocked[0]
+        raise ValidationError(
+            "%(name)s is %(status)s. Drill once every virtual machine is running or stopped.",
+            code="busy",
+            params={"name": vm.name, "status": vm.get_status_display()},
+        )
     if kind == Drill.Kind.RACK_FAILURE:
         predicted = model.rack_failure_prediction(view.value, fault_domain, role=role.pk if role else None)
     else:

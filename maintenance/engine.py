@@ -23,7 +23,7 @@ from fabric.models import Host, Placement
 from maintenance.models import MaintenanceEvent, MaintenanceRun
 from maintenance.selectors import down_now
 from vms.models import Operation, VirtualMachine
-from vms.services.machines import virtual_machines_hold, virtual_machines_release
+from vms.services.machines import virtual_machines_hold, virtual_machines_not_holdable, virtual_machines_release
 from vms.services.operations import operation_begin
 
 # The task that hears of the end of each round's operations (vms calls it by name: it may not import this app).
@@ -143,17 +143,13 @@ def _round_begin(run: MaintenanceRun) -> bool:
     hosts = _round_hosts(run)
     vm_ids = list(Placement.objects.filter(host__in=hosts).values_list("virtual_machine_id", flat=True))
     vms = list(VirtualMachine.objects.select_for_update().filter(pk__in=vm_ids).order_by("name", "pk"))
-    busy = set(
-        Operation.objects.filter(virtual_machine_id__in=vm_ids, status=Operation.Status.IN_PROGRESS).values_list(
-            "virtual_machine_id", flat=True
-        )
-    )
-    for vm in vms:
-        if vm.held_by or vm.pk in busy or vm.is_busy:
-            why = f"held by {vm.held_by}" if vm.held_by else vm.get_status_display()
-            run.save(update_fields=["round", "updated_at"])
-            run_end(run, Status.FAILED, f"Round {run.round}: {vm.name} is {why}; the round did not begin.")
-            return False
+    blocked = virtual_machines_not_holdable(vms=vms)
+    if blocked is not None:
+        vm, _reason = blocked
+        why = f"held by {vm.held_by}" if vm.held_by else vm.get_status_display()
+        run.save(update_fields=["round", "updated_at"])
+        run_end(run, Status.FAILED, f"Round {run.round}: {vm.name} is {why}; the round did not begin.")
+        return False
     virtual_machines_hold(vms=vms, holder=run.holder)
     run.plan["rounds"][run.round - 1]["failed_before"] = {str(key): n for key, n in failed_requests_by_set().items()}
     running = [vm for vm in vms if vm.status == VirtualMachine.Status.RUNNING]

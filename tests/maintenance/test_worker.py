@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fabric.models import Host
+from fabric.models import Host, Placement
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start, maintenance_stop
@@ -109,3 +109,17 @@ def test_stop_ends_after_the_round_under_way_and_leaves_nothing_down(subscriptio
     assert run.status == MaintenanceRun.Status.STOPPED, run.outcome
     assert run.round == 1
     nothing_down(store)
+
+
+def test_a_round_whose_machine_another_holds_does_not_begin_and_says_which(subscription, user, database_tasks):
+    store = shop(subscription)
+    run = maintenance_plan(hosts=store.hosts[:1], scope="m-h1", user=user)
+    held = Placement.objects.filter(host_id=run.plan["rounds"][0]["hosts"][0]).first().virtual_machine
+    VirtualMachine.objects.filter(pk=held.pk).update(held_by="drill 7")
+    maintenance_start(run=run, user=user)
+    run_worker()
+    run.refresh_from_db()
+    assert run.status == MaintenanceRun.Status.FAILED
+    assert run.outcome == f"Round 1: {held.name} is held by drill 7; the round did not begin."
+    assert VirtualMachine.objects.get(pk=held.pk).held_by == "drill 7"
+    assert not Operation.objects.filter(details__maintenance=run.pk).exists()

@@ -129,6 +129,22 @@ def vm_create(
     return vm
 
 
+def virtual_machines_not_holdable(*, vms: list[VirtualMachine]) -> tuple[VirtualMachine, str] | None:
+    """The first of these locked VMs that may not be held now, and why: "held" (something else holds it) or "busy"
+    (an operation is in progress on it, or it is passing between states); None when all may be held."""
+    busy = set(
+        Operation.objects.filter(
+            virtual_machine_id__in=[vm.pk for vm in vms], status=Operation.Status.IN_PROGRESS
+        ).values_list("virtual_machine_id", flat=True)
+    )
+    for vm in vms:
+        if vm.held_by:
+            return vm, "held"
+        if vm.is_busy or vm.pk in busy:
+            return vm, "busy"
+    return None
+
+
 def virtual_machines_hold(*, vms: list[VirtualMachine], holder: str) -> None:
     """Hold locked VMs for `holder` (such as a drill): until released, every command on them is refused."""
     for vm in vms:
