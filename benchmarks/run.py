@@ -175,6 +175,15 @@ def timed_pair(first, second, repeat: int) -> tuple[float, float]:
 # Building the data
 
 
+def benchmark_subscription(name: str):
+    """Create a subscription whose quotas no benchmark reaches."""
+    from portal.models import Subscription
+
+    return Subscription.objects.create(
+        name=name, core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
+    )
+
+
 def build(label: str, vm_count: int, *, password_hash: str, login_hash: str) -> Tenant:
     """Create a subscription of `vm_count` VMs, each with a finished operation.
 
@@ -187,15 +196,12 @@ def build(label: str, vm_count: int, *, password_hash: str, login_hash: str) -> 
 
     from availability.models import AvailabilitySet, Membership
     from availability.placement import Slot, next_slot
-    from portal.models import Subscription
     from tests import factories
     from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
     from vms.services.usage import subscription_usage_recount
 
     user = get_user_model().objects.create(username=f"benchmark-{label}", password=login_hash)
-    subscription = Subscription.objects.create(
-        name=f"Benchmark {label}", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
+    subscription = benchmark_subscription(f"Benchmark {label}")
     subscription.members.add(user)
     region = factories.region()
     storage = StorageAccount.objects.create(subscription=subscription, name=f"bench{label}store", region=region)
@@ -366,12 +372,9 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
 def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
     """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
     from console.services import virtual_machine_deploy
-    from portal.models import Subscription
     from tests import factories
 
-    empty = Subscription.objects.create(
-        name="Benchmark empty", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
+    empty = benchmark_subscription("Benchmark empty")
     counter = iter(range(10**6))
     certificate = factories.certificate_pem()
     image_version = factories.image_version("Ubuntu Server 12.04 LTS")
@@ -402,7 +405,6 @@ def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
     """Deploy into a region of 4 hosts and into one of 1,000: the same queries; the time of each, taking turns."""
     from console.services import virtual_machine_deploy
     from fabric.models import Host, Rack
-    from portal.models import Subscription
     from tests import factories
     from vms.models import Region
 
@@ -413,9 +415,7 @@ def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
              subnet=f"10.{200 + number // 256}.{number % 256}.0/24")
         for number in range(1000 - Host.objects.filter(rack__region=many).count())
     )  # fmt: skip
-    subscription = Subscription.objects.create(
-        name="Benchmark host choice", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
+    subscription = benchmark_subscription("Benchmark host choice")
     counter = iter(range(10**6))
     certificate = factories.certificate_pem()
     image_version = factories.image_version("Ubuntu Server 12.04 LTS")
