@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import re
 import secrets
@@ -369,41 +370,49 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
     return results
 
 
-def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
-    """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
+def deployer(user, *, prefix: str, size):
+    """Return a function deploying a Linux VM with an SSH key in a new cloud service, named `prefix` and a number."""
     from console.services import virtual_machine_deploy
     from tests import factories
 
-    empty = benchmark_subscription("Benchmark empty")
-    counter = iter(range(10**6))
+    counter = itertools.count()
     certificate = factories.certificate_pem()
     image_version = factories.image_version("Ubuntu Server 12.04 LTS")
-    size, region = factories.size(), factories.region()
 
-    def deploy(subscription) -> None:
+    def deploy(subscription, region) -> None:
         number = next(counter)
         virtual_machine_deploy(
-            user=large.user,
+            user=user,
             subscription=subscription,
             image_version=image_version,
-            name=f"deploy{number}",
+            name=f"{prefix}{number}",
             admin_username="azureuser",
             ssh_certificate=certificate,
             size=size,
-            dns_name=f"benchdeploy{number}",
+            dns_name=f"bench{prefix}{number}",
             region=region,
         )
 
+    return deploy
+
+
+def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
+    """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
+    from tests import factories
+
+    empty = benchmark_subscription("Benchmark empty")
+    deploy = deployer(large.user, prefix="deploy", size=factories.size())
+    region = factories.region()
+
     # The first deploy into a subscription also makes its region's storage account; keep that out of the medians.
-    deploy(empty)
-    deploy(large.subscription)
-    empty_ms, large_ms = timed_pair(lambda: deploy(empty), lambda: deploy(large.subscription), repeat)
+    deploy(empty, region)
+    deploy(large.subscription, region)
+    empty_ms, large_ms = timed_pair(lambda: deploy(empty, region), lambda: deploy(large.subscription, region), repeat)
     return {"deploy_median_ms": large_ms, "deploy_empty_ms": empty_ms, "deploy_large_vs_empty": large_ms / empty_ms}
 
 
 def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
     """Deploy into a region of 4 hosts and into one of 1,000: the same queries; the time of each, taking turns."""
-    from console.services import virtual_machine_deploy
     from fabric.models import Host, Rack
     from tests import factories
     from vms.models import Region
@@ -416,32 +425,15 @@ def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
         for number in range(1000 - Host.objects.filter(rack__region=many).count())
     )  # fmt: skip
     subscription = benchmark_subscription("Benchmark host choice")
-    counter = iter(range(10**6))
-    certificate = factories.certificate_pem()
-    image_version = factories.image_version("Ubuntu Server 12.04 LTS")
-    size = factories.size("ExtraSmall")
-
-    def deploy(region) -> None:
-        number = next(counter)
-        virtual_machine_deploy(
-            user=large.user,
-            subscription=subscription,
-            image_version=image_version,
-            name=f"place{number}",
-            admin_username="azureuser",
-            ssh_certificate=certificate,
-            size=size,
-            dns_name=f"benchplace{number}",
-            region=region,
-        )
+    deploy = deployer(large.user, prefix="place", size=factories.size("ExtraSmall"))
 
     queries = {}
     for label, region in (("4", few), ("1000", many)):
-        deploy(region)  # the region's storage account is made by the first deploy
+        deploy(subscription, region)  # the region's storage account is made by the first deploy
         with CaptureQueriesContext(connection) as captured:
-            deploy(region)
+            deploy(subscription, region)
         queries[label] = len(captured.captured_queries)
-    few_ms, many_ms = timed_pair(lambda: deploy(few), lambda: deploy(many), repeat)
+    few_ms, many_ms = timed_pair(lambda: deploy(subscription, few), lambda: deploy(subscription, many), repeat)
     return {
         "host_choice_queries_4": queries["4"],
         "host_choice_queries_1000": queries["1000"],
