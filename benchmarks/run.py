@@ -173,6 +173,28 @@ def timed_pair(first, second, repeat: int) -> tuple[float, float]:
     return statistics.median(samples[0]), statistics.median(samples[1])
 
 
+def signed_in_client(user) -> Client:
+    """Return a test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def get_ok(client: Client, url: str, **headers):
+    """GET `url` and assert that it answers 200."""
+    response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def page_queries(client: Client, url: str, **headers) -> int:
+    """Request `url` once to warm it up, then return the number of queries a second request makes."""
+    get_ok(client, url, **headers)
+    with CaptureQueriesContext(connection) as captured:
+        get_ok(client, url, **headers)
+    return len(captured)
+
+
 # Building the data
 
 
@@ -293,25 +315,15 @@ LIST_ORDERS = {
 def measure_list_orders(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
     """Time each sorted and searched list for both subscriptions; count its queries at the large size."""
     results: dict[str, float] = {}
-    clients = []
-    for tenant in (small, large):
-        client = Client()
-        client.force_login(tenant.user)
-        clients.append(client)
-
-    def get(client: Client, url: str):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
+    small_client, large_client = signed_in_client(small.user), signed_in_client(large.user)
     for name, url in LIST_ORDERS.items():
         small_url, large_url = url.format(label="small"), url.format(label="large")
-        get(clients[0], small_url)
+        get_ok(small_client, small_url)
         with CaptureQueriesContext(connection) as captured:
-            get(clients[1], large_url)
+            get_ok(large_client, large_url)
         results[f"{name}_queries"] = len(captured)
         small_ms, large_ms = timed_pair(
-            lambda u=small_url: get(clients[0], u), lambda u=large_url: get(clients[1], u), repeat
+            lambda u=small_url: get_ok(small_client, u), lambda u=large_url: get_ok(large_client, u), repeat
         )
         results[f"{name}_small_ms"], results[f"{name}_large_ms"] = small_ms, large_ms
         results[f"{name}_large_vs_small"] = large_ms / small_ms
@@ -320,21 +332,10 @@ def measure_list_orders(small: Tenant, large: Tenant, repeat: int) -> dict[str, 
 
 def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
     """Time each page for both subscriptions and the last pages against the first; count every page's queries."""
-    clients = {}
-    for tenant in (small, large):
-        client = Client()
-        client.force_login(tenant.user)
-        clients[tenant.subscription.pk] = client
-    small_client, large_client = clients[small.subscription.pk], clients[large.subscription.pk]
+    small_client, large_client = signed_in_client(small.user), signed_in_client(large.user)
     hx = {"HTTP_HX_REQUEST": "true"}
     results: dict[str, float] = {}
     queries: dict[str, int] = {}
-
-    def get(client: Client, url: str, **headers):
-        response = client.get(url, **headers)
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
     pages = {
         **{name: (url, url, {}) for name, url in PAGES.items()},
         "notifications": ("/notifications/", "/notifications/", hx),
@@ -342,21 +343,18 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
         "set_page": (small.set_url, large.set_url, {}),
     }
     for name, (small_url, large_url, headers) in pages.items():
-        get(small_client, small_url, **headers)
-        get(large_client, large_url, **headers)
-        with CaptureQueriesContext(connection) as captured:
-            get(large_client, large_url, **headers)
-        queries[name] = len(captured)
+        get_ok(small_client, small_url, **headers)
+        queries[name] = page_queries(large_client, large_url, **headers)
         small_ms, large_ms = timed_pair(
-            lambda url=small_url, h=headers: get(small_client, url, **h),
-            lambda url=large_url, h=headers: get(large_client, url, **h),
+            lambda url=small_url, h=headers: get_ok(small_client, url, **h),
+            lambda url=large_url, h=headers: get_ok(large_client, url, **h),
             repeat,
         )
         results[f"{name}_small_ms"], results[f"{name}_large_ms"] = small_ms, large_ms
         results[f"{name}_large_vs_small"] = large_ms / small_ms
     for name, url in PAGES.items():
         first_ms, last_ms = timed_pair(
-            lambda url=url: get(large_client, url), lambda url=url: get(large_client, f"{url}?last=1"), repeat
+            lambda url=url: get_ok(large_client, url), lambda url=url: get_ok(large_client, f"{url}?last=1"), repeat
         )
         results[f"{name}_last_ms"] = last_ms
         results[f"{name}_last_vs_first"] = last_ms / first_ms
@@ -364,7 +362,7 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
     results["page_queries_max"] = max(queries.values())
     results.update({f"{name}_queries": count for name, count in queries.items()})
     tracemalloc.start()
-    get(large_client, PAGES["vm_list"])
+    get_ok(large_client, PAGES["vm_list"])
     results["vm_list_peak_memory_mb"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
     tracemalloc.stop()
     return results
@@ -498,12 +496,9 @@ def measure_endpoints(client: Client, subscription, repeat: int) -> dict[str, fl
             ("endpoints_tab", f"/virtual-machines/{vms[0].pk}/endpoints/"),
             ("cloud_service_page", f"/cloud-services/{service.pk}/"),
         ):
-            assert client.get(url).status_code == 200, url
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-            results[f"{name}_{count}_queries"] = len(queries)
+            results[f"{name}_{count}_queries"] = page_queries(client, url)
             if count == 150:
-                results[f"{name}_{count}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+                results[f"{name}_{count}_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
 
     # 25 cloud services of 40 VMs, each with one load-balanced set over all 40.
     template = VirtualMachine.objects.filter(cloud_service__subscription=subscription).first()
@@ -605,13 +600,10 @@ def measure_api(small: Tenant, user, subscription, availability_set, repeat: int
     }
     results: dict[str, float] = {}
     for name, url in urls.items():
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        results[f"{name}_queries"] = len(queries)
-        results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+        results[f"{name}_queries"] = page_queries(client, url)
+        results[f"{name}_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
     page = urls["api_vm_list"]
-    small_ms, large_ms = timed_pair(lambda: small_client.get(page), lambda: client.get(page), repeat)
+    small_ms, large_ms = timed_pair(lambda: get_ok(small_client, page), lambda: get_ok(client, page), repeat)
     results["api_vm_list_100_rows_median_ms"] = large_ms
     results["api_vm_list_large_vs_small"] = large_ms / small_ms
     return results
@@ -674,12 +666,9 @@ def measure_applications(client: Client, subscription, *, storage_account, repea
     for vm_count in (2, 200):
         application = build_application(subscription, storage_account, name=f"bench{vm_count}", vm_count=vm_count)
         url = application.get_absolute_url()
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        results[f"application_page_queries_{vm_count}_vms"] = len(queries)
+        results[f"application_page_queries_{vm_count}_vms"] = page_queries(client, url)
         if vm_count == 200:
-            results["application_page_200_vms_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+            results["application_page_200_vms_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
     large = large_assessment_input()
     results["assessment_50_roles_x_20_members_median_ms"] = timed(lambda: model.assess(large), repeat)
     return results
@@ -1139,8 +1128,7 @@ def main() -> int:
         from availability.models import AvailabilitySet
         from vms.models import StorageAccount
 
-        client = Client()
-        client.force_login(small.user)
+        client = signed_in_client(small.user)
         # Applications before endpoints: the endpoint measures add a thousand load-balanced VMs to this subscription.
         storage_account = StorageAccount.objects.filter(subscription=small.subscription).first()
         if "applications" in chosen:
