@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import os
 import re
 import secrets
@@ -172,7 +173,38 @@ def timed_pair(first, second, repeat: int) -> tuple[float, float]:
     return statistics.median(samples[0]), statistics.median(samples[1])
 
 
+def signed_in_client(user) -> Client:
+    """Return a test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def get_ok(client: Client, url: str, **headers):
+    """GET `url` and assert that it answers 200."""
+    response = client.get(url, **headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def page_queries(client: Client, url: str, **headers) -> int:
+    """Request `url` once to warm it up, then return the number of queries a second request makes."""
+    get_ok(client, url, **headers)
+    with CaptureQueriesContext(connection) as captured:
+        get_ok(client, url, **headers)
+    return len(captured)
+
+
 # Building the data
+
+
+def benchmark_subscription(name: str):
+    """Create a subscription whose quotas no benchmark reaches."""
+    from portal.models import Subscription
+
+    return Subscription.objects.create(
+        name=name, core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
+    )
 
 
 def build(label: str, vm_count: int, *, password_hash: str, login_hash: str) -> Tenant:
@@ -187,15 +219,12 @@ def build(label: str, vm_count: int, *, password_hash: str, login_hash: str) -> 
 
     from availability.models import AvailabilitySet, Membership
     from availability.placement import Slot, next_slot
-    from portal.models import Subscription
     from tests import factories
     from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
     from vms.services.usage import subscription_usage_recount
 
     user = get_user_model().objects.create(username=f"benchmark-{label}", password=login_hash)
-    subscription = Subscription.objects.create(
-        name=f"Benchmark {label}", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
+    subscription = benchmark_subscription(f"Benchmark {label}")
     subscription.members.add(user)
     region = factories.region()
     storage = StorageAccount.objects.create(subscription=subscription, name=f"bench{label}store", region=region)
@@ -286,25 +315,15 @@ LIST_ORDERS = {
 def measure_list_orders(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
     """Time each sorted and searched list for both subscriptions; count its queries at the large size."""
     results: dict[str, float] = {}
-    clients = []
-    for tenant in (small, large):
-        client = Client()
-        client.force_login(tenant.user)
-        clients.append(client)
-
-    def get(client: Client, url: str):
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
+    small_client, large_client = signed_in_client(small.user), signed_in_client(large.user)
     for name, url in LIST_ORDERS.items():
         small_url, large_url = url.format(label="small"), url.format(label="large")
-        get(clients[0], small_url)
+        get_ok(small_client, small_url)
         with CaptureQueriesContext(connection) as captured:
-            get(clients[1], large_url)
+            get_ok(large_client, large_url)
         results[f"{name}_queries"] = len(captured)
         small_ms, large_ms = timed_pair(
-            lambda u=small_url: get(clients[0], u), lambda u=large_url: get(clients[1], u), repeat
+            lambda u=small_url: get_ok(small_client, u), lambda u=large_url: get_ok(large_client, u), repeat
         )
         results[f"{name}_small_ms"], results[f"{name}_large_ms"] = small_ms, large_ms
         results[f"{name}_large_vs_small"] = large_ms / small_ms
@@ -313,21 +332,10 @@ def measure_list_orders(small: Tenant, large: Tenant, repeat: int) -> dict[str, 
 
 def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]:
     """Time each page for both subscriptions and the last pages against the first; count every page's queries."""
-    clients = {}
-    for tenant in (small, large):
-        client = Client()
-        client.force_login(tenant.user)
-        clients[tenant.subscription.pk] = client
-    small_client, large_client = clients[small.subscription.pk], clients[large.subscription.pk]
+    small_client, large_client = signed_in_client(small.user), signed_in_client(large.user)
     hx = {"HTTP_HX_REQUEST": "true"}
     results: dict[str, float] = {}
     queries: dict[str, int] = {}
-
-    def get(client: Client, url: str, **headers):
-        response = client.get(url, **headers)
-        assert response.status_code == 200, (url, response.status_code)
-        return response
-
     pages = {
         **{name: (url, url, {}) for name, url in PAGES.items()},
         "notifications": ("/notifications/", "/notifications/", hx),
@@ -335,21 +343,18 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
         "set_page": (small.set_url, large.set_url, {}),
     }
     for name, (small_url, large_url, headers) in pages.items():
-        get(small_client, small_url, **headers)
-        get(large_client, large_url, **headers)
-        with CaptureQueriesContext(connection) as captured:
-            get(large_client, large_url, **headers)
-        queries[name] = len(captured)
+        get_ok(small_client, small_url, **headers)
+        queries[name] = page_queries(large_client, large_url, **headers)
         small_ms, large_ms = timed_pair(
-            lambda url=small_url, h=headers: get(small_client, url, **h),
-            lambda url=large_url, h=headers: get(large_client, url, **h),
+            lambda url=small_url, h=headers: get_ok(small_client, url, **h),
+            lambda url=large_url, h=headers: get_ok(large_client, url, **h),
             repeat,
         )
         results[f"{name}_small_ms"], results[f"{name}_large_ms"] = small_ms, large_ms
         results[f"{name}_large_vs_small"] = large_ms / small_ms
     for name, url in PAGES.items():
         first_ms, last_ms = timed_pair(
-            lambda url=url: get(large_client, url), lambda url=url: get(large_client, f"{url}?last=1"), repeat
+            lambda url=url: get_ok(large_client, url), lambda url=url: get_ok(large_client, f"{url}?last=1"), repeat
         )
         results[f"{name}_last_ms"] = last_ms
         results[f"{name}_last_vs_first"] = last_ms / first_ms
@@ -357,52 +362,56 @@ def measure_pages(small: Tenant, large: Tenant, repeat: int) -> dict[str, float]
     results["page_queries_max"] = max(queries.values())
     results.update({f"{name}_queries": count for name, count in queries.items()})
     tracemalloc.start()
-    get(large_client, PAGES["vm_list"])
+    get_ok(large_client, PAGES["vm_list"])
     results["vm_list_peak_memory_mb"] = tracemalloc.get_traced_memory()[1] / 1024 / 1024
     tracemalloc.stop()
     return results
 
 
-def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
-    """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
+def deployer(user, *, prefix: str, size):
+    """Return a function deploying a Linux VM with an SSH key in a new cloud service, named `prefix` and a number."""
     from console.services import virtual_machine_deploy
-    from portal.models import Subscription
     from tests import factories
 
-    empty = Subscription.objects.create(
-        name="Benchmark empty", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
-    counter = iter(range(10**6))
+    counter = itertools.count()
     certificate = factories.certificate_pem()
     image_version = factories.image_version("Ubuntu Server 12.04 LTS")
-    size, region = factories.size(), factories.region()
 
-    def deploy(subscription) -> None:
+    def deploy(subscription, region) -> None:
         number = next(counter)
         virtual_machine_deploy(
-            user=large.user,
+            user=user,
             subscription=subscription,
             image_version=image_version,
-            name=f"deploy{number}",
+            name=f"{prefix}{number}",
             admin_username="azureuser",
             ssh_certificate=certificate,
             size=size,
-            dns_name=f"benchdeploy{number}",
+            dns_name=f"bench{prefix}{number}",
             region=region,
         )
 
+    return deploy
+
+
+def measure_deploys(large: Tenant, repeat: int) -> dict[str, float]:
+    """Time a stand-alone deploy into the large subscription and into an empty one, taking turns."""
+    from tests import factories
+
+    empty = benchmark_subscription("Benchmark empty")
+    deploy = deployer(large.user, prefix="deploy", size=factories.size())
+    region = factories.region()
+
     # The first deploy into a subscription also makes its region's storage account; keep that out of the medians.
-    deploy(empty)
-    deploy(large.subscription)
-    empty_ms, large_ms = timed_pair(lambda: deploy(empty), lambda: deploy(large.subscription), repeat)
+    deploy(empty, region)
+    deploy(large.subscription, region)
+    empty_ms, large_ms = timed_pair(lambda: deploy(empty, region), lambda: deploy(large.subscription, region), repeat)
     return {"deploy_median_ms": large_ms, "deploy_empty_ms": empty_ms, "deploy_large_vs_empty": large_ms / empty_ms}
 
 
 def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
     """Deploy into a region of 4 hosts and into one of 1,000: the same queries; the time of each, taking turns."""
-    from console.services import virtual_machine_deploy
     from fabric.models import Host, Rack
-    from portal.models import Subscription
     from tests import factories
     from vms.models import Region
 
@@ -413,35 +422,16 @@ def measure_host_choice(large: Tenant, repeat: int) -> dict[str, float]:
              subnet=f"10.{200 + number // 256}.{number % 256}.0/24")
         for number in range(1000 - Host.objects.filter(rack__region=many).count())
     )  # fmt: skip
-    subscription = Subscription.objects.create(
-        name="Benchmark host choice", core_quota=10**9, cloud_service_quota=10**7, storage_account_quota=100
-    )
-    counter = iter(range(10**6))
-    certificate = factories.certificate_pem()
-    image_version = factories.image_version("Ubuntu Server 12.04 LTS")
-    size = factories.size("ExtraSmall")
-
-    def deploy(region) -> None:
-        number = next(counter)
-        virtual_machine_deploy(
-            user=large.user,
-            subscription=subscription,
-            image_version=image_version,
-            name=f"place{number}",
-            admin_username="azureuser",
-            ssh_certificate=certificate,
-            size=size,
-            dns_name=f"benchplace{number}",
-            region=region,
-        )
+    subscription = benchmark_subscription("Benchmark host choice")
+    deploy = deployer(large.user, prefix="place", size=factories.size("ExtraSmall"))
 
     queries = {}
     for label, region in (("4", few), ("1000", many)):
-        deploy(region)  # the region's storage account is made by the first deploy
+        deploy(subscription, region)  # the region's storage account is made by the first deploy
         with CaptureQueriesContext(connection) as captured:
-            deploy(region)
+            deploy(subscription, region)
         queries[label] = len(captured.captured_queries)
-    few_ms, many_ms = timed_pair(lambda: deploy(few), lambda: deploy(many), repeat)
+    few_ms, many_ms = timed_pair(lambda: deploy(subscription, few), lambda: deploy(subscription, many), repeat)
     return {
         "host_choice_queries_4": queries["4"],
         "host_choice_queries_1000": queries["1000"],
@@ -506,12 +496,9 @@ def measure_endpoints(client: Client, subscription, repeat: int) -> dict[str, fl
             ("endpoints_tab", f"/virtual-machines/{vms[0].pk}/endpoints/"),
             ("cloud_service_page", f"/cloud-services/{service.pk}/"),
         ):
-            assert client.get(url).status_code == 200, url
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-            results[f"{name}_{count}_queries"] = len(queries)
+            results[f"{name}_{count}_queries"] = page_queries(client, url)
             if count == 150:
-                results[f"{name}_{count}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+                results[f"{name}_{count}_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
 
     # 25 cloud services of 40 VMs, each with one load-balanced set over all 40.
     template = VirtualMachine.objects.filter(cloud_service__subscription=subscription).first()
@@ -613,13 +600,10 @@ def measure_api(small: Tenant, user, subscription, availability_set, repeat: int
     }
     results: dict[str, float] = {}
     for name, url in urls.items():
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        results[f"{name}_queries"] = len(queries)
-        results[f"{name}_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+        results[f"{name}_queries"] = page_queries(client, url)
+        results[f"{name}_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
     page = urls["api_vm_list"]
-    small_ms, large_ms = timed_pair(lambda: small_client.get(page), lambda: client.get(page), repeat)
+    small_ms, large_ms = timed_pair(lambda: get_ok(small_client, page), lambda: get_ok(client, page), repeat)
     results["api_vm_list_100_rows_median_ms"] = large_ms
     results["api_vm_list_large_vs_small"] = large_ms / small_ms
     return results
@@ -682,12 +666,9 @@ def measure_applications(client: Client, subscription, *, storage_account, repea
     for vm_count in (2, 200):
         application = build_application(subscription, storage_account, name=f"bench{vm_count}", vm_count=vm_count)
         url = application.get_absolute_url()
-        assert client.get(url).status_code == 200, url
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url)
-        results[f"application_page_queries_{vm_count}_vms"] = len(queries)
+        results[f"application_page_queries_{vm_count}_vms"] = page_queries(client, url)
         if vm_count == 200:
-            results["application_page_200_vms_median_ms"] = timed(lambda url=url: client.get(url), repeat)
+            results["application_page_200_vms_median_ms"] = timed(lambda url=url: get_ok(client, url), repeat)
     large = large_assessment_input()
     results["assessment_50_roles_x_20_members_median_ms"] = timed(lambda: model.assess(large), repeat)
     return results
@@ -1147,8 +1128,7 @@ def main() -> int:
         from availability.models import AvailabilitySet
         from vms.models import StorageAccount
 
-        client = Client()
-        client.force_login(small.user)
+        client = signed_in_client(small.user)
         # Applications before endpoints: the endpoint measures add a thousand load-balanced VMs to this subscription.
         storage_account = StorageAccount.objects.filter(subscription=small.subscription).first()
         if "applications" in chosen:
