@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from fabric.models import SIMULATED_URI, Host, Placement, Rack
 from fabric.services import lab_balancer_register, lab_hosts_register
 from fabric.watch import process_watcher
 from tests import factories
-from tests.helpers.lab import wait_until
+from tests.helpers.lab import http_get, wait_until
 from tests.helpers.worker import worker_thread
 from vms.models import ImageVersion, Operation, VirtualMachine
 from vms.services.machines import vm_restart, vm_shut_down
@@ -67,17 +66,8 @@ def worker(settings):
 
 def get(address: str, port: int, *, timeout: float = REQUEST_TIMEOUT) -> str | None:
     """Return the response to GET / at address:port when its status is 200, else None."""
-    try:
-        with socket.create_connection((address, port), timeout=timeout) as connection:
-            connection.settimeout(timeout)
-            connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-            chunks = []
-            while chunk := connection.recv(4096):
-                chunks.append(chunk)
-    except OSError:
-        return None
-    response = b"".join(chunks).decode(errors="replace")
-    return response if re.match(r"HTTP/1\.[01] 200 ", response) else None
+    response = http_get(address, port, timeout=timeout)
+    return response if response is not None and re.match(r"HTTP/1\.[01] 200 ", response) else None
 
 
 @dataclass

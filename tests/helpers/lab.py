@@ -167,10 +167,10 @@ def overlay_volume_xml(host: LabHost, *, name: str) -> str:
 </volume>"""
 
 
-def http_get(address: str, *, timeout: float = 2.0) -> str | None:
-    """Return the body of GET / from address on port 80, or None when nothing answers."""
+def http_get(address: str, port: int = 80, *, timeout: float = 2.0) -> str | None:
+    """Return the response to GET / from address:port (status line, headers and body), or None when nothing answers."""
     try:
-        with socket.create_connection((address, 80), timeout=timeout) as connection:
+        with socket.create_connection((address, port), timeout=timeout) as connection:
             connection.settimeout(timeout)
             connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
             chunks = []

@@ -8,7 +8,6 @@ servers are tiny HTTP servers on 127.0.0.1 and 127.0.0.2 that HAProxy checks.
 from __future__ import annotations
 
 import itertools
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +32,7 @@ from tests import factories
 from tests.helpers.balancer import load_balancer
 from tests.helpers.haproxy import free_port, wait_for
 from tests.helpers.hosts import image_source, libvirt_host
+from tests.helpers.lab import http_get
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -174,7 +174,7 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
         """Take every member out for a moment, behind the portal's back, so that one client connection fails."""
         for backend, server in members.values():
             runtime.command(f"set server {backend}/{server} state maint")
-        assert _get(public) == b""  # HAProxy had no server to give it
+        assert http_get(*public, timeout=5) == ""  # HAProxy had no server to give it
         for backend, server in members.values():
             runtime.command(f"set server {backend}/{server} state ready")
             wait_for(lambda b=backend, s=server: runtime.server_state(b, s).in_rotation, what="the member back")
@@ -209,13 +209,3 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
     # The report counts, per round, the connections HAProxy failed for the application's sets.
     (shop,) = run_report(run, run.ended_at).applications
     assert shop.requests_lost == [RoundRequests(1, 0), RoundRequests(2, 1)]
-
-
-def _get(address: tuple[str, int]) -> bytes:
-    with socket.create_connection(address, timeout=5) as connection:
-        connection.settimeout(5)
-        connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        chunks = []
-        while chunk := connection.recv(4096):
-            chunks.append(chunk)
-    return b"".join(chunks)

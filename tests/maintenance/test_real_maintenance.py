@@ -8,7 +8,6 @@ HAProxy fails no request. Everything it starts it stops; every wait is bounded.
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 
 import pytest
@@ -51,16 +50,6 @@ def _deploy(user, subscription, image, name: str, **where) -> VirtualMachine:
         **where,
     )
     return VirtualMachine.objects.select_related("membership", "cloud_service").get(pk=operation.virtual_machine_id)
-
-
-def _get(address: str, port: int) -> bytes:
-    with socket.create_connection((address, port), timeout=5) as connection:
-        connection.settimeout(5)
-        connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-        chunks = []
-        while chunk := connection.recv(4096):
-            chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _operations() -> list[tuple[str, str, str]]:
@@ -138,10 +127,8 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
 
     def client(address: str) -> None:
         while not stop_client.is_set():
-            try:
-                outcomes.append(b"200" in _get(address, 80).split(b"\r\n", 1)[0])
-            except OSError:
-                outcomes.append(False)
+            response = http_get(address, 80, timeout=5)
+            outcomes.append(response is not None and "200" in response.split("\r\n", 1)[0])
             stop_client.wait(CLIENT_PAUSE)
 
     client_thread = None
@@ -163,9 +150,8 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
         seen: set[str] = set()
 
         def both_answer() -> bool:
-            with contextlib.suppress(OSError):
-                body = _get(public, 80).decode(errors="replace")
-                seen.update(name for name in ("web1", "web2") if name in body)
+            body = http_get(public, 80, timeout=5) or ""
+            seen.update(name for name in ("web1", "web2") if name in body)
             return seen == {"web1", "web2"}
 
         assert wait_until(both_answer, timeout=60, interval=0.3), f"only {seen} answered through HAProxy"
