@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.db import connections
 
 from applications.services import application_create, role_add
 from balancer import haproxy
@@ -27,12 +26,12 @@ from fabric.operations import domain_spec
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start
-from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.balancer import load_balancer
 from tests.helpers.haproxy import free_port, wait_for
 from tests.helpers.hosts import image_source, libvirt_host
 from tests.helpers.lab import http_get
+from tests.helpers.worker import worker_thread
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,24 +78,7 @@ def worker(settings):
     settings.LOAD_BALANCER_DRAIN_SECONDS = 10
     settings.LOAD_BALANCER_READY_SECONDS = 20
     settings.MAINTENANCE_HOST_POLL_SECONDS = 0.1
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="maintenance-balancer-tests",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="portal-worker", daemon=True)
+    background, thread = worker_thread("maintenance-balancer-tests")
     yield thread
     background.running = False
     if thread.is_alive():

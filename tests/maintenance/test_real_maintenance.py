@@ -11,7 +11,6 @@ import contextlib
 import threading
 
 import pytest
-from django.db import connections
 
 from applications.services import application_create, role_add
 from balancer.models import PublicAddress
@@ -26,9 +25,9 @@ from fabric.watch import process_watcher
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import run_report
 from maintenance.services import maintenance_plan, maintenance_start
-from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.lab import http_get, wait_until
+from tests.helpers.worker import worker_thread
 from vms.models import ImageVersion, Operation, VirtualMachine
 
 pytestmark = [pytest.mark.real_guests, pytest.mark.django_db(transaction=True)]
@@ -104,24 +103,7 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
     role_add(application=application, name="Web", availability_set=web1.membership.availability_set)
     role_add(application=application, name="Data", availability_set=data1.membership.availability_set)
 
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="real-maintenance-tests",
-        excluded_queue_names=[],
-    )
-
-    def work() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=work, name="portal-worker", daemon=True)
+    background, worker = worker_thread("real-maintenance-tests")
     stop_client = threading.Event()
     outcomes: list[bool] = []
 
