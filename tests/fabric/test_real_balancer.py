@@ -8,9 +8,7 @@ and with both members shut down it says the port is down. Everything it starts i
 
 from __future__ import annotations
 
-import contextlib
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,17 +21,20 @@ from applications.models import Drill
 from applications.services import application_create, drill_start, role_add
 from balancer import haproxy
 from balancer.models import PublicAddress
-from console.services import virtual_machine_deploy
 from endpoints.models import Endpoint, ProbeProtocol, Protocol, RotationChange
 from endpoints.services import endpoint_create, endpoint_delete
-from fabric import connections as fabric_connections
 from fabric.lab.hosts import recorded_balancer
-from fabric.models import SIMULATED_URI, Host, Placement, Rack
-from fabric.services import lab_balancer_register, lab_hosts_register
-from fabric.watch import process_watcher
+from fabric.models import Placement
 from tests import factories
-from tests.helpers.lab import wait_until
-from tests.helpers.worker import worker_thread
+from tests.helpers.lab import (
+    http_get,
+    lab_deploy,
+    lab_machines_remove,
+    lab_region_take_over,
+    lab_worker,
+    operations_summary,
+    wait_until,
+)
 from vms.models import ImageVersion, Operation, VirtualMachine
 from vms.services.machines import vm_restart, vm_shut_down
 
@@ -56,28 +57,15 @@ FAILURE_SECONDS = 30
 
 @pytest.fixture
 def worker(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.FABRIC_START_TIMEOUT_SECONDS = 60
     settings.LOAD_BALANCER_APPLY_SECONDS = 1
     settings.ENDPOINT_PROBE_MIN_INTERVAL_SECONDS = PROBE_INTERVAL
-    background, thread = worker_thread("real-balancer-tests")
-    yield background, thread
-    background.running = False
+    yield from lab_worker(settings, "real-balancer-tests")
 
 
 def get(address: str, port: int, *, timeout: float = REQUEST_TIMEOUT) -> str | None:
     """Return the response to GET / at address:port when its status is 200, else None."""
-    try:
-        with socket.create_connection((address, port), timeout=timeout) as connection:
-            connection.settimeout(timeout)
-            connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-            chunks = []
-            while chunk := connection.recv(4096):
-                chunks.append(chunk)
-    except OSError:
-        return None
-    response = b"".join(chunks).decode(errors="replace")
-    return response if re.match(r"HTTP/1\.[01] 200 ", response) else None
+    response = http_get(address, port, timeout=timeout)
+    return response if response is not None and re.match(r"HTTP/1\.[01] 200 ", response) else None
 
 
 @dataclass
@@ -115,29 +103,6 @@ class Client:
         return lost
 
 
-def _deploy(user, subscription, image, region, name: str, first: VirtualMachine | None = None) -> VirtualMachine:
-    where = (
-        {"dns_name": "lbweb", "region": region, "availability_set_name": "webset"}
-        if first is None
-        else {"cloud_service": first.cloud_service, "availability_set": first.membership.availability_set}
-    )
-    operation = virtual_machine_deploy(
-        user=user,
-        subscription=subscription,
-        image_version=image,
-        name=name,
-        admin_username="portaladmin",
-        admin_password=factories.STRONG_PASSWORD,
-        size=factories.size("ExtraSmall"),
-        **where,
-    )
-    return VirtualMachine.objects.select_related("membership").get(pk=operation.virtual_machine_id)
-
-
-def _operations() -> list[tuple[str, str, str]]:
-    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
-
-
 def _sets_part(client, cloud_service_id: int) -> str:
     url = reverse("endpoints:cloud-service", args=[cloud_service_id])
     return client.get(url, {"part": "sets"}, headers={"HX-Request": "true"}).content.decode()
@@ -169,15 +134,21 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
 ):
     background, thread = worker
     region = factories.region()
-    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
-    Rack.objects.filter(region=region).delete()
-    lab_hosts_register(hosts=lab.hosts, region=region)
     balancer = recorded_balancer(lab.workdir)
     assert balancer is not None, "the lab started no HAProxy"
-    lab_balancer_register(balancer=balancer, region=region)
+    lab_region_take_over(lab, region, balancer=True)
     image = ImageVersion.objects.get(fabric_source__isnull=False)
-    web1 = _deploy(user, subscription, image, region, "web1")
-    web2 = _deploy(user, subscription, image, region, "web2", first=web1)
+    web1 = lab_deploy(
+        user, subscription, image, "web1", dns_name="lbweb", region=region, availability_set_name="webset"
+    )
+    web2 = lab_deploy(
+        user,
+        subscription,
+        image,
+        "web2",
+        cloud_service=web1.cloud_service,
+        availability_set=web1.membership.availability_set,
+    )
     cloud_service_id = web1.cloud_service_id
     client = Client(address="", port=80)
     client_thread = None
@@ -186,7 +157,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         for vm in (web1, web2):
             vm_address = Placement.objects.get(virtual_machine=vm).address
             assert wait_until(lambda a=vm_address: get(a, 80), timeout=BOOT_TIMEOUT), (
-                f"{vm.name} never answered HTTP at {vm_address}; operations: {_operations()}"
+                f"{vm.name} never answered HTTP at {vm_address}; operations: {operations_summary()}"
             )
 
         # An endpoint change reaches HAProxy: a stand-alone endpoint answers on its public port once applied.
@@ -204,7 +175,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
                 title="Adding endpoint alone to web1", status=Operation.Status.SUCCEEDED
             ).exists(),
             timeout=10,
-        ), _operations()
+        ), operations_summary()
         with transaction.atomic():
             endpoint_delete(endpoint=alone)
 
@@ -235,7 +206,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             return names
 
         assert wait_until(lambda: answered_by() == {"web1", "web2"}, timeout=BOOT_TIMEOUT + 30, interval=1), (
-            f"HAProxy never served both members at {address}:80; operations: {_operations()}"
+            f"HAProxy never served both members at {address}:80; operations: {operations_summary()}"
         )
 
         client = Client(address=address, port=80)
@@ -250,7 +221,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             lambda: Operation.objects.filter(pk=operation.pk, status=Operation.Status.SUCCEEDED).exists(),
             timeout=BOOT_TIMEOUT + 60,
             interval=0.5,
-        ), _operations()
+        ), operations_summary()
         assert wait_until(lambda: "web1" in answered_by(), timeout=30, interval=0.5)
         assert client.lost_during("planned restart of web1", restart_started, time.monotonic()) == []
 
@@ -268,7 +239,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         assert len(walk.plan) == 2, walk.plan
         assert wait_until(
             lambda: not Drill.objects.get(pk=walk.pk).running, timeout=2 * (BOOT_TIMEOUT + 60), interval=0.5
-        ), _operations()
+        ), operations_summary()
         walk.refresh_from_db()
         assert walk.status == Drill.Status.COMPLETED, walk.outcome
         assert walk.predicted_survives and not walk.went_down
@@ -304,7 +275,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             lambda: _in_rotation_on_page(_sets_part(signed_in, cloud_service_id), "web2") is True,
             timeout=FAILURE_SECONDS + BOOT_TIMEOUT,
             interval=0.5,
-        ), f"the page never showed web2 back in rotation; operations: {_operations()}"
+        ), f"the page never showed web2 back in rotation; operations: {operations_summary()}"
         back = time.monotonic()
         lost = client.failures(killed, back)
         window = PROBE_COUNT * PROBE_INTERVAL
@@ -318,7 +289,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
         assert max(lost) - killed <= window + CHECK_SLACK, [round(at - killed, 2) for at in lost]
         # The drill's report: web2 stopped, the application stayed up as predicted, and it ends once web2 is back
         # in rotation.
-        assert wait_until(lambda: not Drill.objects.get(pk=drill.pk).running, timeout=60), _operations()
+        assert wait_until(lambda: not Drill.objects.get(pk=drill.pk).running, timeout=60), operations_summary()
         drill.refresh_from_db()
         assert drill.status == Drill.Status.COMPLETED, drill.outcome
         assert drill.predicted_survives and not drill.went_down
@@ -339,7 +310,7 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             ),
             timeout=120,
             interval=0.5,
-        ), _operations()
+        ), operations_summary()
         assert wait_until(
             lambda: "down: no member is in rotation" in _sets_part(signed_in, cloud_service_id), timeout=30
         ), _sets_part(signed_in, cloud_service_id)
@@ -350,8 +321,4 @@ def test_a_planned_restart_loses_no_request_and_a_rack_failure_only_those_of_fal
             client_thread.join(timeout=10)
         background.running = False
         thread.join(timeout=30)
-        for placement in Placement.objects.select_related("host"):
-            with contextlib.suppress(Exception):  # best effort: the lab's teardown removes everything anyway
-                fabric_connections.host_driver(placement.host).undefine(placement.domain_name)
-        fabric_connections.drivers_close()
-        process_watcher().close()
+        lab_machines_remove()

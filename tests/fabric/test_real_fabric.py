@@ -7,7 +7,6 @@ stops; every wait is bounded.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import os
 import signal
@@ -19,15 +18,18 @@ from django.db import transaction
 
 from applications.models import Drill
 from applications.services import application_create, drill_start, role_add
-from console.services import virtual_machine_deploy
-from fabric import connections as fabric_connections
-from fabric.models import SIMULATED_URI, Host, Placement, Rack
+from fabric.models import Host, Placement
 from fabric.probes import Probe, probe_answers
-from fabric.services import lab_hosts_register
-from fabric.watch import process_watcher
 from tests import factories
-from tests.helpers.lab import http_get, wait_until
-from tests.helpers.worker import worker_thread
+from tests.helpers.lab import (
+    http_get,
+    lab_deploy,
+    lab_machines_remove,
+    lab_region_take_over,
+    lab_worker,
+    operations_summary,
+    wait_until,
+)
 from vms.models import ImageVersion, Operation, VirtualMachine
 
 pytestmark = [
@@ -40,36 +42,7 @@ BOOT_TIMEOUT = 90
 
 @pytest.fixture
 def worker(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    settings.FABRIC_START_TIMEOUT_SECONDS = 60
-    background, thread = worker_thread("real-fabric-tests")
-    yield background, thread
-    background.running = False
-
-
-def _deploy(user, subscription, image, region, name: str, first: VirtualMachine | None = None) -> VirtualMachine:
-    where = (
-        {"dns_name": "labweb", "region": region, "availability_set_name": "webset"}
-        if first is None
-        else {"cloud_service": first.cloud_service, "availability_set": first.membership.availability_set}
-    )
-    operation = virtual_machine_deploy(
-        user=user,
-        subscription=subscription,
-        image_version=image,
-        name=name,
-        admin_username="portaladmin",
-        admin_password=factories.STRONG_PASSWORD,
-        size=factories.size("ExtraSmall"),
-        **where,
-    )
-    return VirtualMachine.objects.select_related("membership", "placement__host__rack").get(
-        pk=operation.virtual_machine_id
-    )
-
-
-def _operations() -> list[tuple[str, str, str]]:
-    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
+    yield from lab_worker(settings, "real-fabric-tests")
 
 
 def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_healing_and_kill_recovery_work(
@@ -77,13 +50,19 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
 ):
     background, thread = worker
     region = factories.region()
-    # The region's hosts are the lab's alone (the test database gives every region simulated ones).
-    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
-    Rack.objects.filter(region=region).delete()
-    lab_hosts_register(hosts=lab.hosts, region=region)
+    lab_region_take_over(lab, region)  # the region's hosts are the lab's alone
     image = ImageVersion.objects.get(fabric_source__isnull=False)
-    web1 = _deploy(user, subscription, image, region, "web1")
-    web2 = _deploy(user, subscription, image, region, "web2", first=web1)
+    web1 = lab_deploy(
+        user, subscription, image, "web1", dns_name="labweb", region=region, availability_set_name="webset"
+    )
+    web2 = lab_deploy(
+        user,
+        subscription,
+        image,
+        "web2",
+        cloud_service=web1.cloud_service,
+        availability_set=web1.membership.availability_set,
+    )
     vms = {vm.name: vm for vm in (web1, web2)}
     # The deploy spreads the set's fault domains over the racks: one VM per rack, each on its host's network.
     racks = {vm.placement.host.rack_id for vm in vms.values()}
@@ -97,14 +76,14 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
     try:
         for name in vms:
             answered = wait_until(lambda a=address[name]: http_get(a), timeout=BOOT_TIMEOUT)
-            assert answered, f"{name} never answered HTTP at {address[name]}; operations: {_operations()}"
+            assert answered, f"{name} never answered HTTP at {address[name]}; operations: {operations_summary()}"
             assert name in answered  # the guest names itself: it is the machine deployed under this name
         boot_seconds = time.monotonic() - started
         print(f"\nboot of 2 test guests (deploy to answering HTTP): {boot_seconds:.1f} s")
         assert wait_until(
             lambda: set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING},
             timeout=30,
-        ), _operations()
+        ), operations_summary()
         assert wait_until(
             lambda: set(Placement.objects.values_list("observed_state", flat=True)) == {"running"}, timeout=15
         )
@@ -130,7 +109,7 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
         down = wait_until(
             lambda: {n for n, probe in tcp.items() if not probe_answers(probe, timeout=0.5)}, timeout=30, interval=0.1
         )
-        assert down == predicted_vms, _operations()
+        assert down == predicted_vms, operations_summary()
         assert wait_until(
             lambda: Placement.objects.filter(virtual_machine=web1, observed_state="stopped").exists(), timeout=15
         ), "the host's stop event was not recorded"
@@ -138,10 +117,10 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
         assert http_get(address["web2"])
         back = wait_until(lambda: probe_answers(tcp["web1"], timeout=0.5), timeout=BOOT_TIMEOUT, interval=0.2)
         downtime = time.monotonic() - failure_started
-        assert back, f"service healing did not bring web1 back; operations: {_operations()}"
+        assert back, f"service healing did not bring web1 back; operations: {operations_summary()}"
         print(f"rack-failure drill of {chosen_seconds} s chosen: web1 down {downtime:.1f} s until it answered again")
         assert downtime >= chosen_seconds
-        assert wait_until(lambda: not Drill.objects.get(pk=drill.pk).running, timeout=60), _operations()
+        assert wait_until(lambda: not Drill.objects.get(pk=drill.pk).running, timeout=60), operations_summary()
         drill.refresh_from_db()
         assert drill.status == Drill.Status.COMPLETED, drill.outcome
         # The report: what the assessment predicted is what was observed.
@@ -166,7 +145,7 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
                 virtual_machine=web2, kind=Operation.Kind.FABRIC_FAILURE, title__contains="stopped by itself"
             ).exists(),
             timeout=30,
-        ), f"the killed guest was not seen; operations: {_operations()}"
+        ), f"the killed guest was not seen; operations: {operations_summary()}"
         assert wait_until(lambda: http_get(address["web2"]), timeout=BOOT_TIMEOUT), "web2 was not healed"
         assert wait_until(
             lambda: VirtualMachine.objects.filter(pk=web2.pk, status=VirtualMachine.Status.RUNNING).exists(),
@@ -175,8 +154,4 @@ def test_two_vms_boot_a_rack_failure_drill_takes_down_the_predicted_one_and_heal
     finally:
         background.running = False
         thread.join(timeout=30)
-        for placement in Placement.objects.select_related("host"):
-            with contextlib.suppress(Exception):  # best effort: the lab's teardown removes everything anyway
-                fabric_connections.host_driver(placement.host).undefine(placement.domain_name)
-        fabric_connections.drivers_close()
-        process_watcher().close()
+        lab_machines_remove()

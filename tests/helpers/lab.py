@@ -1,21 +1,34 @@
-"""The lab's real guests for the fabric tests: the libvirt guard, a guest's XML, and waiting for it to answer."""
+"""The lab's real guests for the tests: the libvirt guard, a guest's XML, waiting for it to answer, and the portal
+on the lab (its worker, the region it takes over, the machines it deploys and removes)."""
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import importlib.util
 import os
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from fabric.lab.hosts import LabError, LabHost, check_requirements, start_hosts, stop_hosts
+from console.services import virtual_machine_deploy
+from fabric import connections as fabric_connections
+from fabric.lab.hosts import LabError, LabHost, check_requirements, recorded_balancer, start_hosts, stop_hosts
+from fabric.models import SIMULATED_URI, Host, Placement, Rack
+from fabric.services import lab_balancer_register, lab_hosts_register
+from fabric.watch import process_watcher
+from portal.worker import PortalWorker
+from tests import factories
+from tests.helpers.worker import worker_thread
+from vms.models import Operation, Region, VirtualMachine
 
 GUEST_MEMORY_MIB = 96
 GUEST_DISK_MIB = 64
@@ -167,10 +180,10 @@ def overlay_volume_xml(host: LabHost, *, name: str) -> str:
 </volume>"""
 
 
-def http_get(address: str, *, timeout: float = 2.0) -> str | None:
-    """Return the body of GET / from address on port 80, or None when nothing answers."""
+def http_get(address: str, port: int = 80, *, timeout: float = 2.0) -> str | None:
+    """Return the response to GET / from address:port (status line, headers and body), or None when nothing answers."""
     try:
-        with socket.create_connection((address, 80), timeout=timeout) as connection:
+        with socket.create_connection((address, port), timeout=timeout) as connection:
             connection.settimeout(timeout)
             connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
             chunks = []
@@ -190,3 +203,59 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.2):
             return result
         time.sleep(interval)
     return None
+
+
+def lab_worker(settings, worker_id: str) -> Iterator[tuple[PortalWorker, threading.Thread]]:
+    """Yield a worker and its thread (not started yet) for tasks kept in the database, giving a guest 60 s to start.
+
+    A fixture yields from it; the worker stops at the fixture's end.
+    """
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.FABRIC_START_TIMEOUT_SECONDS = 60
+    background, thread = worker_thread(worker_id)
+    yield background, thread
+    background.running = False
+
+
+def lab_region_take_over(lab: Lab, region: Region, *, balancer: bool = False) -> list[Host]:
+    """Make the lab's hosts (and, with balancer, its HAProxy) the region's own, and return the hosts registered.
+
+    The test database gives every region simulated hosts: they and the region's racks go first.
+    """
+    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
+    Rack.objects.filter(region=region).delete()
+    hosts = lab_hosts_register(hosts=lab.hosts, region=region)
+    if balancer:
+        lab_balancer_register(balancer=recorded_balancer(lab.workdir), region=region)
+    return hosts
+
+
+def lab_deploy(user, subscription, image, name: str, **where) -> VirtualMachine:
+    """Deploy an ExtraSmall VM of image where `where` says (virtual_machine_deploy's arguments) and return it."""
+    operation = virtual_machine_deploy(
+        user=user,
+        subscription=subscription,
+        image_version=image,
+        name=name,
+        admin_username="portaladmin",
+        admin_password=factories.STRONG_PASSWORD,
+        size=factories.size("ExtraSmall"),
+        **where,
+    )
+    return VirtualMachine.objects.select_related("membership", "cloud_service", "placement__host__rack").get(
+        pk=operation.virtual_machine_id
+    )
+
+
+def operations_summary() -> list[tuple[str, str, str]]:
+    """Return every operation's title, status and message, oldest first, to explain a failed wait."""
+    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
+
+
+def lab_machines_remove() -> None:
+    """Undefine every placed machine's domain on its host, then close the fabric's connections and process watcher."""
+    for placement in Placement.objects.select_related("host"):
+        with contextlib.suppress(Exception):  # best effort: the lab's teardown removes everything anyway
+            fabric_connections.host_driver(placement.host).undefine(placement.domain_name)
+    fabric_connections.drivers_close()
+    process_watcher().close()

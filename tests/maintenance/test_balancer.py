@@ -8,13 +8,11 @@ servers are tiny HTTP servers on 127.0.0.1 and 127.0.0.2 that HAProxy checks.
 from __future__ import annotations
 
 import itertools
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.db import connections
 
 from applications.services import application_create, role_add
 from balancer import haproxy
@@ -28,11 +26,12 @@ from fabric.operations import domain_spec
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start
-from portal.worker import PortalWorker
 from tests import factories
 from tests.helpers.balancer import load_balancer
 from tests.helpers.haproxy import free_port, wait_for
 from tests.helpers.hosts import image_source, libvirt_host
+from tests.helpers.lab import http_get
+from tests.helpers.worker import worker_thread
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,24 +78,7 @@ def worker(settings):
     settings.LOAD_BALANCER_DRAIN_SECONDS = 10
     settings.LOAD_BALANCER_READY_SECONDS = 20
     settings.MAINTENANCE_HOST_POLL_SECONDS = 0.1
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="maintenance-balancer-tests",
-        excluded_queue_names=[],
-    )
-
-    def run() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="portal-worker", daemon=True)
+    background, thread = worker_thread("maintenance-balancer-tests")
     yield thread
     background.running = False
     if thread.is_alive():
@@ -174,7 +156,7 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
         """Take every member out for a moment, behind the portal's back, so that one client connection fails."""
         for backend, server in members.values():
             runtime.command(f"set server {backend}/{server} state maint")
-        assert _get(public) == b""  # HAProxy had no server to give it
+        assert http_get(*public, timeout=5) == ""  # HAProxy had no server to give it
         for backend, server in members.values():
             runtime.command(f"set server {backend}/{server} state ready")
             wait_for(lambda b=backend, s=server: runtime.server_state(b, s).in_rotation, what="the member back")
@@ -209,13 +191,3 @@ def test_a_round_drains_each_load_balanced_member_once_before_its_shut_down_and_
     # The report counts, per round, the connections HAProxy failed for the application's sets.
     (shop,) = run_report(run, run.ended_at).applications
     assert shop.requests_lost == [RoundRequests(1, 0), RoundRequests(2, 1)]
-
-
-def _get(address: tuple[str, int]) -> bytes:
-    with socket.create_connection(address, timeout=5) as connection:
-        connection.settimeout(5)
-        connection.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        chunks = []
-        while chunk := connection.recv(4096):
-            chunks.append(chunk)
-    return b"".join(chunks)

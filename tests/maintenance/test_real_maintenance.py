@@ -7,30 +7,29 @@ HAProxy fails no request. Everything it starts it stops; every wait is bounded.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 
 import pytest
-from django.db import connections
 
 from applications.services import application_create, role_add
 from balancer.models import PublicAddress
-from console.services import virtual_machine_deploy
 from endpoints.models import Endpoint
 from endpoints.services import endpoint_create
-from fabric import connections as fabric_connections
-from fabric.lab.hosts import recorded_balancer
-from fabric.models import SIMULATED_URI, Host, Placement, Rack
-from fabric.services import lab_balancer_register, lab_hosts_register
-from fabric.watch import process_watcher
+from fabric.models import Host, Placement
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import run_report
 from maintenance.services import maintenance_plan, maintenance_start
-from portal.worker import PortalWorker
 from tests import factories
-from tests.helpers.lab import http_get, wait_until
-from vms.models import ImageVersion, Operation, VirtualMachine
+from tests.helpers.lab import (
+    http_get,
+    lab_deploy,
+    lab_machines_remove,
+    lab_region_take_over,
+    operations_summary,
+    wait_until,
+)
+from tests.helpers.worker import worker_thread
+from vms.models import ImageVersion, VirtualMachine
 
 pytestmark = [pytest.mark.real_guests, pytest.mark.django_db(transaction=True)]
 
@@ -39,57 +38,25 @@ RUN_TIMEOUT = 600
 CLIENT_PAUSE = 0.2
 
 
-def _deploy(user, subscription, image, name: str, **where) -> VirtualMachine:
-    operation = virtual_machine_deploy(
-        user=user,
-        subscription=subscription,
-        image_version=image,
-        name=name,
-        admin_username="portaladmin",
-        admin_password=factories.STRONG_PASSWORD,
-        size=factories.size("ExtraSmall"),
-        **where,
-    )
-    return VirtualMachine.objects.select_related("membership", "cloud_service").get(pk=operation.virtual_machine_id)
-
-
-def _get(address: str, port: int) -> bytes:
-    with socket.create_connection((address, port), timeout=5) as connection:
-        connection.settimeout(5)
-        connection.sendall(f"GET / HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-        chunks = []
-        while chunk := connection.recv(4096):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _operations() -> list[tuple[str, str, str]]:
-    return list(Operation.objects.order_by("pk").values_list("title", "status", "message"))
-
-
 def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_request(
     lab_of_four, settings, subscription, user
 ):
     lab = lab_of_four
-    balancer = recorded_balancer(lab.workdir)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.FABRIC_START_TIMEOUT_SECONDS = 90
     settings.LOAD_BALANCER_APPLY_SECONDS = 1
     settings.LOAD_BALANCER_READY_SECONDS = 120
     settings.MAINTENANCE_HOST_POLL_SECONDS = 0.5
     region = factories.region()
-    Host.objects.filter(rack__region=region, uri=SIMULATED_URI).delete()
-    Rack.objects.filter(region=region).delete()
-    hosts = lab_hosts_register(hosts=lab.hosts, region=region)
-    lab_balancer_register(balancer=balancer, region=region)
+    hosts = lab_region_take_over(lab, region, balancer=True)
     image = ImageVersion.objects.get(fabric_source__isnull=False)
-    web1 = _deploy(user, subscription, image, "web1", dns_name="labshop", region=region, availability_set_name="web")
+    web1 = lab_deploy(user, subscription, image, "web1", dns_name="labshop", region=region, availability_set_name="web")
     service = web1.cloud_service
-    web2 = _deploy(
+    web2 = lab_deploy(
         user, subscription, image, "web2", cloud_service=service, availability_set=web1.membership.availability_set
     )
-    data1 = _deploy(user, subscription, image, "data1", cloud_service=service, availability_set_name="data")
-    data2 = _deploy(
+    data1 = lab_deploy(user, subscription, image, "data1", cloud_service=service, availability_set_name="data")
+    data2 = lab_deploy(
         user, subscription, image, "data2", cloud_service=service, availability_set=data1.membership.availability_set
     )
     vms = [web1, web2, data1, data2]
@@ -115,33 +82,14 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
     role_add(application=application, name="Web", availability_set=web1.membership.availability_set)
     role_add(application=application, name="Data", availability_set=data1.membership.availability_set)
 
-    background = PortalWorker(
-        queue_names=["default"],
-        interval=0.1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="real-maintenance-tests",
-        excluded_queue_names=[],
-    )
-
-    def work() -> None:
-        try:
-            background.run()
-        finally:
-            connections.close_all()
-
-    worker = threading.Thread(target=work, name="portal-worker", daemon=True)
+    background, worker = worker_thread("real-maintenance-tests")
     stop_client = threading.Event()
     outcomes: list[bool] = []
 
     def client(address: str) -> None:
         while not stop_client.is_set():
-            try:
-                outcomes.append(b"200" in _get(address, 80).split(b"\r\n", 1)[0])
-            except OSError:
-                outcomes.append(False)
+            response = http_get(address, 80, timeout=5)
+            outcomes.append(response is not None and "200" in response.split("\r\n", 1)[0])
             stop_client.wait(CLIENT_PAUSE)
 
     client_thread = None
@@ -149,11 +97,11 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
     try:
         addresses = {vm.name: Placement.objects.get(virtual_machine=vm).address for vm in vms}
         for name, address in addresses.items():
-            assert wait_until(lambda a=address: http_get(a), timeout=BOOT_TIMEOUT), f"{name}: {_operations()}"
+            assert wait_until(lambda a=address: http_get(a), timeout=BOOT_TIMEOUT), f"{name}: {operations_summary()}"
         assert wait_until(
             lambda: set(VirtualMachine.objects.values_list("status", flat=True)) == {VirtualMachine.Status.RUNNING},
             timeout=60,
-        ), _operations()
+        ), operations_summary()
         public = wait_until(
             lambda: PublicAddress.objects.filter(cloud_service=service).values_list("address", flat=True).first(),
             timeout=30,
@@ -163,9 +111,8 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
         seen: set[str] = set()
 
         def both_answer() -> bool:
-            with contextlib.suppress(OSError):
-                body = _get(public, 80).decode(errors="replace")
-                seen.update(name for name in ("web1", "web2") if name in body)
+            body = http_get(public, 80, timeout=5) or ""
+            seen.update(name for name in ("web1", "web2") if name in body)
             return seen == {"web1", "web2"}
 
         assert wait_until(both_answer, timeout=60, interval=0.3), f"only {seen} answered through HAProxy"
@@ -180,12 +127,12 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
         client_thread.start()
         maintenance_start(run=run, user=user)
         assert wait_until(lambda: MaintenanceRun.objects.get(pk=run.pk).ended, timeout=RUN_TIMEOUT, interval=1), (
-            f"the run did not end; operations: {_operations()}"
+            f"the run did not end; operations: {operations_summary()}"
         )
         stop_client.set()
         client_thread.join(timeout=30)
         run.refresh_from_db()
-        assert run.status == MaintenanceRun.Status.COMPLETED, f"{run.outcome}; operations: {_operations()}"
+        assert run.status == MaintenanceRun.Status.COMPLETED, f"{run.outcome}; operations: {operations_summary()}"
         assert set(Host.objects.filter(rack__region=region).values_list("state", flat=True)) == {"available"}
         (report,) = run_report(run, run.ended_at).applications
         # No role lost every member at any moment of the run, as predicted.
@@ -201,8 +148,4 @@ def test_maintenance_of_all_four_hosts_keeps_the_application_up_and_loses_no_req
             client_thread.join(timeout=30)
         background.running = False
         worker.join(timeout=30)
-        for placement in Placement.objects.select_related("host"):
-            with contextlib.suppress(Exception):
-                fabric_connections.host_driver(placement.host).undefine(placement.domain_name)
-        fabric_connections.drivers_close()
-        process_watcher().close()
+        lab_machines_remove()
