@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from applications.models import Application
 from applications.services import application_create, role_add
-from fabric.models import Host, Placement, Rack
+from fabric.models import Host, Rack
 from tests import factories
+from tests.helpers.fabric import place_on_host
 from vms.models import VirtualMachine
 
 
@@ -23,17 +24,6 @@ class Shop:
 def host(rack: Rack, number: int, **fields) -> Host:
     return Host.objects.create(
         rack=rack, name=f"m-h{number}", cores=64, memory_mb=262144, subnet=f"10.240.{number}.0/24", **fields
-    )
-
-
-def place(vm: VirtualMachine, host: Host) -> Placement:
-    index = host.placements.count() + 2
-    return Placement.objects.create(
-        virtual_machine=vm,
-        host=host,
-        domain_name=f"vm-{vm.pk}",
-        mac_address=f"52:54:01:{vm.pk >> 8 & 255:02x}:{vm.pk & 255:02x}:{host.pk & 255:02x}",
-        address=f"10.240.{host.subnet.split('.')[2]}.{index}",
     )
 
 
@@ -63,9 +53,9 @@ def shop(subscription, **host_fields) -> Shop:
             fault_domain=update_domain,
         )
         vms[name] = membership.virtual_machine
-        place(vms[name], hosts[on])
+        place_on_host(vms[name], hosts[on])
     vms["batch"] = factories.VirtualMachineFactory(cloud_service=service, name="batch")
-    place(vms["batch"], hosts[2])
+    place_on_host(vms["batch"], hosts[2])
     application = application_create(subscription=subscription, name="Shop")
     role_add(application=application, name="Web", availability_set=web)
     role_add(application=application, name="Db", availability_set=db)
