@@ -10,7 +10,7 @@ from maintenance.models import MaintenanceRun
 from maintenance.services import maintenance_plan
 from tests import factories
 from tests.helpers.fabric import place_on_host
-from tests.maintenance.helpers import shop
+from tests.helpers.maintenance import shop
 
 pytestmark = pytest.mark.django_db
 
