@@ -91,9 +91,10 @@ def cases(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(cases())
-def test_random_plans_keep_the_rule_and_stay_within_the_brute_forces_fewest_rounds(case):
+def test_random_plans_keep_the_rule_and_stay_within_one_round_of_the_brute_forces_fewest(case):
     used, best = check(*case)
     note(f"rounds {used}, fewest {best}")
+    assert used - best <= 1  # the benchmark's target for its small cases (maintenance_small_cases_max_gap)
 
 
 def test_a_host_holding_two_update_domains_of_a_set_is_named_with_the_reason():
