@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
 from balancer import haproxy
 from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
@@ -42,6 +43,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     block = sorted((items[index] for index in positions), key=lambda item: not _restores_migrated_data(item))
     for index, item in zip(positions, block, strict=True):
         items[index] = item
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Skip a test marked postgres on any other database, for the marker's reason if it gives one."""
+    marker = item.get_closest_marker("postgres")
+    if marker is not None and connection.vendor != "postgresql":
+        reason = marker.kwargs.get("reason", "row locks under real concurrency need PostgreSQL")
+        item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(autouse=True)
