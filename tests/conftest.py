@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db import connection
 
 from balancer import haproxy
-from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
+from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory, VirtualMachineFactory
 from tests.helpers.fabric import simulated_topology
 from tests.helpers.haproxy import Backend, RunningHAProxy, wait_for
 from tests.helpers.lab import Lab, lab_start, skip_or_fail
@@ -75,6 +75,12 @@ def user(db):
 @pytest.fixture
 def subscription(user):
     return SubscriptionFactory(members=[user])
+
+
+@pytest.fixture
+def vm(subscription):
+    """A virtual machine of `subscription`."""
+    return VirtualMachineFactory(cloud_service__subscription=subscription)
 
 
 @pytest.fixture
