@@ -702,7 +702,7 @@ def measure_maintenance(repeat: int) -> dict[str, float]:
     import random
 
     from maintenance import planner
-    from tests.maintenance.test_planner import fewest_rounds
+    from tests.helpers.maintenance import fewest_rounds
 
     hosts, vms, roles = maintenance_large_input()
     result = planner.plan(hosts, vms, roles)

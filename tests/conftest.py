@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connection
 
 from balancer import haproxy
-from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory
+from tests.factories import STRONG_PASSWORD, SubscriptionFactory, UserFactory, VirtualMachineFactory
 from tests.helpers.fabric import simulated_topology
 from tests.helpers.haproxy import Backend, RunningHAProxy, wait_for
 from tests.helpers.lab import Lab, lab_start, skip_or_fail
@@ -44,6 +45,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items[index] = item
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Skip a test marked postgres on any other database, for the marker's reason if it gives one."""
+    marker = item.get_closest_marker("postgres")
+    if marker is not None and connection.vendor != "postgresql":
+        reason = marker.kwargs.get("reason", "row locks under real concurrency need PostgreSQL")
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(autouse=True)
 def instant_fabric(settings):
     """Run tasks in-process as soon as their transaction commits, with no simulated delay."""
@@ -66,6 +75,12 @@ def user(db):
 @pytest.fixture
 def subscription(user):
     return SubscriptionFactory(members=[user])
+
+
+@pytest.fixture
+def vm(subscription):
+    """A virtual machine of `subscription`."""
+    return VirtualMachineFactory(cloud_service__subscription=subscription)
 
 
 @pytest.fixture

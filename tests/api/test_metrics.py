@@ -10,20 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from monitor.series import Rates
-from monitor.services import metric_samples_record
 from tests import factories
-
-
-@pytest.fixture
-def vm(subscription):
-    return factories.VirtualMachineFactory(cloud_service__subscription=subscription)
-
-
-def record(vm, minutes: int, cpu: float = 42.0):
-    now = timezone.now()
-    for minute in range(minutes):
-        metric_samples_record(at=now - timedelta(minutes=minute + 1), samples=[(vm.pk, Rates(cpu, 1, 2, 3, 4))])
+from tests.helpers.monitor import record_minutes
 
 
 class TestMetricsApi:
@@ -31,14 +19,14 @@ class TestMetricsApi:
         return f"virtual-machines/{vm.pk}/metrics"
 
     def test_the_last_hour_by_default(self, api, vm):
-        record(vm, 3, cpu=12.5)
+        record_minutes(vm, 3, cpu=12.5)
         body = api.get(self.url(vm)).json()
         assert body["interval"] == "raw"
         assert body["metrics"]["cpu_percent"] == [12.5, 12.5, 12.5]
         assert set(body["metrics"]) == {"cpu_percent", "disk_read_bps", "disk_write_bps", "net_in_bps", "net_out_bps"}
 
     def test_one_metric_at_an_interval(self, api, vm):
-        record(vm, 3, cpu=12.5)
+        record_minutes(vm, 3, cpu=12.5)
         now = timezone.now()
         body = api.get(
             self.url(vm), name="net_out_bps", interval="5m", **{"from": (now - timedelta(hours=2)).isoformat()}
@@ -58,7 +46,7 @@ class TestMetricsApi:
 
     @pytest.mark.parametrize("days", [0, 1, 7])
     def test_one_query_reads_the_metrics_whatever_the_span(self, api, vm, days):
-        record(vm, 30)
+        record_minutes(vm, 30)
         start = (timezone.now() - timedelta(days=days, hours=1)).isoformat()
         with CaptureQueriesContext(connection) as queries:
             assert api.get(self.url(vm), **{"from": start}).status_code == 200

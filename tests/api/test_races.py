@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from credentials.models import ApiRequestCount
 from tests import factories
@@ -13,12 +12,6 @@ from tests.helpers.races import at_once
 from vms.models import VirtualMachine
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def needs_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("requests racing on row locks need PostgreSQL")
 
 
 def test_the_same_key_sent_at_once_makes_one_vm_and_both_get_its_answer():

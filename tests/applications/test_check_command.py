@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.helpers.applications import web_shop
-from tests.helpers.fabric import place
+from tests.helpers.fabric import place_in_rack
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,7 @@ def test_racks_are_named_in_the_reasons_and_the_findings(subscription, capsys):
     """SQL1 and SQL2 on one rack: the check fails, naming the rack in the rack failure's reason and the finding."""
     web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     with pytest.raises(CommandError, match="1 application"):
         call_command("check_applications")
     out = capsys.readouterr().out

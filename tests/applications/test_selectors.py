@@ -16,7 +16,7 @@ from endpoints.probes import load_balanced_sets_probe
 from fabric.models import Rack
 from tests import factories
 from tests.helpers.applications import web_shop
-from tests.helpers.fabric import place
+from tests.helpers.fabric import place_in_rack
 from vms.fabric import carry_out
 from vms.models import VirtualMachine
 
@@ -119,7 +119,7 @@ def test_each_member_s_rack_comes_from_its_host_s_placement(subscription):
     """IIS1 on r1, IIS2, SQL1 and SQL2 on r2: fault domains 0 and 1 of SQLSet share r2, and the verdict says so."""
     application = web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     view = application_view(application)
     region = VirtualMachine.objects.get(name="IIS1").cloud_service.region
     racks = {rack.name: rack.pk for rack in Rack.objects.filter(region=region)}
@@ -147,7 +147,7 @@ def test_a_vm_without_a_placement_keeps_its_fault_domain_as_its_rack(subscriptio
     """SQL2 has no placement: its fault domain stands for its rack, so SQLSet survives the failure of r2."""
     application = web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     view = application_view(application)
     sql2 = next(m for role in view.value.roles for m in role.members if m.name == "SQL2")
     assert (sql2.rack, sql2.rack_name) == (None, "")
@@ -157,7 +157,7 @@ def test_a_vm_without_a_placement_keeps_its_fault_domain_as_its_rack(subscriptio
 
 def test_a_lone_vm_on_a_rack_is_named_with_it(subscription):
     application = web_shop(subscription)
-    place(VirtualMachine.objects.get(name="SQL1"), "r3")
+    place_in_rack(VirtualMachine.objects.get(name="SQL1"), "r3")
     (reason,) = application_view(application).assessment.verdicts[0].reasons
     assert reason == (
         "Rack r3 of West US holds SQL1, the only member of the Data role, and it is in no availability set: a "
@@ -169,7 +169,7 @@ def test_a_rack_failure_drill_predicts_the_failure_of_the_rack_its_fault_domain_
     """Fault domain 0 of every set is on r1, where SQL2 (fault domain 1) sits too: the drill predicts Data down."""
     application = web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r1"), ("SQL2", "r1")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
     assert not drill.predicted_survives
     assert (drill.predicted_down, drill.predicted_blame) == (["Data"], "Data")
@@ -179,7 +179,7 @@ def test_a_rack_failure_drill_of_a_fault_domain_on_several_racks_keeps_the_fault
     """IIS1 on r1, SQL1 not placed: fault domain 0 names no one rack, so only its members are predicted down."""
     application = web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL2", "r1")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     drill = drill_start(application=application, kind=Drill.Kind.RACK_FAILURE, fault_domain=0, user=user)
     assert drill.predicted_survives and drill.predicted_down == []
 
@@ -187,7 +187,7 @@ def test_a_rack_failure_drill_of_a_fault_domain_on_several_racks_keeps_the_fault
 def test_a_member_on_a_libvirt_host_is_up_only_while_its_host_reports_it_running(subscription):
     application = web_shop(subscription)
     iis1 = VirtualMachine.objects.get(name="IIS1")
-    placement = place(iis1, "r1")
+    placement = place_in_rack(iis1, "r1")
     placement.host.uri = "qemu+ssh://root@host1/system"
     placement.host.save(update_fields=["uri"])
     web_key = application.roles.get(name="Web").pk

@@ -12,7 +12,7 @@ from applications.drills import drill_event, drill_last_event
 from applications.models import Application, Dependency, Drill, Role
 from tests import factories
 from tests.helpers.applications import web_shop
-from tests.helpers.fabric import place
+from tests.helpers.fabric import place_in_rack
 from vms.models import VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ class TestDetail:
                 fault_domain=index % 2,
                 update_domain=index % 20,
             )
-            place(membership.virtual_machine, f"r{index % 3}")
+            place_in_rack(membership.virtual_machine, f"r{index % 3}")
             factories.EndpointFactory(
                 virtual_machine=membership.virtual_machine,
                 load_balanced_set=balancers[index % 2],
@@ -136,7 +136,7 @@ class TestDetail:
         data = Role.objects.create(application=application, name="Data", availability_set=sets[1])
         Dependency.objects.create(role=web, depends_on=data)
         lone = factories.VirtualMachineFactory(cloud_service=service, name="lone")
-        place(lone, "r0")
+        place_in_rack(lone, "r0")
         Role.objects.create(application=application, name="Cache", virtual_machine=lone)
         # Session, user, the person's subscriptions, the application, then the view's reads: roles with their
         # targets, set members, VMs in no set, dependencies, load-balanced endpoints, and the drills. The role forms
@@ -518,7 +518,7 @@ class TestRoleOfAVmThatJoinedASet:
 def test_the_page_names_the_racks_in_the_grid_the_verdict_and_the_findings(signed_in, subscription):
     application = web_shop(subscription, sql_in_set=True)
     for name, rack in (("IIS1", "r1"), ("IIS2", "r2"), ("SQL1", "r2"), ("SQL2", "r2")):
-        place(VirtualMachine.objects.get(name=name), rack)
+        place_in_rack(VirtualMachine.objects.get(name=name), rack)
     html = signed_in.get(detail_url(application)).content.decode()
     assert "Rack r2 of West US holds SQL1 and SQL2, every member of the Data role that is up" in html
     assert "Fault domains 0 and 1 of SQLSet share rack r2 of West US" in html

@@ -24,12 +24,6 @@ from vms.services.operations import vm_lock_for_operation
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
-
-
 @pytest.fixture
 def slow_placement(monkeypatch):
     """Widen the window between reading a set's slots and writing the new one, as a busy database would."""

@@ -18,9 +18,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 
 
 @pytest.fixture(autouse=True)
-def postgresql_only(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locks")
+def queued_moves(settings):
     # Moves are queued for a worker that is not running, so the first stays in progress while the second is tried.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

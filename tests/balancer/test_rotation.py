@@ -18,7 +18,8 @@ from endpoints.models import RotationChange
 from endpoints.probes import load_balanced_sets_probe
 from endpoints.services import endpoint_create
 from tests.factories import VirtualMachineFactory
-from tests.helpers.balancer import load_balancer, place
+from tests.helpers.balancer import load_balancer
+from tests.helpers.fabric import place_at_address
 from tests.helpers.haproxy import free_port, wait_for
 from vms.models import Operation, VirtualMachine
 
@@ -69,7 +70,7 @@ def carried_member(tmp_path, start_haproxy, backends):
     """A running VM with one member of set "web" HAProxy carries: GET /health every 5 s, out after 2 failures."""
     balancer = load_balancer(tmp_path)
     vm = VirtualMachineFactory(status=VirtualMachine.Status.RUNNING)
-    place(vm, "127.0.0.1")
+    place_at_address(vm, "127.0.0.1")
     web = backends[0]
     member = endpoint_create(
         vm=vm,

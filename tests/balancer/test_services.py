@@ -19,7 +19,8 @@ from endpoints.services import endpoint_create, endpoint_delete, endpoint_update
 from fabric.lab.hosts import LabBalancer
 from fabric.services import lab_balancer_register
 from tests.factories import CloudServiceFactory, VirtualMachineFactory
-from tests.helpers.balancer import load_balancer, place
+from tests.helpers.balancer import load_balancer
+from tests.helpers.fabric import place_at_address
 from tests.helpers.haproxy import free_port, wait_for
 from vms.models import Operation, Region
 from vms.services.operations import operations_recover_stale
@@ -78,7 +79,7 @@ def test_the_values_take_four_queries_whatever_the_number_of_endpoints(tmp_path,
         for _ in range(services):
             web1 = VirtualMachineFactory()
             web2 = VirtualMachineFactory(cloud_service=web1.cloud_service)
-            place(web1, f"10.254.{128 + web1.pk // 250}.{2 + web1.pk % 250}")
+            place_at_address(web1, f"10.254.{128 + web1.pk // 250}.{2 + web1.pk % 250}")
             ssh(web1)
             lb = endpoint_create(
                 vm=web1,
@@ -151,7 +152,7 @@ def fetch(address: str, port: int) -> str:
 def test_endpoint_and_probe_changes_reach_a_running_haproxy(tmp_path, start_haproxy, backends):
     balancer = load_balancer(tmp_path)
     vm = VirtualMachineFactory()
-    place(vm, "127.0.0.1")
+    place_at_address(vm, "127.0.0.1")
     first_port, set_port = free_port(), free_port()
     endpoint = endpoint_create(
         vm=vm, name="web1", protocol="tcp", public_port=first_port, private_port=backends[0].port
@@ -351,7 +352,7 @@ def test_a_change_haproxy_cannot_load_fails_its_operation_and_the_running_config
     the reload cannot bind, and the endpoint's operation says so while the endpoints before it are still served."""
     balancer = load_balancer(tmp_path)
     vm = VirtualMachineFactory(cloud_service__region=balancer.region)
-    place(vm, "127.0.0.1")
+    place_at_address(vm, "127.0.0.1")
     served_port, taken_port = free_port(), free_port()
     endpoint_create(vm=vm, name="web1", protocol="tcp", public_port=served_port, private_port=backends[0].port)
     public_addresses_assign(load_balancer=balancer)

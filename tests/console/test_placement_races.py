@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import Sum
 
 from fabric.models import Host, Placement
@@ -13,12 +12,6 @@ from tests.helpers.races import at_once
 from vms.models import Operation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def needs_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
 
 
 def test_people_racing_for_a_hosts_last_cores_never_overcommit_it():

@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
 from availability.models import AvailabilitySet, Membership
 from availability.placement import Slot, is_balanced
@@ -17,12 +17,6 @@ from vms.models import CloudService, Operation, StorageAccount, VirtualMachine
 from vms.services import machines, storage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture(autouse=True)
-def needs_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
 
 
 def test_two_people_racing_for_one_dns_name_one_wins_the_other_gets_the_field_error():

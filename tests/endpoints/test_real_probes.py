@@ -13,7 +13,8 @@ from endpoints.models import Endpoint
 from endpoints.probes import load_balanced_sets_probe
 from fabric.models import Host
 from tests.factories import CloudServiceFactory, EndpointFactory, LoadBalancedSetFactory, VirtualMachineFactory
-from tests.helpers.hosts import libvirt_host, place
+from tests.helpers.fabric import place_on_host
+from tests.helpers.hosts import libvirt_host
 from vms.models import VirtualMachine
 
 
@@ -43,20 +44,18 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def member(host: Host, lb_set, *, index: int, address: str) -> Endpoint:
+def member(host: Host, lb_set, *, address: str) -> Endpoint:
     vm = VirtualMachineFactory(cloud_service=lb_set.cloud_service, status=VirtualMachine.Status.RUNNING)
-    placement = place(vm, host, index=index)
-    placement.address = address
-    placement.save(update_fields=["address"])
+    place_on_host(vm, host, address=address)
     return EndpointFactory(virtual_machine=vm, load_balanced_set=lb_set, public_port=80, private_port=80)
 
 
 def test_a_tcp_probe_connects_to_the_members_address_and_port(db, server):
     host = libvirt_host("host-1", index=1)
     lb_set = LoadBalancedSetFactory(cloud_service=CloudServiceFactory(), public_port=80, probe_port=server)
-    listening = member(host, lb_set, index=0, address="127.0.0.1")
+    listening = member(host, lb_set, address="127.0.0.1")
     lb_other = LoadBalancedSetFactory(cloud_service=lb_set.cloud_service, public_port=81, probe_port=closed_port())
-    refused = member(host, lb_other, index=1, address="127.0.0.2")
+    refused = member(host, lb_other, address="127.0.0.2")
 
     load_balanced_sets_probe(now=timezone.now())
 
@@ -72,7 +71,7 @@ def test_an_http_probe_expects_200_from_the_probe_path(db, server, path, answers
     lb_set = LoadBalancedSetFactory(
         cloud_service=CloudServiceFactory(), public_port=80, probe_protocol="http", probe_port=server, probe_path=path
     )
-    endpoint = member(host, lb_set, index=0, address="127.0.0.1")
+    endpoint = member(host, lb_set, address="127.0.0.1")
 
     load_balanced_sets_probe(now=timezone.now())
 
@@ -83,7 +82,7 @@ def test_an_http_probe_expects_200_from_the_probe_path(db, server, path, answers
 def test_a_running_member_whose_guest_does_not_answer_leaves_rotation_though_its_status_says_running(db):
     host = libvirt_host("host-1", index=1)
     lb_set = LoadBalancedSetFactory(cloud_service=CloudServiceFactory(), public_port=80, probe_port=closed_port())
-    endpoint = member(host, lb_set, index=0, address="127.0.0.1")
+    endpoint = member(host, lb_set, address="127.0.0.1")
     Endpoint.objects.filter(pk=endpoint.pk).update(in_rotation=True)
 
     for _ in range(lb_set.probe_count):

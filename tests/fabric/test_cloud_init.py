@@ -8,31 +8,7 @@ import json
 import pycdlib
 
 from fabric.cloud_init import build_seed_iso, seed_files
-from fabric.drivers.base import DomainSpec, ImageSource
-from fabric.passwords import password_crypt
-
-PLAIN = "Correct-Horse-Battery-9"
-KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ5 person@example.org"
-
-
-def _spec(**changes) -> DomainSpec:
-    values = {
-        "name": "web1",
-        "vcpus": 1,
-        "memory_mib": 1792,
-        "image": ImageSource.disk("debian-12.qcow2"),
-        "hostname": "web1",
-        "admin_username": "azureuser",
-        "ssh_public_key": KEY,
-        "password_crypt": password_crypt(PLAIN),
-        "network": "fabric-h1",
-        "mac": "52:54:00:0a:00:04",
-        "address": "10.20.1.4",
-        "prefix": 24,
-        "gateway": "10.20.1.1",
-    }
-    values.update(changes)
-    return DomainSpec(**values)
+from tests.helpers.drivers import PLAIN_PASSWORD, SSH_PUBLIC_KEY, domain_spec
 
 
 def _read_back(iso_bytes: bytes) -> tuple[str, dict[str, str]]:
@@ -51,7 +27,7 @@ def _read_back(iso_bytes: bytes) -> tuple[str, dict[str, str]]:
 
 
 def test_the_seed_iso_is_labelled_cidata_and_holds_the_three_files():
-    spec = _spec()
+    spec = domain_spec("web1")
     label, files = _read_back(build_seed_iso(spec, instance_id="i-6f1c7a8e"))
 
     assert label == "cidata"
@@ -59,7 +35,7 @@ def test_the_seed_iso_is_labelled_cidata_and_holds_the_three_files():
 
 
 def test_user_data_names_the_host_the_administrator_the_key_and_the_password_hash():
-    spec = _spec()
+    spec = domain_spec("web1", mac="52:54:00:0a:00:04")
     _, files = _read_back(build_seed_iso(spec, instance_id="i-1"))
     user_data = files["user-data"]
 
@@ -71,7 +47,7 @@ def test_user_data_names_the_host_the_administrator_the_key_and_the_password_has
     assert admin["passwd"] == spec.password_crypt
     assert admin["passwd"].startswith("$6$")
     assert admin["lock_passwd"] is False
-    assert admin["ssh_authorized_keys"] == [KEY]
+    assert admin["ssh_authorized_keys"] == [SSH_PUBLIC_KEY]
     assert config["ssh_pwauth"] is True
     assert json.loads(files["meta-data"]) == {"instance-id": "i-1", "local-hostname": "web1"}
     network = json.loads(files["network-config"])
@@ -81,14 +57,16 @@ def test_user_data_names_the_host_the_administrator_the_key_and_the_password_has
 
 
 def test_the_plain_password_is_nowhere_in_the_iso():
-    iso_bytes = build_seed_iso(_spec(), instance_id="i-1")
+    iso_bytes = build_seed_iso(domain_spec("web1"), instance_id="i-1")
 
-    assert PLAIN.encode() not in iso_bytes
-    assert PLAIN.encode("utf-16-be") not in iso_bytes  # Joliet's encoding
+    assert PLAIN_PASSWORD.encode() not in iso_bytes
+    assert PLAIN_PASSWORD.encode("utf-16-be") not in iso_bytes  # Joliet's encoding
 
 
 def test_without_a_password_the_account_is_locked_and_ssh_takes_keys_only():
-    config = json.loads(seed_files(_spec(password_crypt=""), instance_id="i-1")["user-data"].split("\n", 1)[1])
+    config = json.loads(
+        seed_files(domain_spec("web1", password_crypt=""), instance_id="i-1")["user-data"].split("\n", 1)[1]
+    )
 
     assert "passwd" not in config["users"][0]
     assert config["users"][0]["lock_passwd"] is True
@@ -96,4 +74,4 @@ def test_without_a_password_the_account_is_locked_and_ssh_takes_keys_only():
 
 
 def test_without_an_address_there_is_no_network_config_and_the_guest_uses_dhcp():
-    assert set(seed_files(_spec(address=""), instance_id="i-1")) == {"user-data", "meta-data"}
+    assert set(seed_files(domain_spec("web1", address=""), instance_id="i-1")) == {"user-data", "meta-data"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fabric.domain_xml import BootFiles, render_domain_xml, render_overlay_volume_xml, render_seed_volume_xml
-from fabric.drivers.base import DomainSpec, DriverError, ImageSource
+from fabric.drivers.base import DriverError, ImageSource
+from tests.helpers.drivers import domain_spec
 
 UUID = "6f1c7a8e-0d2b-4c1e-9a3f-2b5d8e7c9a10"
 TINY = ImageSource.direct_boot(
@@ -13,24 +14,6 @@ TINY = ImageSource.direct_boot(
     initrd="tiny-initrd.gz",
     cmdline="portal.ip={address}/{prefix} portal.gw={gateway} portal.hostname={hostname} console=ttyS0",
 )
-
-
-def _spec(**changes) -> DomainSpec:
-    values = {
-        "name": "web1",
-        "vcpus": 2,
-        "memory_mib": 96,
-        "image": TINY,
-        "hostname": "web1",
-        "admin_username": "azureuser",
-        "network": "fabric-h1",
-        "mac": "52:54:00:0a:00:04",
-        "address": "10.20.1.4",
-        "prefix": 24,
-        "gateway": "10.20.1.1",
-    }
-    values.update(changes)
-    return DomainSpec(**values)
 
 
 DIRECT_BOOT_XML = """\
@@ -127,7 +110,7 @@ DISK_XML = """\
 
 def test_a_direct_boot_guest_under_software_emulation():
     xml = render_domain_xml(
-        _spec(),
+        domain_spec("web1", image=TINY, vcpus=2, network="fabric-h1", mac="52:54:00:0a:00:04"),
         uuid=UUID,
         pool="default",
         boot_files=BootFiles(
@@ -138,8 +121,8 @@ def test_a_direct_boot_guest_under_software_emulation():
 
 
 def test_a_disk_image_guest_boots_its_overlay_with_the_seed_as_a_cdrom_and_kvm_has_no_tcg_cache():
-    spec = _spec(
-        name="db1", hostname="db1", vcpus=1, memory_mib=1792, image=ImageSource.disk("debian-12.qcow2"),
+    spec = domain_spec(
+        "db1", hostname="db1", memory_mib=1792, image=ImageSource.disk("debian-12.qcow2"), network="fabric-h1",
         mac="52:54:00:0a:00:05",
     )  # fmt: skip
     xml = render_domain_xml(
@@ -150,7 +133,7 @@ def test_a_disk_image_guest_boots_its_overlay_with_the_seed_as_a_cdrom_and_kvm_h
 
 def test_values_are_escaped_not_spliced_into_the_xml():
     xml = render_domain_xml(
-        _spec(hostname="a&b<c>", network="net'1\""),
+        domain_spec("web1", image=TINY, hostname="a&b<c>", network="net'1\""),
         uuid=UUID,
         pool="default",
         boot_files=BootFiles(kernel_path="/k", initrd_path="/i"),
@@ -161,7 +144,7 @@ def test_values_are_escaped_not_spliced_into_the_xml():
 
 
 def test_a_command_line_naming_an_unknown_value_is_a_readable_error():
-    spec = _spec(image=ImageSource.direct_boot(kernel="k", initrd="i", cmdline="portal.dns={dns}"))
+    spec = domain_spec("web1", image=ImageSource.direct_boot(kernel="k", initrd="i", cmdline="portal.dns={dns}"))
     with pytest.raises(DriverError, match=r"^The kernel command line of image k names a value .*'dns'"):
         render_domain_xml(spec, uuid=UUID, pool="default", boot_files=BootFiles(kernel_path="/k", initrd_path="/i"))
 
@@ -206,4 +189,4 @@ def test_an_image_is_a_volume_or_a_kernel_with_an_initrd():
 
 def test_a_plain_password_is_refused_by_the_spec():
     with pytest.raises(ValueError, match="crypt"):
-        _spec(password_crypt="hunter2")
+        domain_spec("web1", password_crypt="hunter2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from fabric.models import Host, Placement, Rack
+from fabric.models import Host, Rack
 from fabric.services import placement_create, topology_simulated_create
 from tests import factories
 from vms.models import Region
@@ -14,10 +14,6 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("fabric:hosts")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def place(vm, host: Host) -> Placement:
-    return placement_create(vm=vm, host_id=host.pk, subnet=host.subnet)
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
@@ -39,7 +35,7 @@ def test_each_rack_shows_its_hosts_state_uri_load_and_vms(staff, subscription, h
     vm = factories.VirtualMachineFactory(
         cloud_service__subscription=subscription, name="web1", size=factories.size("Medium")
     )
-    place(vm, host)
+    placement_create(vm=vm, host_id=host.pk, subnet=host.subnet)
     html = staff.get(URL, **(HTMX if htmx else {})).content.decode()
     assert ("<html" in html) is not htmx
     assert "Rack r1 of West US" in html and "Rack r2 of East US" in html
@@ -52,7 +48,7 @@ def test_each_rack_shows_its_hosts_state_uri_load_and_vms(staff, subscription, h
 def test_a_deleted_vm_no_longer_loads_its_host(staff, subscription):
     host = Host.objects.get(name="west-us-r1-h1")
     vm = factories.VirtualMachineFactory(cloud_service__subscription=subscription, name="web1")
-    place(vm, host)
+    placement_create(vm=vm, host_id=host.pk, subnet=host.subnet)
     vm.delete()
     html = staff.get(URL).content.decode()
     row = html[html.index(">west-us-r1-h1<") : html.index(">west-us-r1-h2<")]
@@ -68,7 +64,7 @@ def test_runs_the_same_queries_with_few_and_many_hosts_and_vms(
     service = factories.CloudServiceFactory(subscription=subscription)
     for number, host in enumerate(hosts):
         vm = factories.VirtualMachineFactory(cloud_service=service, subscription=subscription, name=f"vm{number}")
-        place(vm, host)
+        placement_create(vm=vm, host_id=host.pk, subnet=host.subnet)
     assert Rack.objects.count() > 2
     # The shell's three (session, person, subscription), then the racks, the VMs by host, and the hosts with their
     # use in one aggregate.

@@ -10,7 +10,7 @@ from fabric.lab.hosts import LabHost
 from fabric.models import Host, ImageSource, Rack
 from fabric.services import LAB_IMAGE_NAME, lab_hosts_register, lab_hosts_unregister
 from tests import factories
-from tests.helpers.hosts import place
+from tests.helpers.fabric import place_on_host
 
 
 def lab_host(index: int, rack: int) -> LabHost:
@@ -63,7 +63,7 @@ def test_up_registers_racks_hosts_and_the_lab_guest_image(db):
 
 def test_down_removes_empty_hosts_and_marks_the_ones_holding_vms_unreachable(db):
     hosts = lab_hosts_register(hosts=[lab_host(0, 0), lab_host(1, 1)], region=factories.region())
-    place(factories.VirtualMachineFactory(), hosts[1])
+    place_on_host(factories.VirtualMachineFactory(), hosts[1])
 
     removed, unreachable = lab_hosts_unregister(names=["labh0", "labh1"])
 

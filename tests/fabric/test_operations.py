@@ -18,7 +18,8 @@ from fabric.drivers.simulated import SimulatedDriver, forget_hosts
 from fabric.models import Placement
 from fabric.operations import domain_spec, fabric_failures_heal
 from tests import factories
-from tests.helpers.hosts import image_source, libvirt_host, place
+from tests.helpers.fabric import place_on_host
+from tests.helpers.hosts import image_source, libvirt_host
 from vms import fabric as vms_fabric
 from vms.models import Operation, VirtualMachine
 from vms.services.operations import operation_begin
@@ -63,7 +64,7 @@ def defined(vm: VirtualMachine, placement: Placement, state: DomainState = Domai
 
 def test_a_create_defines_the_domain_from_the_size_and_the_image_source_and_starts_it(host):
     vm = factories.VirtualMachineFactory(status=Status.PROVISIONING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     image_source(vm, kernel="k", initrd="i", cmdline="portal.ip={address}/{prefix} portal.gw={gateway}")
 
     operation = begin(vm, Kind.CREATE)
@@ -90,7 +91,7 @@ def test_a_vm_made_with_an_ssh_certificate_gives_its_guest_the_key_for_the_new_u
     )
     image_source(vm)
 
-    spec = domain_spec(vm, place(vm, host))
+    spec = domain_spec(vm, place_on_host(vm, host))
 
     admin = json.loads(render_user_data(spec).removeprefix("#cloud-config\n"))["users"][0]
     assert admin["ssh_authorized_keys"] == [certificate.public_key]
@@ -99,7 +100,7 @@ def test_a_vm_made_with_an_ssh_certificate_gives_its_guest_the_key_for_the_new_u
 
 def test_a_create_whose_image_is_not_on_the_host_fails_with_that_reason_and_leaves_nothing(host):
     vm = factories.VirtualMachineFactory(status=Status.PROVISIONING)
-    place(vm, host)
+    place_on_host(vm, host)
     image_source(vm, volume="debian-12.qcow2")
     SimulatedDriver(host.name).add_volume("something-else.qcow2")
 
@@ -114,7 +115,7 @@ def test_a_create_whose_image_is_not_on_the_host_fails_with_that_reason_and_leav
 
 def test_an_image_without_a_source_fails_the_create_saying_so(host):
     vm = factories.VirtualMachineFactory(status=Status.PROVISIONING)
-    place(vm, host)
+    place_on_host(vm, host)
 
     operation = begin(vm, Kind.CREATE)
 
@@ -124,7 +125,7 @@ def test_an_image_without_a_source_fails_the_create_saying_so(host):
 
 def test_power_operations_drive_the_domain(host):
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     driver = defined(vm, placement)
 
     assert begin(vm, Kind.SHUT_DOWN).status == Operation.Status.SUCCEEDED
@@ -140,7 +141,7 @@ def test_power_operations_drive_the_domain(host):
 
 def test_configure_resizes_the_domain_and_restarts_it(host):
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     driver = defined(vm, placement)
     vm.size = factories.size("Medium")
     vm.save(update_fields=["size"])
@@ -153,7 +154,7 @@ def test_configure_resizes_the_domain_and_restarts_it(host):
 
 def test_delete_removes_the_domain(host):
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     driver = defined(vm, placement)
 
     assert begin(vm, Kind.DELETE).status == Operation.Status.SUCCEEDED
@@ -164,7 +165,7 @@ def test_delete_removes_the_domain(host):
 
 def test_a_driver_error_fails_the_operation_with_its_sentence_and_the_state_read_back(host):
     vm = factories.VirtualMachineFactory(status=Status.STOPPED)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     driver = defined(vm, placement, DomainState.STOPPED)
     driver.fail("start", "Host host-1 could not start the machine: no memory left.")
 
@@ -179,7 +180,7 @@ def test_a_driver_error_fails_the_operation_with_its_sentence_and_the_state_read
 
 def test_a_rack_failure_stops_its_machines_at_once_and_healing_starts_them_together_once_the_time_has_passed(host):
     vms = [factories.VirtualMachineFactory(status=Status.RUNNING) for _ in range(10)]
-    placements = [place(vm, host, index=i) for i, vm in enumerate(vms)]
+    placements = [place_on_host(vm, host) for vm in vms]
     driver = SimulatedDriver(host.name)
     for vm, placement in zip(vms, placements, strict=True):
         defined(vm, placement)
@@ -211,7 +212,7 @@ def test_a_rack_failure_stops_its_machines_at_once_and_healing_starts_them_toget
 
 def test_a_failure_cut_short_is_healed_at_once(host):
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     driver = defined(vm, placement)
     operation = begin(vm, Kind.FABRIC_FAILURE, failure_seconds=300)
     Operation.objects.filter(pk=operation.pk).update(details={**operation.details, "cut_short": True})
@@ -250,7 +251,7 @@ def guard_calls(monkeypatch):
 
 def test_planned_operations_and_starts_run_inside_the_registered_guards(host, guard_calls):
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host)
+    placement = place_on_host(vm, host)
     defined(vm, placement)
 
     for kind in (Kind.RESTART, Kind.CONFIGURE, Kind.UPDATE, Kind.SHUT_DOWN, Kind.START):
@@ -273,8 +274,8 @@ def test_planned_operations_and_starts_run_inside_the_registered_guards(host, gu
 
 def test_failures_and_deletes_pass_the_guards_by(host, guard_calls):
     failing, deleted = (factories.VirtualMachineFactory(status=Status.RUNNING) for _ in range(2))
-    for index, vm in enumerate((failing, deleted)):
-        defined(vm, place(vm, host, index=index))
+    for vm in (failing, deleted):
+        defined(vm, place_on_host(vm, host))
 
     begin(failing, Kind.FABRIC_FAILURE, failure_seconds=0)
     begin(deleted, Kind.DELETE)

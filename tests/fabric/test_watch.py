@@ -17,7 +17,8 @@ from fabric.models import Host, HostLease, Placement
 from fabric.operations import OBSERVED, domain_spec, fabric_failures_heal
 from fabric.watch import HostWatcher
 from tests import factories
-from tests.helpers.hosts import image_source, libvirt_host, place
+from tests.helpers.fabric import place_on_host
+from tests.helpers.hosts import image_source, libvirt_host
 from vms.models import Operation, VirtualMachine
 
 Status = VirtualMachine.Status
@@ -47,9 +48,9 @@ class Hosts:
         return SimulatedDriver(host.name)
 
 
-def running_vm(host: Host, index: int = 0) -> tuple[VirtualMachine, Placement]:
+def running_vm(host: Host) -> tuple[VirtualMachine, Placement]:
     vm = factories.VirtualMachineFactory(status=Status.RUNNING)
-    placement = place(vm, host, index=index)
+    placement = place_on_host(vm, host)
     image_source(vm)
     driver = SimulatedDriver(host.name)
     driver.define(domain_spec(vm, placement))

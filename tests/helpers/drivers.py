@@ -17,6 +17,7 @@ INITRD_VOLUME = "tiny-initrd.gz"
 TEST_POOL = "default-pool"  # test:///default's storage pool
 EVENT_WAIT_SECONDS = 10
 PLAIN_PASSWORD = "Plain-Text-Never-Leaves-1"
+SSH_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ5 person@example.org"
 
 
 class EventLog:
@@ -92,7 +93,7 @@ def domain_spec(name: str, *, image: ImageSource | None = None, **changes) -> Do
         "image": image or ImageSource.disk(BASE_VOLUME),
         "hostname": "web1",
         "admin_username": "azureuser",
-        "ssh_public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZ5 person@example.org",
+        "ssh_public_key": SSH_PUBLIC_KEY,
         "password_crypt": password_crypt(PLAIN_PASSWORD),
         "network": "default",
         "mac": "52:54:00:12:34:56",

@@ -1,10 +1,8 @@
-"""Libvirt-shaped hosts for fabric tests, driven by the simulated driver, and VMs placed on them."""
+"""Libvirt-shaped hosts for fabric tests, driven by the simulated driver, and the image sources their guests boot."""
 
 from __future__ import annotations
 
-import ipaddress
-
-from fabric.models import Host, ImageSource, Placement, Rack
+from fabric.models import Host, ImageSource, Rack
 from tests import factories
 from vms.models import VirtualMachine
 
@@ -22,18 +20,6 @@ def libvirt_host(name: str, *, index: int, rack_name: str = "rack-a") -> Host:
         cores=64,
         memory_mb=256 * 1024,
         subnet=f"10.250.{index}.0/24",
-    )
-
-
-def place(vm: VirtualMachine, host: Host, *, index: int = 0) -> Placement:
-    """Put a VM on a host as the deploy does: a domain name, a MAC address and an address on the host's subnet."""
-    network = ipaddress.IPv4Network(host.subnet)
-    return Placement.objects.create(
-        virtual_machine=vm,
-        host=host,
-        domain_name=f"portal-{vm.pk}",
-        mac_address=f"52:54:00:{(vm.pk >> 16) & 255:02x}:{(vm.pk >> 8) & 255:02x}:{vm.pk & 255:02x}",
-        address=str(network.network_address + 10 + index),
     )
 
 

@@ -3,42 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from maintenance.planner import Host, Role, Vm, lower_bound, plan
-
-
-def breaks_rule(round_hosts: set[int], vms: list[Vm], roles: list[Role]) -> bool:
-    """The rule in its own words: one update domain of each set at a time, and every role keeps a member up."""
-    down = [vm for vm in vms if vm.running and vm.host in round_hosts]
-    for set_key in {vm.set_key for vm in down if vm.set_key is not None}:
-        if len({vm.update_domain for vm in down if vm.set_key == set_key}) > 1:
-            return True
-    down_keys = {vm.key for vm in down}
-    return any(role.in_set and role.up_members and set(role.up_members) <= down_keys for role in roles)
-
-
-def partitions(items: list[int]) -> Iterator[list[list[int]]]:
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for smaller in partitions(rest):
-        for index in range(len(smaller)):
-            yield [*smaller[:index], [first, *smaller[index]], *smaller[index + 1 :]]
-        yield [[first], *smaller]
-
-
-def fewest_rounds(hosts: list[int], vms: list[Vm], roles: list[Role]) -> int:
-    """Try every grouping of the hosts into rounds; return the fewest rounds of a grouping that keeps the rule."""
-    if not hosts:
-        return 0
-    return min(
-        len(blocks) for blocks in partitions(hosts) if not any(breaks_rule(set(block), vms, roles) for block in blocks)
-    )
+from tests.helpers.maintenance import breaks_rule, fewest_rounds
 
 
 def check(hosts: list[Host], vms: list[Vm], roles: list[Role]) -> tuple[int, int]:
@@ -121,9 +91,10 @@ def cases(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(cases())
-def test_random_plans_keep_the_rule_and_stay_within_the_brute_forces_fewest_rounds(case):
+def test_random_plans_keep_the_rule_and_stay_within_one_round_of_the_brute_forces_fewest(case):
     used, best = check(*case)
     note(f"rounds {used}, fewest {best}")
+    assert used - best <= 1  # the benchmark's target for its small cases (maintenance_small_cases_max_gap)
 
 
 def test_a_host_holding_two_update_domains_of_a_set_is_named_with_the_reason():

@@ -9,7 +9,8 @@ from fabric.models import Host
 from maintenance.models import MaintenanceRun
 from maintenance.services import maintenance_plan
 from tests import factories
-from tests.maintenance.helpers import place, shop
+from tests.helpers.fabric import place_on_host
+from tests.helpers.maintenance import shop
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_a_plan_made_stale_by_a_new_vm_is_refused_at_run(staff, subscription):
         virtual_machine__cloud_service=store.vms["web2"].cloud_service,
         update_domain=1,
     )
-    place(membership.virtual_machine, store.hosts[0])  # h1 now holds update domains 0 and 1 of web
+    place_on_host(membership.virtual_machine, store.hosts[0])  # h1 now holds update domains 0 and 1 of web
     response = staff.post(reverse("maintenance:start", args=[run.pk]), follow=True)
     assert "changed since the plan was made" in response.content.decode()
     run.refresh_from_db()
@@ -136,7 +137,7 @@ def test_the_run_page_costs_the_same_queries_with_many_hosts_and_vms(
             membership = factories.MembershipFactory(
                 availability_set=availability_set, virtual_machine__cloud_service=service, update_domain=update_domain
             )
-            place(membership.virtual_machine, host)
+            place_on_host(membership.virtual_machine, host)
     large = maintenance_plan(hosts=list(Host.objects.filter(rack=rack)), scope="many", user=user)
     for run in (small, large):
         with django_assert_max_num_queries(8):

@@ -8,8 +8,8 @@ from fabric.models import Host, Placement
 from maintenance.models import MaintenanceRun
 from maintenance.selectors import RoundRequests, run_report
 from maintenance.services import maintenance_plan, maintenance_start, maintenance_stop
+from tests.helpers.maintenance import shop
 from tests.helpers.worker import portal_worker
-from tests.maintenance.helpers import shop
 from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fabric.models import Host, Placement, Rack
+from fabric.models import Host, Rack
 from monitor.models import MetricSample
 from monitor.sampling import forget_readings, monitor_sample_round
 from tests import factories
+from tests.helpers.fabric import place_on_host
 from tests.helpers.lab import require_libvirt
 from vms.models import VirtualMachine
 
@@ -67,16 +68,6 @@ def test_host(db):
     return libvirt, host
 
 
-def place(vm, host, domain_name: str, address: str) -> None:
-    Placement.objects.create(
-        virtual_machine=vm,
-        host=host,
-        domain_name=domain_name,
-        mac_address=f"52:54:00:00:00:{address[-2:]}",
-        address=address,
-    )
-
-
 def test_a_libvirt_host_is_asked_once_per_round_for_all_its_domains(test_host, monkeypatch):
     libvirt, host = test_host
     calls = []
@@ -88,9 +79,9 @@ def test_a_libvirt_host_is_asked_once_per_round_for_all_its_domains(test_host, m
 
     monkeypatch.setattr(libvirt.virConnect, "getAllDomainStats", counted)
     on_host = factories.VirtualMachineFactory(status=Status.RUNNING)
-    place(on_host, host, "test", "10.254.9.10")  # test:///default's own running domain
+    place_on_host(on_host, host, domain_name="test")  # test:///default's own running domain
     not_there_yet = factories.VirtualMachineFactory(status=Status.PROVISIONING)
-    place(not_there_yet, host, "not-defined-yet", "10.254.9.11")
+    place_on_host(not_there_yet, host, domain_name="not-defined-yet")
     start = timezone.now()
 
     monitor_sample_round(now=start)
@@ -112,7 +103,7 @@ def test_a_libvirt_host_is_asked_once_per_round_for_all_its_domains(test_host, m
 def test_a_stopped_domain_on_a_libvirt_host_reads_zero(test_host):
     libvirt, host = test_host
     vm = factories.VirtualMachineFactory(status=Status.STOPPED)
-    place(vm, host, "test", "10.254.9.12")
+    place_on_host(vm, host, domain_name="test")
     connection = libvirt.open("test:///default")
     domain = connection.lookupByName("test")
     domain.destroy()

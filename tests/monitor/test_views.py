@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from monitor.series import Rates
-from monitor.services import metric_samples_record
 from tests import factories
-
-
-@pytest.fixture
-def vm(subscription):
-    return factories.VirtualMachineFactory(cloud_service__subscription=subscription)
-
-
-def record(vm, minutes: int, cpu: float = 42.0):
-    now = timezone.now()
-    for minute in range(minutes):
-        metric_samples_record(at=now - timedelta(minutes=minute + 1), samples=[(vm.pk, Rates(cpu, 1, 2, 3, 4))])
+from tests.helpers.monitor import record_minutes
 
 
 def test_the_monitor_tab_is_a_page_with_charts_and_their_tables(signed_in, vm):
-    record(vm, 5)
+    record_minutes(vm, 5)
     response = signed_in.get(reverse("vms:monitor", args=[vm.pk]))
     html = response.content.decode()
     assert "<html" in html
@@ -62,14 +47,14 @@ def test_someone_elses_vm_has_no_monitor_tab(signed_in):
 @pytest.mark.parametrize("span", ["1h", "24h", "7d"])
 @pytest.mark.parametrize("minutes", [2, 60])
 def test_the_monitor_tab_reads_its_samples_in_one_query(signed_in, vm, span, minutes, django_assert_num_queries):
-    record(vm, minutes)
+    record_minutes(vm, minutes)
     # Session, user, the person's subscriptions, the VM, and the samples of the range.
     with django_assert_num_queries(5):
         assert signed_in.get(reverse("vms:monitor", args=[vm.pk]) + f"?range={span}").status_code == 200
 
 
 def test_the_dashboard_loads_the_last_hour_at_its_top(signed_in, vm, django_assert_num_queries):
-    record(vm, 3)
+    record_minutes(vm, 3)
     html = signed_in.get(reverse("vms:dashboard", args=[vm.pk])).content.decode()
     loader = html.index('hx-vals=\'{"part": "usage"}\'')
     assert loader < html.index("Quick glance")
@@ -83,9 +68,9 @@ def test_the_dashboard_loads_the_last_hour_at_its_top(signed_in, vm, django_asse
 
 
 def test_sparklines_fill_each_slot_of_the_persons_vms_only(signed_in, vm, django_assert_num_queries):
-    record(vm, 10)
+    record_minutes(vm, 10)
     other = factories.VirtualMachineFactory()
-    record(other, 10)
+    record_minutes(other, 10)
     url = reverse("monitor:cpu-sparklines") + f"?vm={vm.pk}&vm={other.pk}"
     # Session, user, the person's subscriptions, and the samples.
     with django_assert_num_queries(4):

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from portal import periodic as schedule
 from portal.models import PeriodicRun
-from portal.worker import PortalWorker
 from tests import factories
+from tests.helpers.worker import portal_worker
 from vms.models import Operation, VirtualMachine
 
 pytestmark = pytest.mark.django_db
@@ -58,16 +58,7 @@ def test_the_worker_runs_the_schedule_with_no_task_queued(jobs, settings, monkey
     monkeypatch.setattr("portal.worker.close_old_connections", lambda: None)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     schedule.periodic(name="sweep", seconds=60)(lambda: jobs.append("sweep"))
-    worker = PortalWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
+    worker = portal_worker("test", interval=0, batch=True)
 
     worker.run()
 

@@ -10,25 +10,13 @@ from django.db import InterfaceError, OperationalError
 from django_tasks_db.management.commands.db_worker import Worker
 
 from portal import worker as worker_module
-from portal.worker import PortalWorker, reconnect_delay
+from portal.worker import reconnect_delay
+from tests.helpers.worker import portal_worker
 
 
 def test_the_reconnect_delay_doubles_from_half_a_second_up_to_the_cap():
     assert [reconnect_delay(failures, cap=5) for failures in range(1, 7)] == [0.5, 1, 2, 4, 5, 5]
     assert reconnect_delay(1, cap=0.2) == 0.2
-
-
-def make_worker() -> PortalWorker:
-    return PortalWorker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test",
-        excluded_queue_names=[],
-    )
 
 
 @pytest.fixture
@@ -58,7 +46,7 @@ def test_the_worker_backs_off_closes_its_connections_and_carries_on(monkeypatch,
 
     closed = []
     monkeypatch.setattr(worker_module, "close_broken_connections", lambda: closed.append(True))
-    worker = make_worker()
+    worker = portal_worker("test", interval=0, batch=True)
     monkeypatch.setattr(worker, "run_once", run_once)
 
     with caplog.at_level(logging.WARNING, logger="portal.worker"):
@@ -80,7 +68,7 @@ def test_a_busy_sqlite_database_is_waited_out_without_backing_off(monkeypatch, s
             raise outcome
         return outcome
 
-    worker = make_worker()
+    worker = portal_worker("test", interval=0, batch=True)
     monkeypatch.setattr(worker, "run_once", run_once)
     worker.batch = False
     worker.max_tasks = None
@@ -98,7 +86,7 @@ def test_a_busy_sqlite_database_is_waited_out_without_backing_off(monkeypatch, s
 
 
 def test_other_errors_still_stop_the_worker(monkeypatch, slept):
-    worker = make_worker()
+    worker = portal_worker("test", interval=0, batch=True)
 
     def run_once() -> bool:
         raise RuntimeError("a bug")
@@ -117,7 +105,7 @@ def test_the_schedule_runs_beside_a_task_that_takes_its_time(monkeypatch):
     # The task ends only once the schedule has run meanwhile (or gives up waiting for it).
     monkeypatch.setattr(Worker, "run_task", lambda self, result: seen_while_running.append(schedule_ran.wait(30)))
 
-    make_worker().run_task(None)
+    portal_worker("test", interval=0, batch=True).run_task(None)
 
     assert seen_while_running == [True]
     assert not any(thread.name == "portal-schedule" for thread in threading.enumerate())

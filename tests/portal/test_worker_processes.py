@@ -34,9 +34,7 @@ WORKER = Path(__file__).with_name("worker_process.py")
 Status = VirtualMachine.Status
 FINAL = {Status.RUNNING, Status.STOPPED}
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="a TCP database and real row locks need PostgreSQL"
-)
+postgresql_only = pytest.mark.postgres(reason="a TCP database and real row locks need PostgreSQL")
 
 
 def database_url(*, port: int | None = None) -> str:

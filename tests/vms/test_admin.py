@@ -25,7 +25,7 @@ from fabric.models import HostLease, ImageSource
 from portal.models import PeriodicRun, WizardDraft
 from tests import factories
 from tests.helpers.admin import admin_url, form_data
-from tests.helpers.fabric import place
+from tests.helpers.fabric import place_in_rack
 from vms.models import CloudService, Operation, OperationDismissal, StorageAccount, VirtualMachine
 from vms.tasks import carry_out_operation
 
@@ -73,7 +73,7 @@ def one_of_each(settings, user):
     Dependency.objects.create(role=web, depends_on=data)
     drill = Drill.objects.create(application=application, kind=Drill.Kind.WALK, status=Drill.Status.COMPLETED)
     DrillEvent.objects.create(drill=drill, at=timezone.now(), text="Update domain 0 walked.", application_up=True)
-    placement = place(membership.virtual_machine, "r1")
+    placement = place_in_rack(membership.virtual_machine, "r1")
     WizardDraft.objects.create(owner=user, wizard="vms", updated_at=timezone.now(), expires_at=timezone.now())
     HostLease.objects.create(host=placement.host, worker_id="worker-1", heartbeat_at=timezone.now())
     FaultDomainRack.objects.create(

@@ -186,8 +186,6 @@ class TestCheckUsageCommand:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_deploys_resizes_and_deletes_racing_leave_no_drift():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
     person = factories.UserFactory()
     subscription = factories.SubscriptionFactory(members=[person], core_quota=200)
     first = factories.deploy(person, subscription).virtual_machine
@@ -218,10 +216,9 @@ def test_deploys_resizes_and_deletes_racing_leave_no_drift():
     call_command("check_usage")
 
 
+@pytest.mark.postgres
 def test_vm_create_takes_the_subscriptions_lock_before_its_quota_checks(subscription):
     """vm_create guards its core quota and capacity checks with the subscription's row lock, whoever calls it."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     cloud_service = factories.CloudServiceFactory(subscription=subscription)
     storage_account = factories.StorageAccountFactory(subscription=subscription)
 

@@ -1,13 +1,16 @@
-"""A small shop on four simulated hosts of a rack of their own, for the maintenance tests."""
+"""For the maintenance tests: a small shop on four simulated hosts, and the planner's rule with a brute force."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from applications.models import Application
 from applications.services import application_create, role_add
-from fabric.models import Host, Placement, Rack
+from fabric.models import Host, Rack
+from maintenance import planner
 from tests import factories
+from tests.helpers.fabric import place_on_host
 from vms.models import VirtualMachine
 
 
@@ -23,17 +26,6 @@ class Shop:
 def host(rack: Rack, number: int, **fields) -> Host:
     return Host.objects.create(
         rack=rack, name=f"m-h{number}", cores=64, memory_mb=262144, subnet=f"10.240.{number}.0/24", **fields
-    )
-
-
-def place(vm: VirtualMachine, host: Host) -> Placement:
-    index = host.placements.count() + 2
-    return Placement.objects.create(
-        virtual_machine=vm,
-        host=host,
-        domain_name=f"vm-{vm.pk}",
-        mac_address=f"52:54:01:{vm.pk >> 8 & 255:02x}:{vm.pk & 255:02x}:{host.pk & 255:02x}",
-        address=f"10.240.{host.subnet.split('.')[2]}.{index}",
     )
 
 
@@ -63,9 +55,9 @@ def shop(subscription, **host_fields) -> Shop:
             fault_domain=update_domain,
         )
         vms[name] = membership.virtual_machine
-        place(vms[name], hosts[on])
+        place_on_host(vms[name], hosts[on])
     vms["batch"] = factories.VirtualMachineFactory(cloud_service=service, name="batch")
-    place(vms["batch"], hosts[2])
+    place_on_host(vms["batch"], hosts[2])
     application = application_create(subscription=subscription, name="Shop")
     role_add(application=application, name="Web", availability_set=web)
     role_add(application=application, name="Db", availability_set=db)
@@ -73,3 +65,34 @@ def shop(subscription, **host_fields) -> Shop:
     site = application_create(subscription=subscription, name="Site")
     role_add(application=site, name="Front", availability_set=web)
     return Shop(hosts, rack, application, site, vms)
+
+
+def breaks_rule(round_hosts: set[int], vms: list[planner.Vm], roles: list[planner.Role]) -> bool:
+    """The rule in its own words: one update domain of each set at a time, and every role keeps a member up."""
+    down = [vm for vm in vms if vm.running and vm.host in round_hosts]
+    for set_key in {vm.set_key for vm in down if vm.set_key is not None}:
+        if len({vm.update_domain for vm in down if vm.set_key == set_key}) > 1:
+            return True
+    down_keys = {vm.key for vm in down}
+    return any(role.in_set and role.up_members and set(role.up_members) <= down_keys for role in roles)
+
+
+def partitions(items: list[int]) -> Iterator[list[list[int]]]:
+    """Yield every way to split the items into non-empty groups."""
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for smaller in partitions(rest):
+        for index in range(len(smaller)):
+            yield [*smaller[:index], [first, *smaller[index]], *smaller[index + 1 :]]
+        yield [[first], *smaller]
+
+
+def fewest_rounds(hosts: list[int], vms: list[planner.Vm], roles: list[planner.Role]) -> int:
+    """Try every grouping of the hosts into rounds; return the fewest rounds of a grouping that keeps the rule."""
+    if not hosts:
+        return 0
+    return min(
+        len(blocks) for blocks in partitions(hosts) if not any(breaks_rule(set(block), vms, roles) for block in blocks)
+    )
